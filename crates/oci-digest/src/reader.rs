@@ -1,0 +1,114 @@
+//! Readers that hash or verify what passes through them.
+
+use std::io::{self, Read};
+
+use crate::{Algorithm, Digest, Digester, Error, Verifier};
+
+/// Buffer size for hashing whole streams: large enough that the per-call
+/// overhead vanishes next to the hash itself, small enough to stay in cache.
+const STREAM_BUFFER: usize = 256 * 1024;
+
+/// Hashes everything `reader` yields, in constant memory; returns the digest
+/// and the number of bytes read.
+///
+/// ```
+/// use oci_digest::{digest_reader, Algorithm};
+///
+/// let (digest, len) = digest_reader(Algorithm::Sha256, &b"abc"[..]).unwrap();
+/// assert_eq!(len, 3);
+/// assert!(digest.as_str().starts_with("sha256:ba7816bf"));
+/// ```
+pub fn digest_reader<R: Read>(algorithm: Algorithm, mut reader: R) -> io::Result<(Digest, u64)> {
+    let mut digester =
+        Digester::new(algorithm).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let mut buffer = vec![0u8; STREAM_BUFFER];
+    loop {
+        match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => digester.update(&buffer[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let len = digester.bytes_hashed();
+    Ok((digester.finish(), len))
+}
+
+/// A reader that passes content through unchanged while checking it against
+/// an expected digest.
+///
+/// The read that reaches the end of the inner stream fails with
+/// [`io::ErrorKind::InvalidData`] wrapping [`Error::Mismatch`] when the content
+/// did not match, so a consumer that copies to the end cannot miss a bad blob.
+/// Use [`mismatch`] to recover the typed error from the `io::Error`.
+///
+/// ```
+/// use std::io::Read;
+/// use oci_digest::{Digest, VerifyingReader};
+///
+/// let good = Digest::sha256(b"layer");
+/// let mut out = Vec::new();
+/// VerifyingReader::new(&b"layer"[..], &good).unwrap().read_to_end(&mut out).unwrap();
+///
+/// let err = VerifyingReader::new(&b"tampered"[..], &good)
+///     .unwrap()
+///     .read_to_end(&mut Vec::new())
+///     .unwrap_err();
+/// assert!(oci_digest::mismatch(&err).is_some());
+/// ```
+#[derive(Debug)]
+pub struct VerifyingReader<R> {
+    inner: R,
+    // `None` once the end was reached and the verdict given.
+    verifier: Option<Verifier>,
+}
+
+impl<R: Read> VerifyingReader<R> {
+    /// Wraps `inner`; fails when `expected` uses an algorithm that cannot be computed.
+    pub fn new(inner: R, expected: &Digest) -> Result<VerifyingReader<R>, Error> {
+        Ok(VerifyingReader {
+            inner,
+            verifier: Some(Verifier::new(expected)?),
+        })
+    }
+
+    /// Whether the end was reached and the content matched.
+    pub fn is_verified(&self) -> bool {
+        self.verifier.is_none()
+    }
+
+    /// Gives back the inner reader.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+impl<R: Read> Read for VerifyingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(verifier) = self.verifier.as_mut() else {
+            return Ok(0);
+        };
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            verifier.update(&buf[..n]);
+            return Ok(n);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let verifier = self.verifier.take().expect("checked above");
+        verifier
+            .finish()
+            .map(|()| 0)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+}
+
+/// The typed digest mismatch inside an `io::Error` produced by
+/// [`VerifyingReader`], if that is what it is.
+pub fn mismatch(error: &io::Error) -> Option<&Error> {
+    error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<Error>())
+        .filter(|e| matches!(e, Error::Mismatch { .. }))
+}

@@ -1,0 +1,6 @@
+//! Docker v1 history carried in schema1 manifests: conversions, diffIDs and image IDs.
+//!
+//! This crate is being built: its public API does not exist yet, and nothing
+//! here claims to work. See the workspace README for what is available today.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

@@ -1,0 +1,3 @@
+//! Integration tests against a real `docker-registry`, one module per area.
+
+mod harness;

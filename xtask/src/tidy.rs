@@ -1,0 +1,271 @@
+//! Structural rules of the repository, checked from `cargo metadata` and the
+//! source tree: the crate chain, no network crates in the core, module docs,
+//! package metadata.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// The library chain, bottom first. A crate may depend on crates before it only.
+pub(crate) const CHAIN: &[&str] = &[
+    "oci-digest",
+    "oci-manifest",
+    "registry-auth",
+    "registry-client",
+    "v1-compat",
+    "skiff",
+];
+
+/// Crates that must stay free of sockets and async runtimes.
+const SANS_IO: &[&str] = &["oci-digest", "oci-manifest", "registry-auth"];
+
+/// Crates whose presence means networking or an async runtime.
+const NETWORK_CRATES: &[&str] = &[
+    "tokio",
+    "hyper",
+    "hyper-util",
+    "hyper-rustls",
+    "rustls",
+    "reqwest",
+    "mio",
+    "socket2",
+    "h2",
+];
+
+/// Runs every check; returns every problem found, not just the first.
+pub(crate) fn check_all(root: &Path) -> Result<(), Vec<String>> {
+    let metadata = cargo_metadata(root).map_err(|e| vec![e])?;
+    let mut problems = Vec::new();
+    problems.extend(check_chain(&metadata));
+    problems.extend(check_sans_io(&metadata));
+    problems.extend(check_package_metadata(&metadata));
+    problems.extend(check_module_docs(root));
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+fn cargo_metadata(root: &Path) -> Result<Value, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo metadata output: {e}"))
+}
+
+fn workspace_packages(metadata: &Value) -> Vec<&Value> {
+    let members: BTreeSet<&str> = metadata["workspace_members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["id"].as_str().is_some_and(|id| members.contains(id)))
+        .collect()
+}
+
+/// Each chain crate depends (normally or for builds) only on chain crates below it.
+fn check_chain(metadata: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    for package in workspace_packages(metadata) {
+        let name = package["name"].as_str().unwrap_or_default();
+        let Some(level) = CHAIN.iter().position(|c| *c == name) else {
+            continue;
+        };
+        for dep in package["dependencies"].as_array().into_iter().flatten() {
+            let dep_name = dep["name"].as_str().unwrap_or_default();
+            let Some(dep_level) = CHAIN.iter().position(|c| *c == dep_name) else {
+                continue;
+            };
+            if dep_level >= level {
+                problems.push(format!(
+                    "{name} depends on {dep_name}, which is not below it in the chain {}",
+                    CHAIN.join(" <- ")
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// The sans-IO crates pull in no network crate, even transitively (dev-dependencies excepted).
+fn check_sans_io(metadata: &Value) -> Vec<String> {
+    let nodes: BTreeMap<&str, &Value> = metadata["resolve"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| Some((n["id"].as_str()?, n)))
+        .collect();
+    let names: BTreeMap<&str, &str> = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p["id"].as_str()?, p["name"].as_str()?)))
+        .collect();
+    let mut problems = Vec::new();
+    for package in workspace_packages(metadata) {
+        let name = package["name"].as_str().unwrap_or_default();
+        if !SANS_IO.contains(&name) {
+            continue;
+        }
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![package["id"].as_str().unwrap_or_default()];
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            let Some(node) = nodes.get(id) else { continue };
+            for dep in node["deps"].as_array().into_iter().flatten() {
+                let is_normal = dep["dep_kinds"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|k| k["kind"].is_null() || k["kind"] == "build");
+                if is_normal {
+                    if let Some(dep_id) = dep["pkg"].as_str() {
+                        stack.push(dep_id);
+                    }
+                }
+            }
+        }
+        for id in seen {
+            let dep_name = names.get(id).copied().unwrap_or_default();
+            if NETWORK_CRATES.contains(&dep_name) {
+                problems.push(format!(
+                    "{name} must not open sockets, but depends (maybe transitively) on {dep_name}"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Publishable crates carry a description, licence and README.
+fn check_package_metadata(metadata: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    for package in workspace_packages(metadata) {
+        let name = package["name"].as_str().unwrap_or_default();
+        if !CHAIN.contains(&name) {
+            continue;
+        }
+        for field in ["description", "license", "repository", "readme"] {
+            if package[field].as_str().is_none_or(str::is_empty) {
+                problems.push(format!("{name}: Cargo.toml has no `{field}`"));
+            }
+        }
+        if let Some(manifest) = package["manifest_path"].as_str() {
+            let readme = Path::new(manifest).with_file_name("README.md");
+            if !readme.is_file() {
+                problems.push(format!("{name}: no README.md beside Cargo.toml"));
+            }
+        }
+    }
+    problems
+}
+
+/// Every Rust source file of the crates and the test harness opens with `//!`.
+fn check_module_docs(root: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for dir in ["crates", "xtask", "tests"] {
+        collect_rust_files(&root.join(dir), &mut files);
+    }
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            problems.push(format!("{}: unreadable", file.display()));
+            continue;
+        };
+        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
+        if !first.starts_with("//!") {
+            let shown = file.strip_prefix(root).unwrap_or(&file);
+            problems.push(format!(
+                "{}: does not open with a `//!` module doc",
+                shown.display()
+            ));
+        }
+    }
+    problems
+}
+
+fn collect_rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if !matches!(
+                path.file_name().and_then(|n| n.to_str()),
+                Some("target" | "data" | "fixtures")
+            ) {
+                collect_rust_files(&path, out);
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_is_tidy() {
+        if let Err(problems) = check_all(&crate::project_root()) {
+            panic!("tidy found problems:\n{}", problems.join("\n"));
+        }
+    }
+
+    #[test]
+    fn chain_check_catches_an_upward_dependency() {
+        let metadata = serde_json::json!({
+            "workspace_members": ["a", "b"],
+            "packages": [
+                {"id": "a", "name": "oci-digest", "dependencies": [{"name": "oci-manifest"}]},
+                {"id": "b", "name": "oci-manifest", "dependencies": [{"name": "oci-digest"}]}
+            ]
+        });
+        let problems = check_chain(&metadata);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("oci-digest depends on oci-manifest"));
+    }
+
+    #[test]
+    fn sans_io_check_catches_a_transitive_network_crate() {
+        let metadata = serde_json::json!({
+            "workspace_members": ["auth"],
+            "packages": [
+                {"id": "auth", "name": "registry-auth", "dependencies": []},
+                {"id": "mid", "name": "some-helper", "dependencies": []},
+                {"id": "tok", "name": "tokio", "dependencies": []}
+            ],
+            "resolve": {"nodes": [
+                {"id": "auth", "deps": [{"pkg": "mid", "dep_kinds": [{"kind": null}]}]},
+                {"id": "mid", "deps": [{"pkg": "tok", "dep_kinds": [{"kind": null}]}]},
+                {"id": "tok", "deps": []}
+            ]}
+        });
+        let problems = check_sans_io(&metadata);
+        assert_eq!(
+            problems,
+            ["registry-auth must not open sockets, but depends (maybe transitively) on tokio"]
+        );
+    }
+}

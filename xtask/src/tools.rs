@@ -1,0 +1,63 @@
+//! The external programs the integration tests run against, and how to get them.
+
+use std::process::Command;
+
+/// Program name, and the Debian package that provides it.
+const PEERS: &[(&str, &str)] = &[
+    ("docker-registry", "docker-registry"),
+    ("skopeo", "skopeo"),
+    ("openssl", "openssl"),
+];
+
+/// Whether `program` is on `PATH`.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.trim_ascii() == b"0")
+}
+
+/// Makes sure the registry, skopeo and openssl are installed: with apt-get when
+/// running as root, otherwise by failing with the command to run.
+pub(crate) fn ensure_peers() -> Result<(), String> {
+    let missing: Vec<&str> = PEERS
+        .iter()
+        .filter(|(program, _)| !on_path(program))
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let install = format!("apt-get install -y {}", missing.join(" "));
+    if !is_root() {
+        return Err(format!(
+            "missing {}: run `sudo apt-get update && sudo {install}`",
+            missing.join(", ")
+        ));
+    }
+    eprintln!("$ apt-get update && {install}");
+    let apt = |args: &[&str]| -> Result<(), String> {
+        let status = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map_err(|e| format!("cannot run apt-get: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("`apt-get {}` failed ({status})", args.join(" ")))
+        }
+    };
+    apt(&["update", "-qq"])?;
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend(&missing);
+    apt(&args)?;
+    // The Debian package may start a registry service on :5000; the tests start
+    // their own on free loopback ports and do not need it.
+    Ok(())
+}
