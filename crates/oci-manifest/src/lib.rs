@@ -4,3 +4,5 @@
 //! here claims to work. See the workspace README for what is available today.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod jws;
