@@ -1,11 +1,60 @@
-//! The integration harness: starts Debian's `docker-registry` on a free
-//! loopback port in a temporary directory and stops it on drop.
+//! The integration harness: everything the tests need around the code under test.
 //!
-//! Tests that need a peer program fail (never skip) with the command that
-//! installs it.
+//! - [`Registry`]: Debian's `docker-registry` on a free loopback port in a temporary directory,
+//!   anonymous or with Basic auth, token auth, TLS, schema1 compatibility or a small catalog page
+//!   size; stopped on drop, its log attached to failures.
+//! - [`TokenService`]: an in-process token service issuing signed JWTs the registry trusts.
+//! - [`Skopeo`]: the peer client, with functions that build and push small random images.
+//! - [`FaultProxy`]: an in-process proxy in front of a registry that cuts, delays, corrupts,
+//!   rate-limits, deauthorises or redirects chosen requests.
+//! - [`HttpRequest`]: plain HTTP requests for tests that look at the wire.
+//!
+//! Tests that need a peer program fail (never skip) with the command that installs it.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use skiff_integration::{Fault, FaultProxy, ImageFormat, Match, Registry, Rule, Skopeo};
+//! use skiff_integration::{TokenService, TokenUser};
+//!
+//! let tokens = TokenService::builder().user(TokenUser::admin("alice", "secret")).start();
+//! let registry = Registry::builder().token(&tokens).start();
+//! let pushed = Skopeo::new().push_random_image(&registry, "pub/app:1", &[1024, 4096], ImageFormat::Oci);
+//!
+//! // A client under test talks to the proxy; its first blob download breaks off halfway.
+//! let proxy = FaultProxy::start(&registry);
+//! let half = pushed.image().layers()[1].size() / 2;
+//! proxy.add(Rule::new(Match::blob_get(), Fault::CutBodyAfter(half)).times(1));
+//! let reference = proxy.reference("pub/app:1");
+//! # let _ = reference;
+//! ```
+//!
+//! The harness's servers (token service, proxy) run on a runtime of their own, so plain `#[test]`
+//! and `#[tokio::test]` functions can both use them; async code calls [`HttpRequest::send`]
+//! rather than its blocking forms.
 
+mod htpasswd;
+mod http;
+mod image;
+mod pki;
+mod proxy;
 mod registry;
+mod runtime;
+mod serve;
+mod skopeo;
+mod token;
 mod tools;
 
-pub use registry::{free_port, Registry};
+pub use htpasswd::User;
+pub use http::{HttpFailure, HttpRequest, HttpResponse};
+pub use image::{sha256, BlobInfo, RandomImage, LAYOUT_TAG};
+pub use pki::TlsFiles;
+pub use proxy::{Fault, FaultProxy, Match, MirrorHit, Route, Rule, SeenRequest};
+pub use registry::{free_port, Registry, RegistryBuilder};
+pub use runtime::runtime;
+pub use skopeo::{ImageFormat, ImageRef, PushedImage, Skopeo, SkopeoFailure};
+pub use token::{
+    decode_claims, Access, TokenRequest, TokenService, TokenServiceBuilder, TokenUser, ANONYMOUS_PULL_PREFIX,
+    ISSUER, SERVICE,
+};
 pub use tools::require;

@@ -4,7 +4,9 @@
 //! - `test`: install the integration peers if missing, then fmt, clippy and every test.
 //! - `demo`: skiff's main job on a built-in demo.
 //! - `tidy`: the repository's structural rules (also run by `cargo test`).
+//! - `fixtures [--check]`: regenerate (or check) the committed manifest fixtures.
 
+mod fixtures;
 mod tidy;
 mod tools;
 
@@ -17,8 +19,10 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("tidy") => tidy::check_all(&project_root()).map_err(|problems| problems.join("\n")),
         Some("install-peers") => tools::ensure_peers(),
+        Some("fixtures") if args.len() == 1 => fixtures::run(&project_root(), false),
+        Some("fixtures") if args.len() == 2 && args[1] == "--check" => fixtures::run(&project_root(), true),
         _ => {
-            eprintln!("usage: cargo xtask <test|demo|tidy|install-peers>");
+            eprintln!("usage: cargo xtask <test|demo|tidy|install-peers|fixtures [--check]>");
             return ExitCode::from(2);
         }
     };

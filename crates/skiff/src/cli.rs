@@ -1,4 +1,4 @@
-//! The command line, as clap derives it.
+//! The command line, as clap derives it. Usage errors exit 2 (clap's default).
 
 use std::path::PathBuf;
 
@@ -14,22 +14,40 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Print a digest: of a blob file (`--blob`).
-    ///
-    /// Examples:
-    ///   skiff digest --blob layer.tar.gz
-    ///   skiff digest --blob layer.tar.gz --algorithm sha512
+    /// Print a digest: of a manifest file (`--file`, schema1: of its signed
+    /// payload) or of any blob file (`--blob`).
+    #[command(after_help = "Examples:\n  \
+        skiff digest --file manifest.json\n  \
+        skiff digest --blob layer.tar.gz\n  \
+        skiff digest --blob layer.tar.gz --algorithm sha512")]
     Digest(DigestArgs),
+    /// Check every JWS signature of a schema1 manifest file.
+    ///
+    /// Prints one line per signature (algorithm and key ID) and exits 1 if any
+    /// signature fails.
+    #[command(after_help = "Example:\n  skiff verify --file manifest.json")]
+    Verify(VerifyArgs),
 }
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["file", "blob"])))]
 pub(crate) struct DigestArgs {
-    /// The content digest of any file, streamed in constant memory.
+    /// A manifest file: prints the manifest digest (schema1: of the signed payload).
     #[arg(long, value_name = "PATH")]
-    pub(crate) blob: PathBuf,
+    pub(crate) file: Option<PathBuf>,
+    /// Any file: prints its content digest, streamed in constant memory.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) blob: Option<PathBuf>,
     /// The hash algorithm for `--blob`.
-    #[arg(long, value_enum, default_value_t = AlgorithmArg::Sha256)]
+    #[arg(long, value_enum, default_value_t = AlgorithmArg::Sha256, requires = "blob")]
     pub(crate) algorithm: AlgorithmArg,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct VerifyArgs {
+    /// A signed schema1 manifest file.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) file: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,6 +1,73 @@
-//! Docker v1 history carried in schema1 manifests: conversions, diffIDs and image IDs.
+//! Docker v1 history carried in schema1 manifests, and the conversions that
+//! need it.
 //!
-//! This crate is being built: its public API does not exist yet, and nothing
-//! here claims to work. See the workspace README for what is available today.
+//! A schema1 manifest describes an image as a chain of v1 images, each layer's
+//! metadata in a `v1Compatibility` JSON string. This crate reads that history
+//! ([`V1Layer`], [`V1Metadata`]), checks and cleans its parent chain the way
+//! Docker does on pull ([`V1History`], [`fix_layers`]), rewrites v1 IDs that
+//! clash with stored content ([`rewrite_ids`]), converts it to an image config
+//! whose digest is the image ID Docker reports ([`schema1_to_config`]), and
+//! goes the other way for registries that only take schema1
+//! ([`config_to_schema1`]). [`scan_layer`] reads a layer blob once to find its
+//! digest, diffID and unpacked size. Nothing here does network I/O.
+//!
+//! # Example
+//!
+//! ```
+//! use oci_digest::{known, Digest};
+//! use v1_compat::{schema1_to_config, V1History};
+//!
+//! let base = "d0c4f1eb7dc8f4dae2b45fe5c0cf4cfc70e5be85d933f5f5f4deb59f134fb520";
+//! let top = "faeaf6fdfdcbb18d68c12db9683a02428bab83962a493de88b4c7b1ec941db8f";
+//! // Manifest order: top layer first.
+//! let history = V1History::from_manifest_order(
+//!     "library/demo",
+//!     "latest",
+//!     "amd64",
+//!     vec![known::empty_tar_gzip(), Digest::sha256(b"base layer blob")],
+//!     vec![
+//!         format!(r#"{{"id":"{top}","parent":"{base}","os":"linux","throwaway":true,
+//!                    "container_config":{{"Cmd":["/bin/sh -c #(nop) CMD [\"sh\"]"]}}}}"#),
+//!         format!(r#"{{"id":"{base}","created":"2016-09-23T18:08:50.537223822Z"}}"#),
+//!     ],
+//! )?;
+//! assert_eq!(history.layers()[0].metadata().id().as_str(), base);
+//!
+//! // One diffID per layer that is not `throwaway`.
+//! let config = schema1_to_config(&history, &[known::empty_tar()])?;
+//! let text = std::str::from_utf8(config.bytes()).unwrap();
+//! assert!(text.starts_with(r#"{"container_config":"#));
+//! assert!(text.contains(r#""rootfs":{"type":"layers","diff_ids":["sha256:5f70bf18"#));
+//! println!("image ID {}", config.digest());
+//! # Ok::<(), v1_compat::Error>(())
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+mod error;
+mod go_json;
+mod history;
+mod inspect;
+mod layer;
+mod metadata;
+mod rewrite;
+mod timestamp;
+mod to_config;
+mod to_schema1;
+mod v1_id;
+
+pub use error::Error;
+pub use history::{fix_layers, V1History};
+pub use inspect::InspectSummary;
+pub use layer::{scan_layer, Compression, LayerSummary};
+pub use metadata::{V1Layer, V1Metadata};
+pub use rewrite::{rewrite_ids, RewrittenLayer};
+pub use timestamp::Timestamp;
+pub use to_config::{schema1_to_config, ImageConfigBlob};
+pub use to_schema1::{config_to_schema1, UnsignedSchema1};
+pub use v1_id::V1Id;
+
+/// The image ID of a schema2 or OCI image: the digest of its config blob.
+pub fn image_id(config: &[u8]) -> oci_digest::Digest {
+    oci_digest::Digest::sha256(config)
+}

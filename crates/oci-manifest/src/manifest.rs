@@ -1,0 +1,248 @@
+//! [`Manifest`]: any manifest format behind one type, parsed from bytes and an
+//! optional `Content-Type`, with the accessors every format shares.
+
+use oci_digest::Digest;
+use serde::Deserialize;
+
+use crate::{
+    guess_media_type, normalize_media_type, BlobInfo, Descriptor, Error, ManifestList, MediaType, OciIndex,
+    OciManifest, Platform, Schema1, Schema2,
+};
+
+/// The default limit on manifest size: 4 MiB, what registries themselves accept.
+pub const DEFAULT_MAX_MANIFEST_SIZE: usize = 4 * 1024 * 1024;
+
+/// Limits applied by [`Manifest::parse_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseOptions {
+    max_size: usize,
+}
+
+impl ParseOptions {
+    /// The same options with another size limit, in bytes.
+    pub fn with_max_size(mut self, max_size: usize) -> ParseOptions {
+        self.max_size = max_size;
+        self
+    }
+
+    /// The size limit, in bytes.
+    pub fn max_size(&self) -> usize {
+        self.max_size
+    }
+}
+
+impl Default for ParseOptions {
+    fn default() -> ParseOptions {
+        ParseOptions {
+            max_size: DEFAULT_MAX_MANIFEST_SIZE,
+        }
+    }
+}
+
+/// A manifest of any supported format.
+///
+/// Every variant keeps the exact bytes it was parsed from; [`digest`](Self::digest)
+/// is computed from them (for signed schema1, from the signed payload), never
+/// from a re-serialisation.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+// The variants differ in size (descriptors are held inline), but a program holds
+// a handful of manifests at a time: boxing would cost every match a `Box`
+// pattern for no measurable gain.
+#[allow(clippy::large_enum_variant)]
+pub enum Manifest {
+    /// Docker schema1, signed or unsigned.
+    Schema1(Schema1),
+    /// Docker schema2 image manifest.
+    Schema2(Schema2),
+    /// Docker manifest list.
+    ManifestList(ManifestList),
+    /// OCI image manifest.
+    OciManifest(OciManifest),
+    /// OCI image index.
+    OciIndex(OciIndex),
+}
+
+impl Manifest {
+    /// Parses `bytes` served with `content_type`, with the default 4 MiB limit.
+    ///
+    /// A `Content-Type` naming a manifest type decides the format (schema1 is
+    /// refined to signed or unsigned by the bytes); a missing or uninformative
+    /// one (see [`normalize_media_type`]) leaves it to [`guess_media_type`].
+    /// A `mediaType` member contradicting the format is an error.
+    pub fn parse(bytes: &[u8], content_type: Option<&str>) -> Result<Manifest, Error> {
+        Manifest::parse_with(bytes, content_type, &ParseOptions::default())
+    }
+
+    /// [`parse`](Self::parse) with explicit limits.
+    pub fn parse_with(
+        bytes: &[u8],
+        content_type: Option<&str>,
+        options: &ParseOptions,
+    ) -> Result<Manifest, Error> {
+        if bytes.len() > options.max_size {
+            return Err(Error::TooLarge {
+                size: bytes.len(),
+                max: options.max_size,
+            });
+        }
+        let format = match normalize_media_type(content_type) {
+            Some(declared) => declared,
+            None => guess_media_type(bytes).ok_or_else(|| Error::UnknownFormat {
+                content_type: content_type.map(str::to_owned),
+                media_type: media_type_member(bytes),
+            })?,
+        };
+        Ok(match format {
+            MediaType::DockerSchema1 | MediaType::DockerSchema1Signed => {
+                Manifest::Schema1(Schema1::from_slice(bytes)?)
+            }
+            MediaType::DockerSchema2 => Manifest::Schema2(Schema2::from_slice(bytes)?),
+            MediaType::DockerManifestList => Manifest::ManifestList(ManifestList::from_slice(bytes)?),
+            MediaType::OciManifest => Manifest::OciManifest(OciManifest::from_slice(bytes)?),
+            MediaType::OciIndex => Manifest::OciIndex(OciIndex::from_slice(bytes)?),
+            other => {
+                return Err(Error::UnknownFormat {
+                    content_type: content_type.map(str::to_owned),
+                    media_type: Some(other.to_string()),
+                })
+            }
+        })
+    }
+
+    /// The format's media type (for schema1: signed or not, by the bytes).
+    pub fn media_type(&self) -> MediaType {
+        match self {
+            Manifest::Schema1(m) => m.media_type(),
+            Manifest::Schema2(_) => MediaType::DockerSchema2,
+            Manifest::ManifestList(_) => MediaType::DockerManifestList,
+            Manifest::OciManifest(_) => MediaType::OciManifest,
+            Manifest::OciIndex(_) => MediaType::OciIndex,
+        }
+    }
+
+    /// The exact bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Manifest::Schema1(m) => m.as_bytes(),
+            Manifest::Schema2(m) => m.as_bytes(),
+            Manifest::ManifestList(m) => m.as_bytes(),
+            Manifest::OciManifest(m) => m.as_bytes(),
+            Manifest::OciIndex(m) => m.as_bytes(),
+        }
+    }
+
+    /// The bytes the digest is computed over: the signed payload for signed
+    /// schema1, the exact bytes otherwise.
+    pub fn digested_bytes(&self) -> &[u8] {
+        match self {
+            Manifest::Schema1(m) => m.payload(),
+            other => other.as_bytes(),
+        }
+    }
+
+    /// The SHA-256 digest, as a registry's `Docker-Content-Digest` gives it.
+    pub fn digest(&self) -> Digest {
+        Digest::sha256(self.digested_bytes())
+    }
+
+    /// Whether this manifest has digest `expected` (of `expected`'s algorithm).
+    /// An unsupported algorithm never matches.
+    pub fn matches_digest(&self, expected: &Digest) -> bool {
+        expected.matches(self.digested_bytes())
+    }
+
+    /// Whether this manifest lists other manifests (manifest list, OCI index).
+    pub fn is_index(&self) -> bool {
+        matches!(self, Manifest::ManifestList(_) | Manifest::OciIndex(_))
+    }
+
+    /// The config descriptor (schema2 and OCI manifests; schema1 has none).
+    pub fn config(&self) -> Option<&Descriptor> {
+        match self {
+            Manifest::Schema2(m) => Some(m.config()),
+            Manifest::OciManifest(m) => Some(m.config()),
+            _ => None,
+        }
+    }
+
+    /// The layer descriptors, base first (schema2 and OCI manifests).
+    pub fn layer_descriptors(&self) -> Option<&[Descriptor]> {
+        match self {
+            Manifest::Schema2(m) => Some(m.layers()),
+            Manifest::OciManifest(m) => Some(m.layers()),
+            _ => None,
+        }
+    }
+
+    /// The layers of any image manifest, base first, duplicates kept; empty
+    /// for lists and indexes. Schema1 layers carry only their digest.
+    pub fn layer_infos(&self) -> Vec<BlobInfo> {
+        match self {
+            Manifest::Schema1(m) => m
+                .layers()
+                .map(|layer| BlobInfo::new(layer.blob_sum().clone()))
+                .collect(),
+            other => other
+                .layer_descriptors()
+                .unwrap_or_default()
+                .iter()
+                .map(BlobInfo::from)
+                .collect(),
+        }
+    }
+
+    /// The entries of a manifest list or OCI index.
+    pub fn manifests(&self) -> Option<&[Descriptor]> {
+        match self {
+            Manifest::ManifestList(m) => Some(m.manifests()),
+            Manifest::OciIndex(m) => Some(m.manifests()),
+            _ => None,
+        }
+    }
+
+    /// The first entry of a list or index whose platform matches `wanted`.
+    pub fn find_platform(&self, wanted: &Platform) -> Option<&Descriptor> {
+        match self {
+            Manifest::ManifestList(m) => m.find(wanted),
+            Manifest::OciIndex(m) => m.find(wanted),
+            _ => None,
+        }
+    }
+
+    /// The manifest this one refers to (OCI 1.1 `subject`).
+    pub fn subject(&self) -> Option<&Descriptor> {
+        match self {
+            Manifest::OciManifest(m) => m.subject(),
+            Manifest::OciIndex(m) => m.subject(),
+            _ => None,
+        }
+    }
+
+    /// A new manifest of the same format with its layers replaced (base
+    /// first, as many as there are now), re-serialised canonically. Signed
+    /// schema1 comes back unsigned.
+    pub fn with_layers(&self, layers: &[BlobInfo]) -> Result<Manifest, Error> {
+        Ok(match self {
+            Manifest::Schema1(m) => Manifest::Schema1(m.with_layers(layers)?),
+            Manifest::Schema2(m) => Manifest::Schema2(m.with_layers(layers)?),
+            Manifest::OciManifest(m) => Manifest::OciManifest(m.with_layers(layers)?),
+            Manifest::ManifestList(_) | Manifest::OciIndex(_) => {
+                return Err(Error::NotAnImage {
+                    media_type: self.media_type(),
+                    wanted: "layers",
+                })
+            }
+        })
+    }
+}
+
+/// The `mediaType` member, if the bytes are a JSON object with a string one.
+fn media_type_member(bytes: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct MediaTypeOnly {
+        media_type: Option<String>,
+    }
+    serde_json::from_slice::<MediaTypeOnly>(bytes).ok()?.media_type
+}

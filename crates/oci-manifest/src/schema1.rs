@@ -1,0 +1,284 @@
+//! Docker schema1 manifests, signed (`+prettyjws`) and unsigned: repository
+//! name and tag, layers as `blobSum`s with their v1 metadata, leaf first.
+//!
+//! The digest of a signed manifest is of its payload, the bytes before the
+//! signatures were spliced in; [`crate::jws::signed_payload`] rebuilds it from
+//! `formatLength` and `formatTail` and checks that all signatures agree.
+
+use oci_digest::Digest;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{json, BlobInfo, Error, MediaType};
+
+const FORMAT: &str = "Docker schema1 manifest";
+
+/// A Docker schema1 manifest, holding the exact bytes it was read from.
+///
+/// `fsLayers` and `history` run from the leaf layer to the base, as written;
+/// [`layers`](Self::layers) walks them base first. Entries often repeat (the
+/// empty layer of metadata-only steps): every one is kept, in place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema1 {
+    raw: Vec<u8>,
+    /// The signed payload (signed manifests only).
+    payload: Option<Vec<u8>>,
+    media_type: Option<MediaType>,
+    name: String,
+    tag: String,
+    architecture: String,
+    fs_layers: Vec<Digest>,
+    history: Vec<String>,
+    extra: Map<String, Value>,
+}
+
+/// One layer of a schema1 manifest with its v1 metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schema1Layer<'a> {
+    blob_sum: &'a Digest,
+    v1_compatibility: &'a str,
+}
+
+impl<'a> Schema1Layer<'a> {
+    /// The compressed layer's digest.
+    pub fn blob_sum(&self) -> &'a Digest {
+        self.blob_sum
+    }
+
+    /// The v1 image JSON for this layer, as the exact string in the manifest.
+    pub fn v1_compatibility(&self) -> &'a str {
+        self.v1_compatibility
+    }
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FsLayer {
+    blob_sum: Digest,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HistoryEntry {
+    v1_compatibility: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Wire {
+    /// Checked by `parse_versioned`; named here so it stays out of `extra`.
+    #[serde(rename = "schemaVersion")]
+    _schema_version: i64,
+    media_type: Option<MediaType>,
+    name: String,
+    tag: String,
+    #[serde(default)]
+    architecture: String,
+    fs_layers: Vec<FsLayer>,
+    history: Vec<HistoryEntry>,
+    signatures: Option<Value>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+/// containers/image's member order (what skopeo writes before signing).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Out<'a> {
+    name: &'a str,
+    tag: &'a str,
+    architecture: &'a str,
+    fs_layers: Vec<FsLayer>,
+    history: Vec<HistoryEntry>,
+    schema_version: u32,
+    #[serde(flatten)]
+    extra: &'a Map<String, Value>,
+}
+
+impl Schema1 {
+    /// Parses a schema1 manifest, keeping `bytes`. A manifest with a
+    /// `signatures` member is signed, and its payload is rebuilt here (this
+    /// does not verify the signatures: see [`crate::jws`]).
+    pub fn from_slice(bytes: &[u8]) -> Result<Schema1, Error> {
+        let wire: Wire = json::parse_versioned(FORMAT, 1, bytes)?;
+        if let Some(found) = &wire.media_type {
+            if !found.is_schema1() {
+                return Err(Error::MediaTypeMismatch {
+                    declared: MediaType::DockerSchema1,
+                    found: found.clone(),
+                });
+            }
+        }
+        if wire.fs_layers.len() != wire.history.len() {
+            return Err(Error::Schema1LengthMismatch {
+                fs_layers: wire.fs_layers.len(),
+                history: wire.history.len(),
+            });
+        }
+        if wire.fs_layers.is_empty() {
+            return Err(Error::Schema1NoLayers);
+        }
+        let payload = match wire.signatures {
+            Some(_) => Some(crate::jws::signed_payload(bytes)?),
+            None => None,
+        };
+        Ok(Schema1 {
+            raw: bytes.to_vec(),
+            payload,
+            media_type: wire.media_type,
+            name: wire.name,
+            tag: wire.tag,
+            architecture: wire.architecture,
+            fs_layers: wire.fs_layers.into_iter().map(|layer| layer.blob_sum).collect(),
+            history: wire
+                .history
+                .into_iter()
+                .map(|entry| entry.v1_compatibility)
+                .collect(),
+            extra: wire.extra,
+        })
+    }
+
+    /// A new unsigned manifest from layers given base first, each a `blobSum`
+    /// and its v1 metadata string. Sign the bytes with [`crate::jws`] to get a
+    /// manifest registries accept.
+    pub fn new<'a>(
+        name: &str,
+        tag: &str,
+        architecture: &str,
+        layers: impl IntoIterator<Item = (Digest, &'a str)>,
+    ) -> Result<Schema1, Error> {
+        let (mut fs_layers, mut history): (Vec<Digest>, Vec<String>) = layers
+            .into_iter()
+            .map(|(digest, v1)| (digest, v1.to_owned()))
+            .unzip();
+        fs_layers.reverse();
+        history.reverse();
+        if fs_layers.is_empty() {
+            return Err(Error::Schema1NoLayers);
+        }
+        Schema1 {
+            raw: Vec::new(),
+            payload: None,
+            media_type: None,
+            name: name.to_owned(),
+            tag: tag.to_owned(),
+            architecture: architecture.to_owned(),
+            fs_layers,
+            history,
+            extra: Map::new(),
+        }
+        .reserialized()
+    }
+
+    fn reserialized(mut self) -> Result<Schema1, Error> {
+        let out = Out {
+            name: &self.name,
+            tag: &self.tag,
+            architecture: &self.architecture,
+            fs_layers: (self.fs_layers.iter())
+                .map(|blob_sum| FsLayer {
+                    blob_sum: blob_sum.clone(),
+                })
+                .collect(),
+            history: (self.history.iter())
+                .map(|v1| HistoryEntry {
+                    v1_compatibility: v1.clone(),
+                })
+                .collect(),
+            schema_version: 1,
+            extra: &self.extra,
+        };
+        self.raw = json::to_canonical(FORMAT, &out)?;
+        self.payload = None;
+        self.media_type = None;
+        Ok(self)
+    }
+
+    /// The exact bytes, signatures included.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// The bytes the digest is computed over: the signed payload for a signed
+    /// manifest, otherwise the whole manifest.
+    pub fn payload(&self) -> &[u8] {
+        self.payload.as_deref().unwrap_or(&self.raw)
+    }
+
+    /// The SHA-256 digest of [`payload`](Self::payload), as registries compute it.
+    pub fn digest(&self) -> Digest {
+        Digest::sha256(self.payload())
+    }
+
+    /// Whether the manifest carries signatures.
+    pub fn is_signed(&self) -> bool {
+        self.payload.is_some()
+    }
+
+    /// The media type: signed or unsigned schema1.
+    pub fn media_type(&self) -> MediaType {
+        if self.is_signed() {
+            MediaType::DockerSchema1Signed
+        } else {
+            MediaType::DockerSchema1
+        }
+    }
+
+    /// The repository name as recorded, such as `library/busybox`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The tag as recorded.
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    /// The architecture as recorded.
+    pub fn architecture(&self) -> &str {
+        &self.architecture
+    }
+
+    /// The `blobSum`s as written: leaf first.
+    pub fn fs_layers(&self) -> &[Digest] {
+        &self.fs_layers
+    }
+
+    /// The `v1Compatibility` strings as written: leaf first.
+    pub fn history(&self) -> &[String] {
+        &self.history
+    }
+
+    /// The layers, base first, each with its v1 metadata; duplicates kept.
+    pub fn layers(&self) -> impl DoubleEndedIterator<Item = Schema1Layer<'_>> + ExactSizeIterator {
+        self.fs_layers
+            .iter()
+            .zip(&self.history)
+            .rev()
+            .map(|(blob_sum, v1_compatibility)| Schema1Layer {
+                blob_sum,
+                v1_compatibility,
+            })
+    }
+
+    /// Members this crate does not know, kept as given (signatures excluded).
+    pub fn unknown_fields(&self) -> &Map<String, Value> {
+        &self.extra
+    }
+
+    /// A new, unsigned manifest with each layer's `blobSum` replaced by the
+    /// matching `layers` entry (base first); v1 metadata is kept. Signatures
+    /// cannot survive an edit: sign the result again with [`crate::jws`].
+    pub fn with_layers(&self, layers: &[BlobInfo]) -> Result<Schema1, Error> {
+        if layers.len() != self.fs_layers.len() {
+            return Err(Error::LayerCountMismatch {
+                expected: self.fs_layers.len(),
+                actual: layers.len(),
+            });
+        }
+        let mut next = self.clone();
+        next.fs_layers = layers.iter().rev().map(|info| info.digest().clone()).collect();
+        next.reserialized()
+    }
+}

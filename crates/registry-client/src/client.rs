@@ -1,0 +1,392 @@
+//! The client handle and its builder: configuration, shared state, and the request path every
+//! operation uses (endpoint discovery, credentials, one refresh on 401).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http::header::{HeaderValue, AUTHORIZATION};
+use http::{HeaderMap, Method, Response, StatusCode, Uri};
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::auth::{Auth, CredentialSource};
+use crate::counters::{Counters, RequestCounts};
+use crate::dispatch::{status_error, Body, Dispatcher, Prepared};
+use crate::endpoint::{api_host, candidate_schemes, host_matches, Scheme};
+use crate::error::{Context, Error};
+use crate::retry::RetryPolicy;
+use crate::transport::{HyperTransport, RequestBody, Transport};
+use crate::url::same_origin;
+
+/// Manifests larger than this are refused by default (the distribution spec's servers cap
+/// them at 4 MiB).
+pub const DEFAULT_MAX_MANIFEST_SIZE: u64 = 4 * 1024 * 1024;
+/// Blobs up to this size are uploaded in one `PUT` by default.
+pub const DEFAULT_MONOLITHIC_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// Configures a [`Client`].
+///
+/// ```
+/// use std::time::Duration;
+/// use registry_client::{Client, RetryPolicy};
+///
+/// let client = Client::builder()
+///     .user_agent("my-tool/1.0")
+///     .connect_timeout(Duration::from_secs(5))
+///     .insecure_host("registry.internal:5000")
+///     .retry_policy(RetryPolicy::default().with_max_retries(2))
+///     .max_concurrent_requests(8)
+///     .build()?;
+/// # drop(client);
+/// # Ok::<(), registry_client::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ClientBuilder {
+    user_agent: String,
+    connect_timeout: Duration,
+    idle_timeout: Duration,
+    credentials: Option<Arc<dyn CredentialSource>>,
+    insecure_hosts: Vec<String>,
+    ca_files: Vec<PathBuf>,
+    system_roots: bool,
+    retry: RetryPolicy,
+    max_concurrent_requests: usize,
+    transport: Option<Arc<dyn Transport>>,
+    max_manifest_size: u64,
+    monolithic_limit: u64,
+    chunk_size: Option<u64>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> ClientBuilder {
+        ClientBuilder {
+            user_agent: concat!("skiff-registry-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+            connect_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            credentials: None,
+            insecure_hosts: Vec::new(),
+            ca_files: Vec::new(),
+            system_roots: true,
+            retry: RetryPolicy::default(),
+            max_concurrent_requests: 32,
+            transport: None,
+            max_manifest_size: DEFAULT_MAX_MANIFEST_SIZE,
+            monolithic_limit: DEFAULT_MONOLITHIC_LIMIT,
+            chunk_size: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The `User-Agent` header sent with every request.
+    pub fn user_agent(mut self, user_agent: &str) -> ClientBuilder {
+        self.user_agent = user_agent.to_owned();
+        self
+    }
+
+    /// How long to wait for a TCP connection (default 30 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long a request may wait for the response head or for the next chunk of its body
+    /// (default 60 s). There is no limit on the total time, so huge blobs can stream.
+    pub fn idle_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Where usernames and passwords come from.
+    pub fn credentials(mut self, source: impl CredentialSource + 'static) -> ClientBuilder {
+        self.credentials = Some(Arc::new(source));
+        self
+    }
+
+    /// Marks a host (`name` or `name:port`) insecure: https without certificate verification
+    /// is tried first, then plain http.
+    pub fn insecure_host(mut self, host: &str) -> ClientBuilder {
+        self.insecure_hosts.push(host.to_owned());
+        self
+    }
+
+    /// Trusts the CA certificates in a PEM file in addition to the system roots.
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> ClientBuilder {
+        self.ca_files.push(path.into());
+        self
+    }
+
+    /// Whether to trust the system's root certificates (default true).
+    pub fn system_roots(mut self, enabled: bool) -> ClientBuilder {
+        self.system_roots = enabled;
+        self
+    }
+
+    /// How transient failures are retried.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> ClientBuilder {
+        self.retry = policy;
+        self
+    }
+
+    /// At most this many requests in flight at once (default 32; at least 1). A streaming
+    /// response holds its slot until its body is dropped.
+    pub fn max_concurrent_requests(mut self, limit: usize) -> ClientBuilder {
+        self.max_concurrent_requests = limit.max(1);
+        self
+    }
+
+    /// Sends requests through `transport` instead of the default hyper + rustls one.
+    pub fn transport(mut self, transport: impl Transport) -> ClientBuilder {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// The largest manifest accepted (default 4 MiB).
+    pub fn max_manifest_size(mut self, bytes: u64) -> ClientBuilder {
+        self.max_manifest_size = bytes;
+        self
+    }
+
+    /// Blobs up to this size are uploaded with one `PUT` (default 16 MiB); larger ones stream.
+    pub fn monolithic_upload_limit(mut self, bytes: u64) -> ClientBuilder {
+        self.monolithic_limit = bytes;
+        self
+    }
+
+    /// Uploads large blobs as `PATCH` requests of at most this many bytes each, with
+    /// `Content-Range`, instead of one streamed `PATCH` (for registries that require chunks).
+    pub fn upload_chunk_size(mut self, bytes: u64) -> ClientBuilder {
+        self.chunk_size = Some(bytes.max(1));
+        self
+    }
+
+    /// Builds the client; fails when a CA file or the TLS setup is unusable.
+    pub fn build(self) -> Result<Client, Error> {
+        let transport: Arc<dyn Transport> = match self.transport {
+            Some(transport) => transport,
+            None => Arc::new(HyperTransport::with_roots(&self.ca_files, self.system_roots, self.connect_timeout)?),
+        };
+        let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| Error::InvalidUrl {
+            input: self.user_agent.clone(),
+            reason: "the user agent is not a valid header value".to_owned(),
+        })?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                dispatcher: Dispatcher {
+                    transport,
+                    retry: self.retry,
+                    idle_timeout: self.idle_timeout,
+                    limit: Arc::new(Semaphore::new(self.max_concurrent_requests)),
+                    counters: Counters::default(),
+                    user_agent,
+                },
+                insecure_hosts: self.insecure_hosts,
+                endpoints: Mutex::new(HashMap::new()),
+                auth: Auth::new(self.credentials),
+                limits: Limits {
+                    max_manifest_size: self.max_manifest_size,
+                    monolithic: self.monolithic_limit,
+                    chunk_size: self.chunk_size,
+                },
+            }),
+        })
+    }
+}
+
+/// Size limits and upload shape.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) max_manifest_size: u64,
+    pub(crate) monolithic: u64,
+    pub(crate) chunk_size: Option<u64>,
+}
+
+/// A registry client; cheap to clone, clones share connections, tokens and counters.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    dispatcher: Dispatcher,
+    insecure_hosts: Vec<String>,
+    endpoints: Mutex<HashMap<String, Arc<OnceCell<Arc<Endpoint>>>>>,
+    auth: Auth,
+    limits: Limits,
+}
+
+/// How a registry was reached: its scheme and what `/v2/` answered.
+#[derive(Debug)]
+pub(crate) struct Endpoint {
+    pub(crate) host: String,
+    pub(crate) scheme: Scheme,
+    /// The `WWW-Authenticate` headers of the ping, empty when the registry is open.
+    pub(crate) challenge: HeaderMap,
+}
+
+impl Endpoint {
+    pub(crate) fn base(&self) -> String {
+        format!("{}://{}", self.scheme.as_str(), self.host)
+    }
+}
+
+/// Where a request goes: a path on the registry's endpoint, or a URL the registry sent.
+#[derive(Debug)]
+pub(crate) enum Target {
+    Path(String),
+    Url(Uri),
+}
+
+/// One API call before endpoint and credentials are known.
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub(crate) registry: String,
+    pub(crate) access: crate::auth::Access,
+    pub(crate) method: Method,
+    pub(crate) target: Target,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: RequestBody,
+}
+
+impl Call {
+    pub(crate) fn new(registry: &str, access: crate::auth::Access, method: Method, target: Target) -> Call {
+        Call {
+            registry: registry.to_owned(),
+            access,
+            method,
+            target,
+            headers: HeaderMap::new(),
+            body: RequestBody::empty(),
+        }
+    }
+
+    pub(crate) fn header(mut self, name: http::header::HeaderName, value: HeaderValue) -> Call {
+        self.headers.insert(name, value);
+        self
+    }
+
+    pub(crate) fn body(mut self, body: RequestBody) -> Call {
+        self.body = body;
+        self
+    }
+}
+
+impl Client {
+    /// A builder with the defaults.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client with the defaults: system roots, no credentials, default retries.
+    pub fn new() -> Result<Client, Error> {
+        ClientBuilder::default().build()
+    }
+
+    /// How many requests this client (and its clones) has sent so far.
+    pub fn request_counts(&self) -> RequestCounts {
+        self.inner.dispatcher.counters.snapshot()
+    }
+
+    pub(crate) fn limits(&self) -> Limits {
+        self.inner.limits
+    }
+
+    /// Checks that `registry` speaks the v2 API, learning its scheme and authentication
+    /// challenge; later calls reuse what the first one learned.
+    pub async fn ping(&self, registry: &str) -> Result<(), Error> {
+        self.endpoint(registry).await.map(drop).map_err(|e| e.context(Context::registry(registry)))
+    }
+
+    /// The endpoint for `registry`, pinging it the first time (concurrent callers share the
+    /// one ping).
+    pub(crate) async fn endpoint(&self, registry: &str) -> Result<Arc<Endpoint>, Error> {
+        let host = api_host(registry).to_owned();
+        let cell = {
+            let mut endpoints = self.inner.endpoints.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            Arc::clone(endpoints.entry(host.clone()).or_default())
+        };
+        cell.get_or_try_init(|| self.discover(&host)).await.cloned()
+    }
+
+    async fn discover(&self, host: &str) -> Result<Arc<Endpoint>, Error> {
+        let insecure = self.is_insecure(host);
+        let mut last_error = None;
+        for &scheme in candidate_schemes(host, insecure) {
+            let uri = parse_uri(&format!("{}://{host}/v2/", scheme.as_str()))?;
+            let request = Prepared::new(Method::GET, uri.clone(), scheme.verifies_tls());
+            match self.inner.dispatcher.send(request).await {
+                Ok(response) if response.status() == StatusCode::OK || response.status() == StatusCode::UNAUTHORIZED => {
+                    let mut challenge = HeaderMap::new();
+                    if response.status() == StatusCode::UNAUTHORIZED {
+                        for value in response.headers().get_all(http::header::WWW_AUTHENTICATE) {
+                            challenge.append(http::header::WWW_AUTHENTICATE, value.clone());
+                        }
+                    }
+                    tracing::debug!(host, %scheme, open = challenge.is_empty(), "registry reached");
+                    return Ok(Arc::new(Endpoint { host: host.to_owned(), scheme, challenge }));
+                }
+                Ok(response) => last_error = Some(status_error(&Method::GET, &uri, response).await),
+                Err(error) => last_error = Some(error),
+            }
+        }
+        let source = last_error.map(Box::new).unwrap_or_else(|| {
+            Box::new(Error::InvalidUrl { input: host.to_owned(), reason: "no scheme to try".to_owned() })
+        });
+        Err(Error::Unreachable { registry: host.to_owned(), source })
+    }
+
+    /// Sends `call` with credentials for its scope; on 401 refreshes them once and resends
+    /// (when the body can be sent again).
+    pub(crate) async fn execute(&self, call: Call) -> Result<Response<Body>, Error> {
+        let endpoint = self.endpoint(&call.registry).await?;
+        let uri = match call.target {
+            Target::Path(path) => parse_uri(&format!("{}{path}", endpoint.base()))?,
+            Target::Url(uri) => uri,
+        };
+        let base = parse_uri(&endpoint.base())?;
+        // Credentials go only to the registry itself, never to a URL it pointed elsewhere.
+        let send_credentials = same_origin(&uri, &base);
+        let mut request = Prepared::new(call.method, uri, endpoint.scheme.verifies_tls() || !send_credentials);
+        request.headers = call.headers;
+        request.body = call.body;
+        let mut sent = None;
+        if send_credentials {
+            sent = self.inner.auth.authorization(self, &call.registry, &endpoint, &call.access, None).await?;
+            if let Some(value) = &sent {
+                request.headers.insert(AUTHORIZATION, value.clone());
+            }
+        }
+        let spare = request.try_clone();
+        let response = self.inner.dispatcher.send(request).await?;
+        if response.status() != StatusCode::UNAUTHORIZED || !send_credentials || endpoint.challenge.is_empty() {
+            return Ok(response);
+        }
+        let Some(mut retry) = spare else {
+            return Ok(response);
+        };
+        let refreshed =
+            self.inner.auth.authorization(self, &call.registry, &endpoint, &call.access, sent.as_ref()).await?;
+        let Some(value) = refreshed.filter(|value| Some(value) != sent.as_ref()) else {
+            return Ok(response);
+        };
+        drop(response);
+        retry.headers.insert(AUTHORIZATION, value);
+        self.inner.dispatcher.send(retry).await
+    }
+
+    /// Whether the user marked `host` insecure.
+    pub(crate) fn is_insecure(&self, host: &str) -> bool {
+        self.inner.insecure_hosts.iter().any(|entry| host_matches(entry, host))
+    }
+
+    /// Sends a request prepared outside the registry's auth flow (a token request).
+    pub(crate) async fn send_prepared(&self, request: Prepared) -> Result<Response<Body>, Error> {
+        self.inner.dispatcher.send(request).await
+    }
+}
+
+pub(crate) fn parse_uri(text: &str) -> Result<Uri, Error> {
+    text.parse().map_err(|e: http::uri::InvalidUri| Error::InvalidUrl { input: text.to_owned(), reason: e.to_string() })
+}

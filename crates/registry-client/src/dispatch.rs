@@ -1,0 +1,296 @@
+//! The one place every request passes through: concurrency limit, counters, idle timeouts,
+//! redirects and retries.
+//!
+//! Callers prepare a [`Prepared`] request completely (URL, headers, credentials, body) and hand
+//! it here. Redirects drop `Authorization` when they leave the origin and never downgrade
+//! https; transient failures are retried only when the request is safe to repeat.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
+use http::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, LOCATION, USER_AGENT};
+use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
+use hyper::body::Body as _;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::counters::Counters;
+use crate::diagnostic::parse_diagnostics;
+use crate::error::{display_url, Error};
+use crate::redirect::{is_redirect, next_hop, MAX_REDIRECTS};
+use crate::retry::{is_idempotent, is_retryable_status, retry_after, RetryPolicy};
+use crate::transport::{RequestBody, SkipTlsVerification, Transport, TransportBody};
+
+/// Error bodies are read up to this size; the rest is dropped.
+pub(crate) const ERROR_BODY_LIMIT: u64 = 64 * 1024;
+
+/// A request ready to send.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: RequestBody,
+    pub(crate) verify_tls: bool,
+}
+
+impl Prepared {
+    pub(crate) fn new(method: Method, uri: Uri, verify_tls: bool) -> Prepared {
+        Prepared { method, uri, headers: HeaderMap::new(), body: RequestBody::empty(), verify_tls }
+    }
+
+    pub(crate) fn header(mut self, name: http::header::HeaderName, value: HeaderValue) -> Prepared {
+        self.headers.insert(name, value);
+        self
+    }
+
+    pub(crate) fn body(mut self, body: RequestBody) -> Prepared {
+        self.body = body;
+        self
+    }
+
+    /// A copy for a second attempt, when the body allows one.
+    pub(crate) fn try_clone(&self) -> Option<Prepared> {
+        Some(Prepared {
+            method: self.method.clone(),
+            uri: self.uri.clone(),
+            headers: self.headers.clone(),
+            body: self.body.try_clone()?,
+            verify_tls: self.verify_tls,
+        })
+    }
+}
+
+/// Sends prepared requests under the client's policies.
+#[derive(Debug)]
+pub(crate) struct Dispatcher {
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) limit: Arc<Semaphore>,
+    pub(crate) counters: Counters,
+    pub(crate) user_agent: HeaderValue,
+}
+
+impl Dispatcher {
+    /// Sends `request`, following redirects and retrying transient failures.
+    pub(crate) async fn send(&self, request: Prepared) -> Result<Response<Body>, Error> {
+        let first_url = display_url(&request.uri);
+        let repeatable = is_idempotent(&request.method) && request.body.try_clone().is_some();
+        let mut current = request;
+        let mut retries = 0u32;
+        let mut hops = 0usize;
+        loop {
+            let spare = current.try_clone();
+            let method = current.method.clone();
+            let uri = current.uri.clone();
+            let outcome = self.send_once(current).await;
+            let can_retry = repeatable && retries < self.retry.max_retries();
+            let response = match outcome {
+                Ok(response) => response,
+                Err(error) => match spare {
+                    Some(spare) if can_retry && is_transient(&error) => {
+                        tracing::debug!(%method, url = %display_url(&uri), %error, "retrying");
+                        tokio::time::sleep(self.retry.backoff(retries)).await;
+                        retries += 1;
+                        current = spare;
+                        continue;
+                    }
+                    _ => return Err(error),
+                },
+            };
+            let status = response.status();
+            if is_redirect(status) {
+                if let (Some(location), Some(spare)) = (response.headers().get(LOCATION), spare) {
+                    hops += 1;
+                    if hops > MAX_REDIRECTS {
+                        return Err(Error::TooManyRedirects { url: first_url, limit: MAX_REDIRECTS });
+                    }
+                    let location = location.to_str().map_err(|_| Error::InvalidResponse {
+                        url: display_url(&uri),
+                        problem: "Location header is not ASCII".to_owned(),
+                    })?;
+                    let hop = next_hop(&uri, &method, status, location)?;
+                    current = follow(spare, hop);
+                    continue;
+                }
+                return Ok(response);
+            }
+            if is_retryable_status(status) && can_retry {
+                if let (Some(wait), Some(spare)) = (
+                    self.retry.wait_after(retries, retry_after(response.headers(), SystemTime::now())),
+                    spare,
+                ) {
+                    tracing::debug!(%method, url = %display_url(&uri), %status, ?wait, "retrying");
+                    drop(response);
+                    tokio::time::sleep(wait).await;
+                    retries += 1;
+                    current = spare;
+                    continue;
+                }
+            }
+            return Ok(response);
+        }
+    }
+
+    async fn send_once(&self, request: Prepared) -> Result<Response<Body>, Error> {
+        let permit = Arc::clone(&self.limit).acquire_owned().await.ok();
+        let url = display_url(&request.uri);
+        let method = request.method.clone();
+        let request_uri = request.uri.clone();
+        let mut http_request = Request::builder()
+            .method(request.method)
+            .uri(request.uri)
+            .body(RequestBody::empty())
+            .map_err(|e| Error::InvalidUrl { input: url.clone(), reason: e.to_string() })?;
+        *http_request.headers_mut() = request.headers;
+        http_request.headers_mut().insert(USER_AGENT, self.user_agent.clone());
+        if let Some(len) = request.body.len() {
+            if matches!(method, Method::POST | Method::PUT | Method::PATCH) || len > 0 {
+                http_request.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(len));
+            }
+        }
+        *http_request.body_mut() = request.body;
+        if !request.verify_tls {
+            http_request.extensions_mut().insert(SkipTlsVerification);
+        }
+        self.counters.record(&method);
+        let response = tokio::time::timeout(self.idle_timeout, self.transport.send(http_request))
+            .await
+            .map_err(|_| Error::Timeout { url: url.clone(), after: self.idle_timeout })?
+            .map_err(|source| Error::Connection { method, url: url.clone(), source })?;
+        let idle = self.idle_timeout;
+        let mut response = response.map(|inner| Body { inner, idle, url, received: 0, _permit: permit });
+        // Operations report errors against the URL that answered, after any redirects.
+        response.extensions_mut().insert(request_uri);
+        Ok(response)
+    }
+}
+
+/// The request for the next hop of a redirect.
+fn follow(mut request: Prepared, hop: crate::redirect::Hop) -> Prepared {
+    if !hop.same_origin {
+        // Credentials belong to the registry; a storage or CDN host gets none, and its
+        // certificate is always verified.
+        request.headers.remove(AUTHORIZATION);
+        request.verify_tls = true;
+    }
+    if hop.method != request.method && hop.method == Method::GET {
+        request.body = RequestBody::empty();
+        request.headers.remove(http::header::CONTENT_TYPE);
+    }
+    request.method = hop.method;
+    request.uri = hop.uri;
+    request
+}
+
+fn is_transient(error: &Error) -> bool {
+    matches!(error, Error::Connection { .. } | Error::Timeout { .. })
+}
+
+/// A response body read under the idle timeout; it holds its concurrency slot until dropped.
+pub(crate) struct Body {
+    inner: TransportBody,
+    idle: Duration,
+    url: String,
+    received: u64,
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Body").field("url", &self.url).field("received", &self.received).finish()
+    }
+}
+
+impl Body {
+    /// The next chunk of data, `None` at the end.
+    pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        loop {
+            let frame = tokio::time::timeout(self.idle, http_body_util::BodyExt::frame(&mut self.inner))
+                .await
+                .map_err(|_| Error::Timeout { url: self.url.clone(), after: self.idle })?;
+            match frame {
+                None => return Ok(None),
+                Some(Err(source)) => {
+                    return Err(Error::Body { url: self.url.clone(), received: self.received, source })
+                }
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.received += data.len() as u64;
+                        return Ok(Some(data));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The whole body, failing when it exceeds `limit` bytes.
+    pub(crate) async fn bytes(mut self, limit: u64) -> Result<Bytes, Error> {
+        if self.inner.size_hint().lower() > limit {
+            return Err(Error::TooLarge { url: self.url, limit });
+        }
+        let mut out = BytesMut::new();
+        while let Some(chunk) = self.chunk().await? {
+            if out.len() as u64 + chunk.len() as u64 > limit {
+                return Err(Error::TooLarge { url: self.url, limit });
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out.freeze())
+    }
+
+    /// At most `limit` bytes of the body; the rest is left unread.
+    pub(crate) async fn prefix(mut self, limit: u64) -> Bytes {
+        let mut out = BytesMut::new();
+        while (out.len() as u64) < limit {
+            match self.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = (limit - out.len() as u64).min(chunk.len() as u64) as usize;
+                    out.extend_from_slice(&chunk[..room]);
+                }
+                _ => break,
+            }
+        }
+        out.freeze()
+    }
+
+    /// The body as a stream of chunks.
+    pub(crate) fn into_stream(self) -> impl Stream<Item = Result<Bytes, Error>> + Send {
+        futures_util::stream::try_unfold(self, |mut body| async move {
+            Ok(body.chunk().await?.map(|chunk| (chunk, body)))
+        })
+    }
+}
+
+/// The error for a response the operation did not accept, with the registry's diagnostics
+/// from the (capped) body.
+pub(crate) async fn status_error(method: &Method, uri: &Uri, response: Response<Body>) -> Error {
+    let status = response.status();
+    let body = if *method == Method::HEAD {
+        Bytes::new()
+    } else {
+        response.into_body().prefix(ERROR_BODY_LIMIT).await
+    };
+    Error::Registry { method: method.clone(), url: display_url(uri), status, diagnostics: parse_diagnostics(&body) }
+}
+
+/// The URL that produced `response` (after redirects).
+pub(crate) fn response_uri<B>(response: &Response<B>) -> Uri {
+    response.extensions().get::<Uri>().cloned().unwrap_or_default()
+}
+
+/// `response` when its status is one of `accepted`, else the registry's error.
+pub(crate) async fn expect_status(
+    method: &Method,
+    response: Response<Body>,
+    accepted: &[StatusCode],
+) -> Result<Response<Body>, Error> {
+    if accepted.contains(&response.status()) {
+        Ok(response)
+    } else {
+        let uri = response_uri(&response);
+        Err(status_error(method, &uri, response).await)
+    }
+}

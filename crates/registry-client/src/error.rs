@@ -1,0 +1,368 @@
+//! The one error type of this crate, with the predicates callers branch on.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http::{Method, StatusCode};
+use oci_digest::Digest;
+
+use crate::diagnostic::{Diagnostic, ErrorCode};
+
+/// A boxed error from a lower layer (the connection, TLS, a user-supplied stream).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong talking to a registry.
+///
+/// Messages name the request and the registry's diagnostics; they never contain credentials
+/// (URLs are printed without their query string, which may carry upload state).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The registry answered with a status the operation does not accept.
+    #[error("{method} {url} answered {status}{}", DiagnosticList(diagnostics))]
+    Registry {
+        /// The HTTP method of the failed request.
+        method: Method,
+        /// The request URL, without its query string.
+        url: String,
+        /// The HTTP status.
+        status: StatusCode,
+        /// The registry's `errors` array (empty when the body had none).
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// Content did not hash to the digest it was fetched or pushed by.
+    #[error("digest mismatch: expected {expected}, got {actual}")]
+    DigestMismatch {
+        /// The digest the content should have.
+        expected: Digest,
+        /// The digest of the content received (or the digest the registry reported).
+        actual: Digest,
+    },
+    /// The connection failed before a response arrived (refused, reset, TLS handshake).
+    #[error("{method} {url}: connection failed: {source}")]
+    Connection {
+        /// The HTTP method.
+        method: Method,
+        /// The request URL, without its query string.
+        url: String,
+        /// What the transport reported.
+        #[source]
+        source: BoxError,
+    },
+    /// The body of a response broke off or could not be read.
+    #[error("{url}: reading the response failed after {received} bytes: {source}")]
+    Body {
+        /// The request URL, without its query string.
+        url: String,
+        /// Bytes received before the failure.
+        received: u64,
+        /// What the transport reported.
+        #[source]
+        source: BoxError,
+    },
+    /// Nothing arrived for longer than the idle timeout.
+    #[error("{url}: no data for {after:?}")]
+    Timeout {
+        /// The request URL, without its query string.
+        url: String,
+        /// The idle timeout that expired.
+        after: Duration,
+    },
+    /// A response body was larger than this client accepts for its kind.
+    #[error("{url}: response body exceeds the {limit}-byte limit")]
+    TooLarge {
+        /// The request URL, without its query string.
+        url: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A redirect would have moved from https to plain http.
+    #[error("refusing redirect from {from} to {to}: it downgrades https to http")]
+    InsecureRedirect {
+        /// Where the request was.
+        from: String,
+        /// Where the registry pointed.
+        to: String,
+    },
+    /// More redirects than the policy allows.
+    #[error("{url}: more than {limit} redirects")]
+    TooManyRedirects {
+        /// The first URL of the chain, without its query string.
+        url: String,
+        /// The allowed number of hops.
+        limit: usize,
+    },
+    /// A response lacked something the protocol requires, or had it malformed.
+    #[error("{url}: invalid response: {problem}")]
+    InvalidResponse {
+        /// The request URL, without its query string.
+        url: String,
+        /// What was wrong.
+        problem: String,
+    },
+    /// A URL built from user input or sent by the registry could not be parsed.
+    #[error("invalid URL {input:?}: {reason}")]
+    InvalidUrl {
+        /// The rejected text.
+        input: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The registry answered `/v2/` with neither success nor an authentication challenge, on
+    /// every scheme this client may use for it.
+    #[error("registry {registry} is not reachable as a v2 registry: {source}")]
+    Unreachable {
+        /// The registry host.
+        registry: String,
+        /// The failure of the last scheme tried.
+        #[source]
+        source: Box<Error>,
+    },
+    /// The registry asks for an authentication scheme this client does not speak.
+    #[error("registry {registry} asks for unsupported authentication: {challenge}")]
+    UnsupportedChallenge {
+        /// The registry host.
+        registry: String,
+        /// The `WWW-Authenticate` value (challenges carry no secrets).
+        challenge: String,
+    },
+    /// Authentication with the registry or its token service failed.
+    #[error("authentication with {registry} failed: {source}")]
+    Auth {
+        /// The registry host.
+        registry: String,
+        /// What went wrong.
+        #[source]
+        source: registry_auth::Error,
+    },
+    /// A digest could not be parsed or computed.
+    #[error(transparent)]
+    Digest(#[from] oci_digest::Error),
+    /// A reference, repository name or manifest could not be understood.
+    #[error(transparent)]
+    Manifest(#[from] oci_manifest::Error),
+    /// A response body was not the JSON the protocol specifies.
+    #[error("{url}: malformed JSON: {source}")]
+    Json {
+        /// The request URL, without its query string.
+        url: String,
+        /// The parser's report.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A CA file named in the configuration could not be used.
+    #[error("CA file {path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be used.
+        reason: String,
+    },
+    /// The TLS configuration could not be built.
+    #[error("TLS setup failed: {0}")]
+    Tls(#[from] rustls::Error),
+    /// A user-supplied upload stream failed.
+    #[error("reading the upload source failed: {0}")]
+    Source(#[source] std::io::Error),
+    /// An error with the registry, repository or digest it happened to.
+    #[error("{context}: {source}")]
+    WithContext {
+        /// What the operation was about.
+        context: Context,
+        /// The underlying error.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    /// The innermost error, past any [`Error::WithContext`] wrappers.
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::WithContext { source, .. } => source.root(),
+            other => other,
+        }
+    }
+
+    /// The HTTP status, when the registry answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self.root() {
+            Error::Registry { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The registry's diagnostics (empty when there were none).
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self.root() {
+            Error::Registry { diagnostics, .. } => diagnostics,
+            _ => &[],
+        }
+    }
+
+    fn has_code(&self, wanted: impl Fn(&ErrorCode) -> bool) -> bool {
+        self.diagnostics().iter().any(|d| wanted(d.code()))
+    }
+
+    /// The thing asked for does not exist (404, or a `*_UNKNOWN` code).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND) || self.has_code(ErrorCode::is_not_found)
+    }
+
+    /// Credentials are missing or were rejected (401, `UNAUTHORIZED`).
+    pub fn is_unauthorized(&self) -> bool {
+        self.status() == Some(StatusCode::UNAUTHORIZED) || self.has_code(|c| *c == ErrorCode::Unauthorized)
+    }
+
+    /// The credentials were accepted but lack access (403, `DENIED`).
+    pub fn is_denied(&self) -> bool {
+        self.status() == Some(StatusCode::FORBIDDEN) || self.has_code(|c| *c == ErrorCode::Denied)
+    }
+
+    /// The registry is rate limiting (429, `TOOMANYREQUESTS`).
+    pub fn is_rate_limited(&self) -> bool {
+        self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
+            || self.has_code(|c| *c == ErrorCode::TooManyRequests)
+    }
+
+    /// Whether content failed its digest check.
+    pub fn is_digest_mismatch(&self) -> bool {
+        matches!(self.root(), Error::DigestMismatch { .. })
+    }
+
+    /// Wraps the error with what it happened to.
+    pub(crate) fn context(self, context: Context) -> Error {
+        Error::WithContext { context, source: Box::new(self) }
+    }
+}
+
+/// What an operation was about: the registry, and where known the repository and digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    registry: String,
+    repository: Option<String>,
+    digest: Option<Digest>,
+}
+
+impl Context {
+    pub(crate) fn registry(registry: &str) -> Context {
+        Context { registry: registry.to_owned(), repository: None, digest: None }
+    }
+
+    pub(crate) fn repository(registry: &str, repository: &str) -> Context {
+        Context { repository: Some(repository.to_owned()), ..Context::registry(registry) }
+    }
+
+    pub(crate) fn with_digest(mut self, digest: &Digest) -> Context {
+        self.digest = Some(digest.clone());
+        self
+    }
+
+    /// The registry host.
+    pub fn registry_host(&self) -> &str {
+        &self.registry
+    }
+
+    /// The repository, when the operation had one.
+    pub fn repository_name(&self) -> Option<&str> {
+        self.repository.as_deref()
+    }
+
+    /// The digest, when the operation had one.
+    pub fn digest(&self) -> Option<&Digest> {
+        self.digest.as_ref()
+    }
+}
+
+impl fmt::Display for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.registry)?;
+        if let Some(repository) = &self.repository {
+            write!(f, "/{repository}")?;
+        }
+        if let Some(digest) = &self.digest {
+            write!(f, "@{digest}")?;
+        }
+        Ok(())
+    }
+}
+
+struct DiagnosticList<'a>(&'a [Diagnostic]);
+
+impl fmt::Display for DiagnosticList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, diagnostic) in self.0.iter().enumerate() {
+            f.write_str(if i == 0 { ": " } else { "; " })?;
+            write!(f, "{diagnostic}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A URL as it may appear in a message: without the query, which can carry upload state or
+/// signed CDN parameters.
+pub(crate) fn display_url(uri: &http::Uri) -> String {
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
+    format!("{scheme}://{authority}{}", uri.path())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::parse_diagnostics;
+
+    fn registry_error(status: u16, body: &str) -> Error {
+        Error::Registry {
+            method: Method::GET,
+            url: "http://127.0.0.1:5000/v2/a/manifests/latest".into(),
+            status: StatusCode::from_u16(status).unwrap(),
+            diagnostics: parse_diagnostics(body.as_bytes()),
+        }
+    }
+
+    #[test]
+    fn predicates_follow_status_and_codes() {
+        // (status, body, not_found, unauthorized, denied, rate_limited)
+        let cases = [
+            (404, "", true, false, false, false),
+            (400, r#"{"errors":[{"code":"BLOB_UNKNOWN"}]}"#, true, false, false, false),
+            (401, "", false, true, false, false),
+            (400, r#"{"errors":[{"code":"UNAUTHORIZED"}]}"#, false, true, false, false),
+            (403, "", false, false, true, false),
+            (401, r#"{"errors":[{"code":"DENIED"}]}"#, false, true, true, false),
+            (429, "", false, false, false, true),
+            (503, r#"{"errors":[{"code":"TOOMANYREQUESTS"}]}"#, false, false, false, true),
+            (500, "oops", false, false, false, false),
+        ];
+        for (status, body, nf, ua, de, rl) in cases {
+            let e = registry_error(status, body).context(Context::repository("r", "a"));
+            assert_eq!(e.is_not_found(), nf, "{status} {body}");
+            assert_eq!(e.is_unauthorized(), ua, "{status} {body}");
+            assert_eq!(e.is_denied(), de, "{status} {body}");
+            assert_eq!(e.is_rate_limited(), rl, "{status} {body}");
+        }
+    }
+
+    #[test]
+    fn messages_carry_context_and_diagnostics() {
+        let digest = Digest::sha256(b"x");
+        let e = registry_error(404, r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#)
+            .context(Context::repository("127.0.0.1:5000", "a/b").with_digest(&digest));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "127.0.0.1:5000/a/b@{digest}: GET http://127.0.0.1:5000/v2/a/manifests/latest \
+                 answered 404 Not Found: MANIFEST_UNKNOWN: manifest unknown"
+            )
+        );
+        assert_eq!(e.status(), Some(StatusCode::NOT_FOUND));
+    }
+
+    #[test]
+    fn urls_are_shown_without_query() {
+        let uri: http::Uri = "https://cdn.example/blob/x?sig=secret&exp=1".parse().unwrap();
+        assert_eq!(display_url(&uri), "https://cdn.example/blob/x");
+    }
+}

@@ -1,0 +1,1 @@
+//! Image operations built on the client: resolve, pull, push and copy.

@@ -1,0 +1,455 @@
+//! The OCI image layout on disk: `oci-layout`, `index.json` and
+//! `blobs/ALG/HEX`, read and written safely.
+//!
+//! Guarantees:
+//! - **Nothing unverified under a blob's name.** A blob is written to a temp
+//!   file in its final directory, hashed while written, checked against its
+//!   digest (and size), fsynced once and renamed. A mismatch, an error or a
+//!   cancelled future removes the temp file. Temp names start with `.tmp-`,
+//!   which no encoded digest can, so they never pass for blobs.
+//! - **`index.json` is replaced atomically** (temp file, fsync, rename), and
+//!   updates from one process are serialised, so readers see the old or the
+//!   new index, never a torn one.
+//! - **Nothing escapes the layout.** Blob paths are built from a [`Digest`],
+//!   whose grammar has no `/` and no leading `.`; tags follow the
+//!   `org.opencontainers.image.ref.name` grammar ([`LayoutTag`]) and are never
+//!   used as paths anyway.
+//! - **Reads are verified too**: [`OciLayout::open_blob`] checks while it
+//!   streams, [`OciLayout::read_blob`] before it returns.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use oci_digest::Digest;
+//! use oci_manifest::{Descriptor, MediaType};
+//! use registry_client::layout::{ref_name, OciLayout};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let layout = OciLayout::create(dir.path()).await?;
+//! let manifest = br#"{"schemaVersion":2}"#;
+//! let digest = Digest::sha256(manifest);
+//! layout.write_blob(&digest, manifest).await?;
+//! let descriptor = Descriptor::new(MediaType::OciManifest, digest, 19);
+//! layout.set_tag(&"v1".parse()?, descriptor).await?;
+//!
+//! let (found, bytes) = layout.manifest(Some(&"v1".parse()?)).await?;
+//! assert_eq!(bytes, manifest);
+//! assert_eq!(ref_name(&found), Some("v1"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # });
+//! ```
+
+mod blob_reader;
+mod blob_writer;
+mod error;
+mod index;
+mod tag;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use oci_digest::{Digest, Verifier};
+use oci_manifest::Descriptor;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+pub use blob_reader::BlobReader;
+pub use blob_writer::BlobWriter;
+pub use error::LayoutError;
+pub use index::{ref_name, with_ref_name, LayoutIndex, REF_NAME_ANNOTATION};
+pub use tag::LayoutTag;
+
+use blob_writer::{temp_path, TempFile, TEMP_PREFIX};
+
+/// The one image layout version this crate writes.
+const LAYOUT_VERSION: &str = "1.0.0";
+
+/// Size of the buffer used to copy a reader into a blob.
+const COPY_BUFFER: usize = 256 * 1024;
+
+/// The largest manifest read into memory: the distribution specification
+/// asks registries to accept manifests of at least 4 MiB, so none larger
+/// can be pushed anywhere.
+pub const MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// The content of the `oci-layout` file.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LayoutMarker {
+    image_layout_version: String,
+}
+
+/// An OCI image layout directory.
+///
+/// Cheap to clone; clones share the lock that serialises `index.json` updates,
+/// so concurrent tasks of one program can tag images without losing each
+/// other's entries.
+#[derive(Debug, Clone)]
+pub struct OciLayout {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    root: PathBuf,
+    index_lock: tokio::sync::Mutex<()>,
+}
+
+impl OciLayout {
+    /// Makes `dir` an image layout (creating it and its parents), or opens it
+    /// when it already is one. An existing `index.json` is kept.
+    pub async fn create(dir: impl AsRef<Path>) -> Result<OciLayout, LayoutError> {
+        let root = dir.as_ref().to_path_buf();
+        let blobs = root.join("blobs");
+        tokio::fs::create_dir_all(&blobs)
+            .await
+            .map_err(LayoutError::io("cannot create", &blobs))?;
+        let marker = root.join("oci-layout");
+        if tokio::fs::try_exists(&marker)
+            .await
+            .map_err(LayoutError::io("cannot read", &marker))?
+        {
+            read_marker(&marker).await?;
+        } else {
+            let text = serde_json::to_vec(&LayoutMarker {
+                image_layout_version: LAYOUT_VERSION.to_owned(),
+            })
+            .expect("the marker serialises");
+            write_atomically(&marker, &text).await?;
+        }
+        let layout = OciLayout::at(root);
+        let index = layout.index_path();
+        if !tokio::fs::try_exists(&index)
+            .await
+            .map_err(LayoutError::io("cannot read", &index))?
+        {
+            layout.write_index(&LayoutIndex::default()).await?;
+        }
+        layout.index().await?;
+        Ok(layout)
+    }
+
+    /// Opens an existing image layout, checking its `oci-layout` version and
+    /// that its `index.json` parses.
+    pub async fn open(dir: impl AsRef<Path>) -> Result<OciLayout, LayoutError> {
+        let root = dir.as_ref().to_path_buf();
+        let marker = root.join("oci-layout");
+        if !tokio::fs::try_exists(&marker)
+            .await
+            .map_err(LayoutError::io("cannot read", &marker))?
+        {
+            return Err(LayoutError::NotALayout { dir: root });
+        }
+        read_marker(&marker).await?;
+        let layout = OciLayout::at(root);
+        layout.index().await?;
+        Ok(layout)
+    }
+
+    fn at(root: PathBuf) -> OciLayout {
+        OciLayout {
+            inner: Arc::new(Inner {
+                root,
+                index_lock: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// The layout directory.
+    pub fn root(&self) -> &Path {
+        &self.inner.root
+    }
+
+    fn index_path(&self) -> PathBuf {
+        self.inner.root.join("index.json")
+    }
+
+    /// The directory holding the blobs of `digest`'s algorithm.
+    fn blob_dir(&self, digest: &Digest) -> PathBuf {
+        // The algorithm grammar has no `/` and cannot start with `.`.
+        self.inner.root.join("blobs").join(digest.algorithm().as_str())
+    }
+
+    /// Where the blob `digest` lives: `blobs/ALG/ENCODED`.
+    ///
+    /// Always inside the layout: a [`Digest`]'s encoded part is limited to
+    /// `[a-zA-Z0-9=_-]`, so it is one plain file name.
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.blob_dir(digest).join(digest.encoded())
+    }
+
+    /// Whether the blob is present.
+    pub async fn has_blob(&self, digest: &Digest) -> Result<bool, LayoutError> {
+        let path = self.blob_path(digest);
+        match tokio::fs::metadata(&path).await {
+            Ok(metadata) => Ok(metadata.is_file()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(error) => Err(LayoutError::io("cannot read", path)(error)),
+        }
+    }
+
+    /// Starts writing the blob `digest`; `size`, when known, is enforced too.
+    /// See [`BlobWriter`].
+    pub async fn blob_writer(&self, digest: &Digest, size: Option<u64>) -> Result<BlobWriter, LayoutError> {
+        BlobWriter::create(&self.blob_dir(digest), self.blob_path(digest), digest, size).await
+    }
+
+    /// Writes a blob held in memory, verified; skipped when present.
+    pub async fn write_blob(&self, digest: &Digest, content: &[u8]) -> Result<(), LayoutError> {
+        if self.has_blob(digest).await? {
+            return Ok(());
+        }
+        let mut writer = self.blob_writer(digest, Some(content.len() as u64)).await?;
+        writer.write(content).await?;
+        writer.commit().await.map(drop)
+    }
+
+    /// Writes a blob from `reader` in constant memory, verified; returns its
+    /// size. The caller decides whether to skip present blobs (with
+    /// [`has_blob`](Self::has_blob)) before opening its source.
+    pub async fn write_blob_from<R>(
+        &self,
+        digest: &Digest,
+        size: Option<u64>,
+        mut reader: R,
+    ) -> Result<u64, LayoutError>
+    where
+        R: AsyncRead + Unpin,
+    {
+        let mut writer = self.blob_writer(digest, size).await?;
+        let mut buffer = vec![0u8; COPY_BUFFER];
+        loop {
+            let n = reader
+                .read(&mut buffer)
+                .await
+                .map_err(|source| LayoutError::Io {
+                    action: "cannot read the source of",
+                    path: self.blob_path(digest),
+                    source,
+                })?;
+            if n == 0 {
+                return writer.commit().await;
+            }
+            writer.write(&buffer[..n]).await?;
+        }
+    }
+
+    /// Opens a blob for reading, verified as it streams.
+    pub async fn open_blob(&self, digest: &Digest) -> Result<BlobReader, LayoutError> {
+        let verifier = Verifier::new(digest).map_err(|source| LayoutError::UnsupportedDigest {
+            digest: digest.clone(),
+            source,
+        })?;
+        let path = self.blob_path(digest);
+        let file = match tokio::fs::File::open(&path).await {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Err(LayoutError::BlobNotFound {
+                    dir: self.root().to_path_buf(),
+                    digest: digest.clone(),
+                })
+            }
+            Err(error) => return Err(LayoutError::io("cannot open", path)(error)),
+        };
+        let len = file
+            .metadata()
+            .await
+            .map_err(LayoutError::io("cannot read", &path))?
+            .len();
+        Ok(BlobReader::new(file, len, verifier))
+    }
+
+    /// Reads a whole blob into memory, verified, refusing blobs larger than
+    /// `limit` bytes before reading them.
+    pub async fn read_blob(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>, LayoutError> {
+        let reader = self.open_blob(digest).await?;
+        if reader.len() > limit {
+            return Err(LayoutError::TooLarge {
+                digest: digest.clone(),
+                size: reader.len(),
+                limit,
+            });
+        }
+        let mut content = Vec::with_capacity(usize::try_from(reader.len()).unwrap_or(0));
+        // `take` guards against the file growing after the size check.
+        let mut reader = reader.take(limit + 1);
+        let result = reader.read_to_end(&mut content).await;
+        let path = self.blob_path(digest);
+        if let Err(error) = result {
+            return Err(match oci_digest::mismatch(&error) {
+                Some(oci_digest::Error::Mismatch { expected, actual }) => LayoutError::DigestMismatch {
+                    expected: expected.clone(),
+                    actual: actual.clone(),
+                },
+                _ => LayoutError::io("cannot read", path)(error),
+            });
+        }
+        if content.len() as u64 > limit {
+            return Err(LayoutError::TooLarge {
+                digest: digest.clone(),
+                size: content.len() as u64,
+                limit,
+            });
+        }
+        Ok(content)
+    }
+
+    /// The current `index.json`, read afresh.
+    pub async fn index(&self) -> Result<LayoutIndex, LayoutError> {
+        let path = self.index_path();
+        let text = tokio::fs::read(&path)
+            .await
+            .map_err(LayoutError::io("cannot read", &path))?;
+        serde_json::from_slice(&text).map_err(|source| LayoutError::Malformed { path, source })
+    }
+
+    async fn write_index(&self, index: &LayoutIndex) -> Result<(), LayoutError> {
+        let text = serde_json::to_vec(index).expect("the index serialises");
+        write_atomically(&self.index_path(), &text).await
+    }
+
+    /// Reads, changes and atomically rewrites `index.json` under the lock.
+    async fn update_index<T>(&self, change: impl FnOnce(&mut LayoutIndex) -> T) -> Result<T, LayoutError> {
+        let _guard = self.inner.index_lock.lock().await;
+        let mut index = self.index().await?;
+        let outcome = change(&mut index);
+        self.write_index(&index).await?;
+        Ok(outcome)
+    }
+
+    /// Names `descriptor` `tag` in `index.json`, replacing the entry that
+    /// carried the tag before, if any.
+    pub async fn set_tag(&self, tag: &LayoutTag, descriptor: Descriptor) -> Result<(), LayoutError> {
+        self.update_index(|index| index.set_tag(tag, descriptor)).await
+    }
+
+    /// Lists `descriptor` in `index.json` without a tag, unless an untagged
+    /// entry for the same digest is there already.
+    pub async fn add_untagged(&self, descriptor: Descriptor) -> Result<(), LayoutError> {
+        self.update_index(|index| index.add_untagged(descriptor)).await
+    }
+
+    /// Removes the entry carrying `tag` (blobs stay); whether there was one.
+    pub async fn remove_tag(&self, tag: &LayoutTag) -> Result<bool, LayoutError> {
+        self.update_index(|index| index.remove_tag(tag)).await
+    }
+
+    /// The `index.json` entry for `tag`, or, without a tag, the only entry.
+    pub async fn resolve(&self, tag: Option<&LayoutTag>) -> Result<Descriptor, LayoutError> {
+        let index = self.index().await?;
+        match tag {
+            Some(tag) => index.find_tag(tag).cloned().ok_or_else(|| LayoutError::TagNotFound {
+                dir: self.root().to_path_buf(),
+                tag: tag.to_string(),
+            }),
+            None => match index.manifests() {
+                [only] => Ok(only.clone()),
+                entries => Err(LayoutError::AmbiguousImage {
+                    dir: self.root().to_path_buf(),
+                    count: entries.len(),
+                }),
+            },
+        }
+    }
+
+    /// The manifest named by `tag` (or the only one), with its exact bytes,
+    /// verified against the entry's digest and size.
+    pub async fn manifest(&self, tag: Option<&LayoutTag>) -> Result<(Descriptor, Vec<u8>), LayoutError> {
+        let descriptor = self.resolve(tag).await?;
+        let bytes = self.read_blob(descriptor.digest(), MANIFEST_LIMIT).await?;
+        if bytes.len() as u64 != descriptor.size() {
+            return Err(LayoutError::SizeMismatch {
+                digest: descriptor.digest().clone(),
+                expected: descriptor.size(),
+                actual: bytes.len() as u64,
+            });
+        }
+        Ok((descriptor, bytes))
+    }
+
+    /// Removes temp files that interrupted writers (a killed process) left
+    /// in `blobs/`; returns how many. Call it only when no other process is
+    /// writing into this layout: their temp files look the same.
+    pub async fn remove_stale_temp_files(&self) -> Result<usize, LayoutError> {
+        let blobs = self.inner.root.join("blobs");
+        let mut removed = 0;
+        let mut algorithms = tokio::fs::read_dir(&blobs)
+            .await
+            .map_err(LayoutError::io("cannot list", &blobs))?;
+        while let Some(algorithm) = algorithms
+            .next_entry()
+            .await
+            .map_err(LayoutError::io("cannot list", &blobs))?
+        {
+            let dir = algorithm.path();
+            if !algorithm
+                .file_type()
+                .await
+                .map_err(LayoutError::io("cannot read", &dir))?
+                .is_dir()
+            {
+                continue;
+            }
+            let mut entries = tokio::fs::read_dir(&dir)
+                .await
+                .map_err(LayoutError::io("cannot list", &dir))?;
+            while let Some(entry) = entries
+                .next_entry()
+                .await
+                .map_err(LayoutError::io("cannot list", &dir))?
+            {
+                if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                    let path = entry.path();
+                    tokio::fs::remove_file(&path)
+                        .await
+                        .map_err(LayoutError::io("cannot remove", &path))?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// Reads and checks the `oci-layout` marker.
+async fn read_marker(path: &Path) -> Result<(), LayoutError> {
+    let text = tokio::fs::read(path)
+        .await
+        .map_err(LayoutError::io("cannot read", path))?;
+    let marker: LayoutMarker = serde_json::from_slice(&text).map_err(|source| LayoutError::Malformed {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if marker.image_layout_version.split('.').next() != Some("1") {
+        return Err(LayoutError::UnsupportedVersion {
+            path: path.to_path_buf(),
+            version: marker.image_layout_version,
+        });
+    }
+    Ok(())
+}
+
+/// Replaces `path` with `content` so that readers see the old or the new
+/// file, never a mix: temp file beside it, fsync, rename.
+async fn write_atomically(path: &Path, content: &[u8]) -> Result<(), LayoutError> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut temp = TempFile::new(temp_path(dir, &name));
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(temp.path())
+        .await
+        .map_err(LayoutError::io("cannot create", temp.path()))?;
+    file.write_all(content)
+        .await
+        .map_err(LayoutError::io("cannot write", temp.path()))?;
+    file.sync_all()
+        .await
+        .map_err(LayoutError::io("cannot sync", temp.path()))?;
+    drop(file);
+    tokio::fs::rename(temp.path(), path)
+        .await
+        .map_err(LayoutError::io("cannot move into place", path))?;
+    temp.disarm();
+    Ok(())
+}

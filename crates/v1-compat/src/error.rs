@@ -1,0 +1,191 @@
+//! The one error type of this crate.
+
+use oci_digest::Digest;
+
+/// Everything that can go wrong while reading v1 history, converting between
+/// manifest formats or scanning a layer.
+///
+/// Layer positions (`layer`) count from the base layer, which is 0: the
+/// reverse of the order of a schema1 manifest's `history` array.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A v1 image ID is not 64 lowercase hexadecimal characters.
+    #[error("invalid v1 image ID {id:?}: must be 64 lowercase hexadecimal characters")]
+    InvalidV1Id {
+        /// The rejected ID.
+        id: String,
+    },
+    /// A layer's `v1Compatibility` is not a JSON object of the expected shape.
+    #[error("layer {layer}: v1Compatibility is not valid v1 image JSON: {source}")]
+    V1Json {
+        /// Position of the layer, base first.
+        layer: usize,
+        /// What the JSON parser reported.
+        source: serde_json::Error,
+    },
+    /// A layer's `v1Compatibility` has a bad `id` or `parent`.
+    #[error("layer {layer}: {source}")]
+    LayerId {
+        /// Position of the layer, base first.
+        layer: usize,
+        /// The ID problem.
+        source: Box<Error>,
+    },
+    /// A timestamp is not an RFC 3339 date-time.
+    #[error("invalid timestamp {value:?}: {reason}")]
+    InvalidTimestamp {
+        /// The rejected text.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A layer's `created` timestamp could not be parsed.
+    #[error("layer {layer}: {source}")]
+    LayerCreated {
+        /// Position of the layer, base first.
+        layer: usize,
+        /// The timestamp problem.
+        source: Box<Error>,
+    },
+    /// The image has no layers at all.
+    #[error("the image has no layers")]
+    NoLayers,
+    /// Name, tag and layer counts of a schema1 manifest disagree.
+    #[error("schema1 manifest has {fs_layers} fsLayers but {history} history entries")]
+    LayerCountMismatch {
+        /// Number of `fsLayers` entries.
+        fs_layers: usize,
+        /// Number of `history` entries.
+        history: usize,
+    },
+    /// The base layer names a parent.
+    #[error("the base layer {id} names parent {parent}, but a base layer has none")]
+    BaseLayerHasParent {
+        /// The base layer's ID.
+        id: String,
+        /// The parent it names.
+        parent: String,
+    },
+    /// The same v1 ID appears at two positions that are not next to each other.
+    #[error("v1 ID {id} appears at layer {first} and again at layer {again}")]
+    RepeatedId {
+        /// The repeated ID.
+        id: String,
+        /// Where it first appears.
+        first: usize,
+        /// Where it appears again.
+        again: usize,
+    },
+    /// A layer's parent is not the ID of the layer below it.
+    #[error("layer {layer} ({id}): parent should be {expected}, found {found:?}")]
+    ParentMismatch {
+        /// Position of the layer, base first.
+        layer: usize,
+        /// The layer's own ID.
+        id: String,
+        /// The ID of the layer below.
+        expected: String,
+        /// The parent the layer names (`None` when it names none).
+        found: Option<String>,
+    },
+    /// A layer's parent is neither a layer of this image nor a known image.
+    #[error("layer {layer} ({id}): parent {parent} is neither in this image nor a known image")]
+    MissingParent {
+        /// Position of the layer, base first.
+        layer: usize,
+        /// The layer's own ID.
+        id: String,
+        /// The parent that could not be found.
+        parent: String,
+    },
+    /// The number of diffIDs does not match the number of layers that carry content.
+    #[error("{non_empty_layers} layers carry content but {diff_ids} diffIDs were given")]
+    DiffIdCount {
+        /// Layers not marked `throwaway`.
+        non_empty_layers: usize,
+        /// diffIDs given.
+        diff_ids: usize,
+    },
+    /// The top layer was written by a Docker older than 1.8.3, whose config
+    /// Docker re-encodes through its own structs before converting.
+    #[error(
+        "the top layer was written by Docker {docker_version}; configs from Docker older than 1.8.3 \
+         cannot be converted byte-exactly"
+    )]
+    LegacyDockerVersion {
+        /// The `docker_version` the top layer names.
+        docker_version: String,
+    },
+    /// An image config is not valid JSON of the expected shape.
+    #[error("invalid image config: {source}")]
+    ConfigJson {
+        /// What the JSON parser reported.
+        source: serde_json::Error,
+    },
+    /// An image config's history entry has a bad `created` timestamp.
+    #[error("image config history entry {entry}: {source}")]
+    HistoryCreated {
+        /// Position of the history entry.
+        entry: usize,
+        /// The timestamp problem.
+        source: Box<Error>,
+    },
+    /// An image config has no history, so no v1 history can be built from it.
+    #[error("the image config has no history entries")]
+    EmptyHistory,
+    /// An image config's history, its diffIDs and the manifest's layers disagree.
+    #[error(
+        "the image config has {diff_ids} diffIDs and {non_empty_history} non-empty history entries, \
+         but the manifest has {layers} layers"
+    )]
+    HistoryLayerMismatch {
+        /// `rootfs.diff_ids` entries.
+        diff_ids: usize,
+        /// History entries without `empty_layer`.
+        non_empty_history: usize,
+        /// Layers in the manifest.
+        layers: usize,
+    },
+    /// The image config names a Windows base layer, whose v1 chain Docker derives differently.
+    #[error("the image config names a Windows base layer ({base_layer}); converting it to schema1 is not supported")]
+    WindowsBaseLayer {
+        /// The `rootfs.base_layer` value.
+        base_layer: String,
+    },
+    /// A layer is compressed with an algorithm this crate does not decompress.
+    #[error("layer is compressed with {compression}, which is not supported (gzip, zstd or none)")]
+    UnsupportedCompression {
+        /// The compression detected from the magic bytes.
+        compression: &'static str,
+    },
+    /// Reading, decompressing or walking a layer's tar failed.
+    #[error("reading layer {blob}: {source}")]
+    LayerRead {
+        /// The blob being read.
+        blob: Digest,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// A layer's content did not hash to its blob digest.
+    #[error("layer digest mismatch: expected {expected}, got {actual}")]
+    BlobDigestMismatch {
+        /// The digest the blob was announced with.
+        expected: Digest,
+        /// The digest of the bytes received.
+        actual: Digest,
+    },
+    /// A digest could not be used (for example its algorithm cannot be computed).
+    #[error(transparent)]
+    Digest(#[from] oci_digest::Error),
+}
+
+impl Error {
+    /// Wraps an ID problem with the position of the layer it was found in.
+    pub(crate) fn at_layer(self, layer: usize) -> Error {
+        Error::LayerId {
+            layer,
+            source: Box::new(self),
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The one-screen summary of an image that `skopeo inspect` prints.
+//!
+//! Scripts parse skopeo's output, so the summary keeps its keys, their order
+//! and its JSON spelling (four-space indent, Go's HTML escaping), for every
+//! manifest format: schema1 values come from the top layer's v1Compatibility,
+//! schema2 and OCI values from the image config.
+
+use std::collections::BTreeMap;
+
+use oci_digest::Digest;
+use serde::{Deserialize, Serialize};
+
+use crate::{go_json, Error, Timestamp, V1History};
+
+/// The parts of an image config the summary reads.
+#[derive(Deserialize)]
+struct ConfigIn {
+    #[serde(default)]
+    created: Option<String>,
+    #[serde(default)]
+    docker_version: Option<String>,
+    #[serde(default)]
+    architecture: Option<String>,
+    #[serde(default)]
+    os: Option<String>,
+    #[serde(default)]
+    config: Option<RunConfigIn>,
+}
+
+#[derive(Deserialize)]
+struct RunConfigIn {
+    #[serde(rename = "Env", default)]
+    env: Option<Vec<String>>,
+    #[serde(rename = "Labels", default)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
+/// The summary `skopeo inspect` prints for one image.
+///
+/// ```
+/// use oci_digest::Digest;
+/// use v1_compat::InspectSummary;
+///
+/// let config = br#"{"architecture":"amd64","os":"linux","created":"2021-05-06T07:08:09Z",
+///                  "config":{"Env":["A=1&2"]},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+/// let summary = InspectSummary::from_config(
+///     "localhost:5000/demo",
+///     Digest::sha256(b"manifest"),
+///     vec!["latest".to_owned()],
+///     config,
+///     vec![],
+/// )?;
+/// let json = summary.to_skopeo_json();
+/// assert!(json.contains(r#""Env": [
+///         "A=1\u00262"
+///     ]"#));
+/// # Ok::<(), v1_compat::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InspectSummary {
+    name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    tag: String,
+    digest: Digest,
+    repo_tags: Vec<String>,
+    created: Timestamp,
+    docker_version: String,
+    labels: Option<BTreeMap<String, String>>,
+    architecture: String,
+    os: String,
+    layers: Vec<Digest>,
+    env: Option<Vec<String>>,
+}
+
+impl InspectSummary {
+    /// Summarises a schema2 or OCI image from its config bytes and its
+    /// manifest's layer digests (in manifest order).
+    ///
+    /// `name` is the repository as the user named it (`HOST/NAME`), `digest`
+    /// the manifest's digest and `repo_tags` the repository's tags.
+    pub fn from_config(
+        name: &str,
+        digest: Digest,
+        repo_tags: Vec<String>,
+        config: &[u8],
+        layers: Vec<Digest>,
+    ) -> Result<InspectSummary, Error> {
+        let parsed: ConfigIn = go_json::from_object(config).map_err(|source| Error::ConfigJson { source })?;
+        let created = parsed
+            .created
+            .map(|c| c.parse::<Timestamp>())
+            .transpose()?
+            .unwrap_or_default();
+        let (env, labels) = parsed.config.map_or((None, None), |c| (c.env, c.labels));
+        Ok(InspectSummary {
+            name: name.to_owned(),
+            tag: String::new(),
+            digest,
+            repo_tags,
+            created,
+            docker_version: parsed.docker_version.unwrap_or_default(),
+            labels,
+            architecture: parsed.architecture.unwrap_or_default(),
+            os: parsed.os.unwrap_or_default(),
+            layers,
+            env,
+        })
+    }
+
+    /// Summarises a schema1 image from its v1 history: values from the top
+    /// layer's v1Compatibility, every layer blob (base first, empty layers
+    /// included) and the manifest's tag.
+    pub fn from_schema1(
+        name: &str,
+        digest: Digest,
+        repo_tags: Vec<String>,
+        history: &V1History,
+    ) -> InspectSummary {
+        let top = history.top().metadata();
+        InspectSummary {
+            name: name.to_owned(),
+            tag: history.tag().to_owned(),
+            digest,
+            repo_tags,
+            created: top.created().copied().unwrap_or_default(),
+            docker_version: top.docker_version().unwrap_or_default().to_owned(),
+            labels: top.labels().cloned(),
+            architecture: top.architecture().unwrap_or_default().to_owned(),
+            os: top.os().unwrap_or_default().to_owned(),
+            layers: history.layers().iter().map(|l| l.blob_sum().clone()).collect(),
+            env: top.env().map(<[String]>::to_vec),
+        }
+    }
+
+    /// The repository name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The tag a schema1 manifest names; empty for other formats.
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    /// The manifest digest.
+    pub fn digest(&self) -> &Digest {
+        &self.digest
+    }
+
+    /// The repository's tags.
+    pub fn repo_tags(&self) -> &[String] {
+        &self.repo_tags
+    }
+
+    /// When the image was created (Go's zero time when unknown).
+    pub fn created(&self) -> &Timestamp {
+        &self.created
+    }
+
+    /// The Docker version that built the image (empty when unknown).
+    pub fn docker_version(&self) -> &str {
+        &self.docker_version
+    }
+
+    /// The image labels, if the config has any.
+    pub fn labels(&self) -> Option<&BTreeMap<String, String>> {
+        self.labels.as_ref()
+    }
+
+    /// The CPU architecture.
+    pub fn architecture(&self) -> &str {
+        &self.architecture
+    }
+
+    /// The operating system.
+    pub fn os(&self) -> &str {
+        &self.os
+    }
+
+    /// The layer blobs, base first.
+    pub fn layers(&self) -> &[Digest] {
+        &self.layers
+    }
+
+    /// The environment, if the config sets one.
+    pub fn env(&self) -> Option<&[String]> {
+        self.env.as_deref()
+    }
+
+    /// The summary exactly as `skopeo inspect` prints it, without the final newline.
+    pub fn to_skopeo_json(&self) -> String {
+        go_json::to_string_indented(self, "    ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_config_prints_skopeo_defaults() {
+        let summary =
+            InspectSummary::from_config("h/n", Digest::sha256(b"m"), vec![], b"{}", vec![]).unwrap();
+        let expected = format!(
+            "{{\n    \"Name\": \"h/n\",\n    \"Digest\": \"{}\",\n    \"RepoTags\": [],\n    \
+             \"Created\": \"0001-01-01T00:00:00Z\",\n    \"DockerVersion\": \"\",\n    \"Labels\": null,\n    \
+             \"Architecture\": \"\",\n    \"Os\": \"\",\n    \"Layers\": [],\n    \"Env\": null\n}}",
+            Digest::sha256(b"m")
+        );
+        assert_eq!(summary.to_skopeo_json(), expected);
+    }
+
+    #[test]
+    fn bad_config_is_an_error() {
+        let cases: [&[u8]; 3] = [
+            b"[]",
+            b"{\"created\":\"never\"}",
+            b"{\"config\":{\"Env\":\"A=1\"}}",
+        ];
+        for config in cases {
+            assert!(
+                InspectSummary::from_config("h/n", Digest::sha256(b"m"), vec![], config, vec![]).is_err()
+            );
+        }
+    }
+}

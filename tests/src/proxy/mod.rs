@@ -1,0 +1,297 @@
+//! The fault proxy: an in-process loopback proxy in front of a real registry that passes requests
+//! on, except those a [`Rule`] selects, which get a [`Fault`]: a cut connection, an ignored
+//! `Range`, a 429/503 with `Retry-After`, a 401 that forces a token refresh, a redirect to a
+//! second listener, a corrupted byte, or a delay.
+//!
+//! Clients talk to [`FaultProxy::addr`] as if it were the registry; the registry sees the
+//! proxy's address in `Host`, so the upload URLs it hands out lead back through the proxy.
+
+mod body;
+mod forward;
+mod mirror;
+mod route;
+mod rules;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::header::{
+    HeaderValue, AUTHORIZATION, CONNECTION, CONTENT_TYPE, HOST, LOCATION, RANGE, RETRY_AFTER,
+    WWW_AUTHENTICATE,
+};
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::json;
+
+pub use mirror::MirrorHit;
+pub use route::Route;
+pub use rules::{Fault, Match, Rule};
+
+use body::FaultyBody;
+use forward::forward;
+use mirror::Mirror;
+
+use crate::registry::Registry;
+use crate::serve::{full, Body, DropConnection, Server};
+
+/// One request the proxy received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    /// The method.
+    pub method: Method,
+    /// Path and query as the client sent them.
+    pub path: String,
+    /// The endpoint kind.
+    pub route: Route,
+    /// Whether it carried `Authorization`.
+    pub had_authorization: bool,
+    /// The fault applied to it, if any.
+    pub fault: Option<Fault>,
+}
+
+/// A running fault proxy; stops (with its mirror) on drop.
+pub struct FaultProxy {
+    server: Server,
+    state: Arc<ProxyState>,
+}
+
+struct ProxyState {
+    upstream: String,
+    rules: Mutex<Vec<Rule>>,
+    seen: Mutex<Vec<SeenRequest>>,
+    mirror: Mirror,
+}
+
+impl FaultProxy {
+    /// Starts a proxy (and its mirror) in front of `registry`, which must speak plain http.
+    pub fn start(registry: &Registry) -> FaultProxy {
+        assert_eq!(
+            registry.scheme(),
+            "http",
+            "the fault proxy forwards to plain-http registries only"
+        );
+        FaultProxy::in_front_of(registry.addr())
+    }
+
+    /// Starts a proxy in front of any plain-http server at `upstream` (`HOST:PORT`).
+    pub fn in_front_of(upstream: &str) -> FaultProxy {
+        let state = Arc::new(ProxyState {
+            upstream: upstream.to_owned(),
+            rules: Mutex::new(Vec::new()),
+            seen: Mutex::new(Vec::new()),
+            mirror: Mirror::start(upstream),
+        });
+        let handler_state = Arc::clone(&state);
+        let server = Server::start_droppable(move |request| handle(Arc::clone(&handler_state), request));
+        FaultProxy { server, state }
+    }
+
+    /// `127.0.0.1:PORT`: use it where the registry's address would go.
+    pub fn addr(&self) -> String {
+        self.server.addr().to_string()
+    }
+
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.server.addr())
+    }
+
+    /// `127.0.0.1:PORT/NAME`: an image reference that goes through the proxy.
+    pub fn reference(&self, name: &str) -> String {
+        format!("{}/{name}", self.server.addr())
+    }
+
+    /// Adds a rule after the existing ones; the first rule that applies to a request wins.
+    pub fn add(&self, rule: Rule) {
+        self.state.rules.lock().expect("rules lock").push(rule);
+    }
+
+    /// Removes every rule: from now on requests pass through untouched.
+    pub fn clear(&self) {
+        self.state.rules.lock().expect("rules lock").clear();
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn requests(&self) -> Vec<SeenRequest> {
+        self.state.seen.lock().expect("seen lock").clone()
+    }
+
+    /// How many `method` requests to `route` were received.
+    pub fn count(&self, method: &Method, route: Route) -> usize {
+        self.state
+            .seen
+            .lock()
+            .expect("seen lock")
+            .iter()
+            .filter(|s| s.method == *method && s.route == route)
+            .count()
+    }
+
+    /// Request counts per method and route.
+    pub fn counts(&self) -> HashMap<(Method, Route), usize> {
+        let mut counts = HashMap::new();
+        for seen in self.state.seen.lock().expect("seen lock").iter() {
+            *counts.entry((seen.method.clone(), seen.route)).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// How many requests got a fault.
+    pub fn faults_applied(&self) -> usize {
+        self.state
+            .seen
+            .lock()
+            .expect("seen lock")
+            .iter()
+            .filter(|s| s.fault.is_some())
+            .count()
+    }
+
+    /// Every request that reached the redirect target, oldest first.
+    pub fn mirror_hits(&self) -> Vec<MirrorHit> {
+        self.state.mirror.hits()
+    }
+}
+
+impl std::fmt::Debug for FaultProxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaultProxy")
+            .field("addr", &self.server.addr())
+            .field("upstream", &self.state.upstream)
+            .finish_non_exhaustive()
+    }
+}
+
+async fn handle(
+    state: Arc<ProxyState>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, DropConnection> {
+    let method = request.method().clone();
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let route = Route::of(request.uri().path());
+    let fault = state
+        .rules
+        .lock()
+        .expect("rules lock")
+        .iter_mut()
+        .find_map(|rule| rule.take(&method, route, &path));
+    state.seen.lock().expect("seen lock").push(SeenRequest {
+        method,
+        path: path.clone(),
+        route,
+        had_authorization: request.headers().contains_key(AUTHORIZATION),
+        fault: fault.clone(),
+    });
+
+    let mut request = request;
+    match &fault {
+        // Faults in the response body are applied to it below.
+        None | Some(Fault::CutBodyAfter(_) | Fault::StallBodyAfter(_) | Fault::CorruptByteAt(_)) => {}
+        Some(Fault::Status { status, retry_after }) => return Ok(status_response(*status, *retry_after)),
+        Some(Fault::Unauthorized) => return Ok(unauthorized(&state.upstream).await),
+        Some(Fault::RedirectToMirror) => {
+            let location = state
+                .mirror
+                .location_for(&path, request.headers().get(AUTHORIZATION).cloned());
+            return Ok(Response::builder()
+                .status(StatusCode::TEMPORARY_REDIRECT)
+                .header(LOCATION, location)
+                .body(full(""))
+                .expect("redirect response"));
+        }
+        Some(Fault::CutRequestAfter(bytes)) => {
+            let request = request.map(|body| FaultyBody::new(body).cut_after(*bytes));
+            // The registry sees the body break off; whatever it answers, the client gets nothing.
+            let _ = forward(&state.upstream, request).await;
+            return Err(DropConnection);
+        }
+        Some(Fault::Delay(pause)) => tokio::time::sleep(*pause).await,
+        Some(Fault::IgnoreRange) => {
+            request.headers_mut().remove(RANGE);
+        }
+    }
+
+    request.headers_mut().remove(CONNECTION);
+    Ok(match forward(&state.upstream, request).await {
+        Ok(response) => {
+            let (mut parts, body) = response.into_parts();
+            parts.headers.remove(CONNECTION);
+            Response::from_parts(parts, faulty_body(body, fault.as_ref()).boxed())
+        }
+        Err(error) => Response::builder()
+            .status(StatusCode::BAD_GATEWAY)
+            .body(full(format!("fault proxy could not reach the registry: {error}")))
+            .expect("bad gateway response"),
+    })
+}
+
+/// The upstream response body with the fault that concerns it, if any.
+fn faulty_body(body: Incoming, fault: Option<&Fault>) -> FaultyBody {
+    let body = FaultyBody::new(body);
+    match fault {
+        Some(Fault::CutBodyAfter(bytes)) => body.cut_after(*bytes),
+        Some(Fault::StallBodyAfter(bytes)) => body.stall_after(*bytes),
+        Some(Fault::CorruptByteAt(offset)) => body.corrupt_at(*offset),
+        _ => body,
+    }
+}
+
+/// The registry's error body for a status the proxy makes up.
+fn status_response(status: u16, retry_after: Option<u64>) -> Response<Body> {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let code = if status == StatusCode::TOO_MANY_REQUESTS {
+        "TOOMANYREQUESTS"
+    } else {
+        "UNAVAILABLE"
+    };
+    let body =
+        json!({ "errors": [{ "code": code, "message": "injected by the fault proxy", "detail": null }] });
+    let mut response = Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "application/json");
+    if let Some(seconds) = retry_after {
+        response = response.header(RETRY_AFTER, seconds);
+    }
+    response.body(full(body.to_string())).expect("status response")
+}
+
+/// A Bearer challenge as distribution words it for a token it no longer accepts.
+fn expired_token_challenge(challenge: HeaderValue) -> HeaderValue {
+    match challenge.to_str() {
+        Ok(text) if text.starts_with("Bearer ") => {
+            HeaderValue::from_str(&format!("{text},error=\"invalid_token\"")).unwrap_or(challenge)
+        }
+        _ => challenge,
+    }
+}
+
+/// A 401 carrying the challenge the registry gives an unauthenticated `GET /v2/` (marked
+/// `error="invalid_token"` for Bearer; none when the registry is anonymous, as some registries
+/// answer 401 without one).
+async fn unauthorized(upstream: &str) -> Response<Body> {
+    let ping = Request::get("/v2/")
+        .header(HOST, upstream)
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .expect("ping request");
+    let challenge: Option<HeaderValue> = match forward(upstream, ping).await {
+        Ok(response) => response
+            .headers()
+            .get(WWW_AUTHENTICATE)
+            .cloned()
+            .map(expired_token_challenge),
+        Err(_) => None,
+    };
+    let body = json!({ "errors": [{ "code": "UNAUTHORIZED", "message": "authentication required", "detail": null }] });
+    let mut response = Response::builder()
+        .status(StatusCode::UNAUTHORIZED)
+        .header(CONTENT_TYPE, "application/json");
+    if let Some(challenge) = challenge {
+        response = response.header(WWW_AUTHENTICATE, challenge);
+    }
+    response.body(full(body.to_string())).expect("401 response")
+}
