@@ -5,8 +5,8 @@
 //!   size; stopped on drop, its log attached to failures.
 //! - [`TokenService`]: an in-process token service issuing signed JWTs the registry trusts.
 //! - [`Skopeo`]: the peer client, with functions that build and push small random images.
-//! - [`FaultProxy`]: an in-process proxy in front of a registry that cuts, delays, corrupts,
-//!   rate-limits, deauthorises or redirects chosen requests.
+//! - [`FaultProxy`]: an in-process proxy (http or https) in front of a registry that cuts,
+//!   stalls, delays, corrupts, rate-limits, deauthorises or redirects chosen requests.
 //! - [`HttpRequest`]: plain HTTP requests for tests that look at the wire.
 //!
 //! Tests that need a peer program fail (never skip) with the command that installs it.
@@ -32,6 +32,9 @@
 //! The harness's servers (token service, proxy) run on a runtime of their own, so plain `#[test]`
 //! and `#[tokio::test]` functions can both use them; async code calls [`HttpRequest::send`]
 //! rather than its blocking forms.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod htpasswd;
 mod http;

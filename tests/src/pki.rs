@@ -23,7 +23,9 @@ pub struct TlsFiles {
 
 impl std::fmt::Debug for TlsFiles {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsFiles").field("ca_cert", &self.ca_cert).finish_non_exhaustive()
+        f.debug_struct("TlsFiles")
+            .field("ca_cert", &self.ca_cert)
+            .finish_non_exhaustive()
     }
 }
 

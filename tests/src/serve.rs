@@ -11,7 +11,6 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use hyper::service::ServiceFn;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
@@ -87,15 +86,18 @@ impl Server {
                 let service = hyper::service::service_fn(handle.clone());
                 let tls = tls.clone();
                 connections.spawn(async move {
-                    match tls {
-                        None => serve_connection(stream, service).await,
-                        Some(acceptor) => {
+                    let connection: Box<dyn Connection> = match tls {
+                        None => Box::new(stream),
+                        Some(acceptor) => match acceptor.accept(stream).await {
+                            Ok(stream) => Box::new(stream),
                             // A client that gives up on the handshake is not the server's problem.
-                            if let Ok(stream) = acceptor.accept(stream).await {
-                                serve_connection(stream, service).await;
-                            }
-                        }
-                    }
+                            Err(_) => return,
+                        },
+                    };
+                    // A client or a fault that drops the connection is an expected outcome here.
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(connection), service)
+                        .await;
                 });
             }
         });
@@ -108,16 +110,10 @@ impl Server {
     }
 }
 
-/// Serves HTTP/1.1 on one accepted connection until it ends.
-async fn serve_connection<S, F, Fut>(stream: S, service: ServiceFn<F, Incoming>)
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    F: Fn(Request<Incoming>) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<Response<Body>, DropConnection>> + Send + 'static,
-{
-    // A client or a fault that drops the connection is an expected outcome here.
-    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-}
+/// A plain or TLS connection, as one type.
+trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
 
 impl Drop for Server {
     fn drop(&mut self) {

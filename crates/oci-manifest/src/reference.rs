@@ -23,8 +23,8 @@ pub const MAX_NAME_LEN: usize = 255;
 /// Longest tag Docker accepts.
 pub const MAX_TAG_LEN: usize = 128;
 
-/// Legacy host names that mean Docker Hub and are rewritten to [`DEFAULT_REGISTRY`].
-const DOCKER_HUB_ALIASES: [&str; 2] = ["index.docker.io", "registry-1.docker.io"];
+/// The legacy host name that means Docker Hub and is rewritten to [`DEFAULT_REGISTRY`].
+const DOCKER_HUB_LEGACY: &str = "index.docker.io";
 
 /// A fully normalised image reference.
 ///
@@ -62,7 +62,7 @@ impl Reference {
 
     /// Builds a reference from parts already in hand, validating each.
     ///
-    /// `registry` is used as given apart from Docker Hub's legacy host names
+    /// `registry` is used as given apart from Docker Hub's legacy host name
     /// (no `library/` is added); without a tag or digest the tag is `latest`.
     pub fn from_parts(
         registry: &str,
@@ -354,7 +354,7 @@ fn split_registry(name: &str) -> (Option<&str>, &str) {
 }
 
 fn canonical_registry(registry: &str) -> &str {
-    if DOCKER_HUB_ALIASES.contains(&registry) {
+    if registry == DOCKER_HUB_LEGACY {
         DEFAULT_REGISTRY
     } else {
         registry

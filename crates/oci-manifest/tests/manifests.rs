@@ -143,7 +143,8 @@ fn skopeo(args: &[&str]) {
 
 /// Manifests we create are byte-identical to the ones containers/image writes
 /// for the same content: skopeo converts our schema2 fixture to OCI and back,
-/// and both results equal the fixtures our builders produced.
+/// and both results equal the fixtures our builders produced; its schema1
+/// conversion's signed payload equals our re-serialisation of it.
 #[test]
 fn canonical_bytes_match_skopeo() {
     let dir = tempfile::tempdir().unwrap();
@@ -328,6 +329,43 @@ fn editing_signed_schema1_drops_the_signatures() {
     };
     assert_eq!(schema1.history(), original.history(), "v1 metadata is kept");
     assert_eq!(Manifest::parse(edited.as_bytes(), None).unwrap(), edited);
+}
+
+#[test]
+fn new_schema1_is_written_like_containers_image() {
+    let base = oci_digest::known::empty_tar_gzip();
+    let top = Digest::sha256(b"top");
+    let layers = [
+        (base.clone(), r#"{"id":"b"}"#),
+        (top.clone(), r#"{"id":"t","parent":"b"}"#),
+    ];
+    let schema1 = oci_manifest::Schema1::new("library/x", "v1", "amd64", layers).unwrap();
+    let expected = format!(
+        r#"{{"name":"library/x","tag":"v1","architecture":"amd64","fsLayers":[{{"blobSum":"{top}"}},{{"blobSum":"{base}"}}],"history":[{{"v1Compatibility":"{{\"id\":\"t\",\"parent\":\"b\"}}"}},{{"v1Compatibility":"{{\"id\":\"b\"}}"}}],"schemaVersion":1}}"#
+    );
+    assert_eq!(String::from_utf8(schema1.as_bytes().to_vec()).unwrap(), expected);
+    assert!(!schema1.is_signed());
+    let parsed = Manifest::parse(schema1.as_bytes(), None).unwrap();
+    assert_eq!(parsed.media_type(), MediaType::DockerSchema1);
+    assert_eq!(parsed.layer_infos()[0].digest(), &base);
+    assert!(matches!(
+        oci_manifest::Schema1::new("a", "b", "amd64", []),
+        Err(Error::Schema1NoLayers)
+    ));
+}
+
+#[test]
+fn new_lists_and_indexes_parse_back() {
+    let entry = oci_manifest::Descriptor::new(MediaType::DockerSchema2, Digest::sha256(b"m"), 1)
+        .with_platform(Platform::new("linux", "amd64"));
+    let list = oci_manifest::ManifestList::new(vec![entry.clone()]).unwrap();
+    let parsed = Manifest::parse(list.as_bytes(), None).unwrap();
+    assert_eq!(parsed.media_type(), MediaType::DockerManifestList);
+    assert_eq!(parsed.manifests().unwrap(), std::slice::from_ref(&entry));
+    let index = oci_manifest::OciIndex::new(vec![entry.clone()]).unwrap();
+    let parsed = Manifest::parse(index.as_bytes(), None).unwrap();
+    assert_eq!(parsed.media_type(), MediaType::OciIndex);
+    assert_eq!(parsed.manifests().unwrap(), [entry]);
 }
 
 #[test]

@@ -97,17 +97,25 @@ pub(crate) struct Auth {
 
 impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Auth").field("source", &self.source).finish_non_exhaustive()
+        f.debug_struct("Auth")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
     }
 }
 
 impl Auth {
     pub(crate) fn new(source: Option<Arc<dyn CredentialSource>>) -> Auth {
-        Auth { source, tokens: Mutex::new(HashMap::new()) }
+        Auth {
+            source,
+            tokens: Mutex::new(HashMap::new()),
+        }
     }
 
     fn credential(&self, registry: &str) -> Credential {
-        self.source.as_ref().map(|s| s.credential(registry)).unwrap_or_default()
+        self.source
+            .as_ref()
+            .map(|s| s.credential(registry))
+            .unwrap_or_default()
     }
 
     /// The `Authorization` value for a request to `endpoint` needing `access`, or `None` when
@@ -125,7 +133,10 @@ impl Auth {
         if endpoint.challenge.is_empty() {
             return Ok(None);
         }
-        let auth_error = |source| Error::Auth { registry: registry.to_owned(), source };
+        let auth_error = |source| Error::Auth {
+            registry: registry.to_owned(),
+            source,
+        };
         let credential = self.credential(registry);
         if let Some(header) = credential.registry_token_header() {
             return header.map(Some).map_err(auth_error);
@@ -134,14 +145,34 @@ impl Auth {
         if let Some(bearer) = BearerChallenge::find(&challenges) {
             let bearer = bearer.map_err(auth_error)?;
             let scopes = access.scopes().map_err(auth_error)?;
-            let token = self.token(client, registry, endpoint, &bearer, &scopes, &credential, rejected).await?;
+            let token = self
+                .token(
+                    client,
+                    registry,
+                    endpoint,
+                    &bearer,
+                    &scopes,
+                    &credential,
+                    rejected,
+                )
+                .await?;
             return Ok(Some(token));
         }
         if challenges.iter().any(Challenge::is_basic) {
-            return credential.basic_authorization_header().transpose().map_err(auth_error);
+            return credential
+                .basic_authorization_header()
+                .transpose()
+                .map_err(auth_error);
         }
-        let challenge = challenges.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-        Err(Error::UnsupportedChallenge { registry: registry.to_owned(), challenge })
+        let challenge = challenges
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(Error::UnsupportedChallenge {
+            registry: registry.to_owned(),
+            challenge,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -157,7 +188,10 @@ impl Auth {
     ) -> Result<HeaderValue, Error> {
         let key = format!("{}|{}", endpoint.host, scope_key(scopes));
         let slot = {
-            let mut tokens = self.tokens.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut tokens = self
+                .tokens
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             Arc::clone(tokens.entry(key).or_default())
         };
         let mut cached = slot.lock().await;
@@ -168,7 +202,9 @@ impl Auth {
                 return Ok(header);
             }
         }
-        let token = self.exchange(client, registry, challenge, scopes, credential).await?;
+        let token = self
+            .exchange(client, registry, challenge, scopes, credential)
+            .await?;
         let header = token.authorization_header();
         *cached = Some(token);
         Ok(header)
@@ -182,8 +218,15 @@ impl Auth {
         scopes: &ScopeSet,
         credential: &Credential,
     ) -> Result<Token, Error> {
-        let auth_error = |source| Error::Auth { registry: registry.to_owned(), source };
-        let realm_host = challenge.realm().authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
+        let auth_error = |source| Error::Auth {
+            registry: registry.to_owned(),
+            source,
+        };
+        let realm_host = challenge
+            .realm()
+            .authority()
+            .map(|a| a.as_str().to_owned())
+            .unwrap_or_default();
         let insecure = client.is_insecure(registry) || client.is_insecure(&realm_host);
         let mut options = TokenOptions::default();
         options.allow_plain_http = insecure;
@@ -231,7 +274,13 @@ mod tests {
         let cases = [
             (Access::Pull("a/b".into()), "repository:a/b:pull"),
             (Access::Push("a".into()), "repository:a:pull,push"),
-            (Access::Mount { to: "a".into(), from: "b".into() }, "repository:a:pull,push repository:b:pull"),
+            (
+                Access::Mount {
+                    to: "a".into(),
+                    from: "b".into(),
+                },
+                "repository:a:pull,push repository:b:pull",
+            ),
             (Access::Delete("a".into()), "repository:a:delete,pull"),
             (Access::Catalog, "registry:catalog:*"),
         ];

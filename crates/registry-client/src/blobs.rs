@@ -39,7 +39,9 @@ pub struct BlobStream {
 
 impl std::fmt::Debug for BlobStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlobStream").field("size", &self.size).finish_non_exhaustive()
+        f.debug_struct("BlobStream")
+            .field("size", &self.size)
+            .finish_non_exhaustive()
     }
 }
 
@@ -68,7 +70,10 @@ impl BlobStream {
         while let Some(chunk) = self.inner.next().await {
             let chunk = chunk?;
             if out.len() as u64 + chunk.len() as u64 > limit {
-                return Err(Error::TooLarge { url: String::new(), limit });
+                return Err(Error::TooLarge {
+                    url: String::new(),
+                    limit,
+                });
             }
             out.extend_from_slice(&chunk);
         }
@@ -139,11 +144,15 @@ impl Download {
 
     /// Asks for the rest of the blob; a server that ignores `Range` sends it all again.
     async fn resume(&mut self) -> Result<(), Error> {
-        let range = HeaderValue::from_str(&format!("bytes={}-", self.received)).map_err(|_| Error::InvalidUrl {
-            input: self.received.to_string(),
-            reason: "range".to_owned(),
-        })?;
-        let response = self.client.open_blob(&self.repository, &self.digest, Some(range)).await?;
+        let range =
+            HeaderValue::from_str(&format!("bytes={}-", self.received)).map_err(|_| Error::InvalidUrl {
+                input: self.received.to_string(),
+                reason: "range".to_owned(),
+            })?;
+        let response = self
+            .client
+            .open_blob(&self.repository, &self.digest, Some(range))
+            .await?;
         let status = response.status();
         let url = display_url(&response_uri(&response));
         let skip = if status == StatusCode::PARTIAL_CONTENT {
@@ -190,7 +199,11 @@ impl Client {
             let verifier = Verifier::new(digest)?;
             let response = self.open_blob(repository, digest, None).await?;
             let response = expect_status(&Method::GET, response, &[StatusCode::OK]).await?;
-            let size = response.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+            let size = response
+                .headers()
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok());
             let download = Download {
                 client: self.clone(),
                 repository: repository.clone(),
@@ -204,9 +217,14 @@ impl Client {
             let context = blob_context(repository, digest);
             let stream = futures_util::stream::try_unfold(download, Download::next_chunk)
                 .map(move |item| item.map_err(|e| e.context(context.clone())));
-            Ok(BlobStream { size, inner: Box::pin(stream) })
+            Ok(BlobStream {
+                size,
+                inner: Box::pin(stream),
+            })
         };
-        result.await.map_err(|e: Error| e.context(blob_context(repository, digest)))
+        result
+            .await
+            .map_err(|e: Error| e.context(blob_context(repository, digest)))
     }
 
     pub(crate) async fn open_blob(
@@ -246,10 +264,16 @@ impl Client {
                 return Ok(None);
             }
             let response = expect_status(&Method::HEAD, response, &[StatusCode::OK]).await?;
-            let size = response.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+            let size = response
+                .headers()
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok());
             Ok(Some(size.unwrap_or(0)))
         };
-        result.await.map_err(|e: Error| e.context(blob_context(repository, digest)))
+        result
+            .await
+            .map_err(|e: Error| e.context(blob_context(repository, digest)))
     }
 
     /// Deletes the blob from the repository.
@@ -262,11 +286,17 @@ impl Client {
         );
         let result = async {
             let response = self.execute(call).await?;
-            expect_status(&Method::DELETE, response, &[StatusCode::ACCEPTED, StatusCode::OK, StatusCode::NO_CONTENT])
-                .await
-                .map(drop)
+            expect_status(
+                &Method::DELETE,
+                response,
+                &[StatusCode::ACCEPTED, StatusCode::OK, StatusCode::NO_CONTENT],
+            )
+            .await
+            .map(drop)
         };
-        result.await.map_err(|e: Error| e.context(blob_context(repository, digest)))
+        result
+            .await
+            .map_err(|e: Error| e.context(blob_context(repository, digest)))
     }
 }
 

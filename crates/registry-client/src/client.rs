@@ -165,7 +165,11 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         let transport: Arc<dyn Transport> = match self.transport {
             Some(transport) => transport,
-            None => Arc::new(HyperTransport::with_roots(&self.ca_files, self.system_roots, self.connect_timeout)?),
+            None => Arc::new(HyperTransport::with_roots(
+                &self.ca_files,
+                self.system_roots,
+                self.connect_timeout,
+            )?),
         };
         let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| Error::InvalidUrl {
             input: self.user_agent.clone(),
@@ -289,6 +293,11 @@ impl Client {
         self.inner.dispatcher.counters.snapshot()
     }
 
+    /// How often a failed exchange (or a broken download) is attempted again.
+    pub(crate) fn max_retries(&self) -> u32 {
+        self.inner.dispatcher.retry.max_retries()
+    }
+
     pub(crate) fn limits(&self) -> Limits {
         self.inner.limits
     }
@@ -296,7 +305,10 @@ impl Client {
     /// Checks that `registry` speaks the v2 API, learning its scheme and authentication
     /// challenge; later calls reuse what the first one learned.
     pub async fn ping(&self, registry: &str) -> Result<(), Error> {
-        self.endpoint(registry).await.map(drop).map_err(|e| e.context(Context::registry(registry)))
+        self.endpoint(registry)
+            .await
+            .map(drop)
+            .map_err(|e| e.context(Context::registry(registry)))
     }
 
     /// The endpoint for `registry`, pinging it the first time (concurrent callers share the
@@ -304,7 +316,11 @@ impl Client {
     pub(crate) async fn endpoint(&self, registry: &str) -> Result<Arc<Endpoint>, Error> {
         let host = api_host(registry).to_owned();
         let cell = {
-            let mut endpoints = self.inner.endpoints.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut endpoints = self
+                .inner
+                .endpoints
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             Arc::clone(endpoints.entry(host.clone()).or_default())
         };
         cell.get_or_try_init(|| self.discover(&host)).await.cloned()
@@ -317,7 +333,10 @@ impl Client {
             let uri = parse_uri(&format!("{}://{host}/v2/", scheme.as_str()))?;
             let request = Prepared::new(Method::GET, uri.clone(), scheme.verifies_tls());
             match self.inner.dispatcher.send(request).await {
-                Ok(response) if response.status() == StatusCode::OK || response.status() == StatusCode::UNAUTHORIZED => {
+                Ok(response)
+                    if response.status() == StatusCode::OK
+                        || response.status() == StatusCode::UNAUTHORIZED =>
+                {
                     let mut challenge = HeaderMap::new();
                     if response.status() == StatusCode::UNAUTHORIZED {
                         for value in response.headers().get_all(http::header::WWW_AUTHENTICATE) {
@@ -325,16 +344,26 @@ impl Client {
                         }
                     }
                     tracing::debug!(host, %scheme, open = challenge.is_empty(), "registry reached");
-                    return Ok(Arc::new(Endpoint { host: host.to_owned(), scheme, challenge }));
+                    return Ok(Arc::new(Endpoint {
+                        host: host.to_owned(),
+                        scheme,
+                        challenge,
+                    }));
                 }
                 Ok(response) => last_error = Some(status_error(&Method::GET, &uri, response).await),
                 Err(error) => last_error = Some(error),
             }
         }
         let source = last_error.map(Box::new).unwrap_or_else(|| {
-            Box::new(Error::InvalidUrl { input: host.to_owned(), reason: "no scheme to try".to_owned() })
+            Box::new(Error::InvalidUrl {
+                input: host.to_owned(),
+                reason: "no scheme to try".to_owned(),
+            })
         });
-        Err(Error::Unreachable { registry: host.to_owned(), source })
+        Err(Error::Unreachable {
+            registry: host.to_owned(),
+            source,
+        })
     }
 
     /// Sends `call` with credentials for its scope; on 401 refreshes them once and resends
@@ -348,26 +377,38 @@ impl Client {
         let base = parse_uri(&endpoint.base())?;
         // Credentials go only to the registry itself, never to a URL it pointed elsewhere.
         let send_credentials = same_origin(&uri, &base);
-        let mut request = Prepared::new(call.method, uri, endpoint.scheme.verifies_tls() || !send_credentials);
+        let mut request = Prepared::new(
+            call.method,
+            uri,
+            endpoint.scheme.verifies_tls() || !send_credentials,
+        );
         request.headers = call.headers;
         request.body = call.body;
         let mut sent = None;
         if send_credentials {
-            sent = self.inner.auth.authorization(self, &call.registry, &endpoint, &call.access, None).await?;
+            sent = self
+                .inner
+                .auth
+                .authorization(self, &call.registry, &endpoint, &call.access, None)
+                .await?;
             if let Some(value) = &sent {
                 request.headers.insert(AUTHORIZATION, value.clone());
             }
         }
         let spare = request.try_clone();
         let response = self.inner.dispatcher.send(request).await?;
-        if response.status() != StatusCode::UNAUTHORIZED || !send_credentials || endpoint.challenge.is_empty() {
+        if response.status() != StatusCode::UNAUTHORIZED || !send_credentials || endpoint.challenge.is_empty()
+        {
             return Ok(response);
         }
         let Some(mut retry) = spare else {
             return Ok(response);
         };
-        let refreshed =
-            self.inner.auth.authorization(self, &call.registry, &endpoint, &call.access, sent.as_ref()).await?;
+        let refreshed = self
+            .inner
+            .auth
+            .authorization(self, &call.registry, &endpoint, &call.access, sent.as_ref())
+            .await?;
         let Some(value) = refreshed.filter(|value| Some(value) != sent.as_ref()) else {
             return Ok(response);
         };
@@ -378,7 +419,10 @@ impl Client {
 
     /// Whether the user marked `host` insecure.
     pub(crate) fn is_insecure(&self, host: &str) -> bool {
-        self.inner.insecure_hosts.iter().any(|entry| host_matches(entry, host))
+        self.inner
+            .insecure_hosts
+            .iter()
+            .any(|entry| host_matches(entry, host))
     }
 
     /// Sends a request prepared outside the registry's auth flow (a token request).
@@ -388,5 +432,9 @@ impl Client {
 }
 
 pub(crate) fn parse_uri(text: &str) -> Result<Uri, Error> {
-    text.parse().map_err(|e: http::uri::InvalidUri| Error::InvalidUrl { input: text.to_owned(), reason: e.to_string() })
+    text.parse()
+        .map_err(|e: http::uri::InvalidUri| Error::InvalidUrl {
+            input: text.to_owned(),
+            reason: e.to_string(),
+        })
 }

@@ -79,11 +79,20 @@ mod tests {
     #[test]
     fn counts_per_method() {
         let counters = Counters::default();
-        for method in [Method::GET, Method::GET, Method::HEAD, Method::PATCH, Method::OPTIONS] {
+        for method in [
+            Method::GET,
+            Method::GET,
+            Method::HEAD,
+            Method::PATCH,
+            Method::OPTIONS,
+        ] {
             counters.record(&method);
         }
         let counts = counters.snapshot();
-        assert_eq!((counts.get, counts.head, counts.patch, counts.other), (2, 1, 1, 1));
+        assert_eq!(
+            (counts.get, counts.head, counts.patch, counts.other),
+            (2, 1, 1, 1)
+        );
         assert_eq!(counts.total(), 5);
     }
 }

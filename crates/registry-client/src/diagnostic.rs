@@ -216,7 +216,10 @@ mod tests {
             assert!(!matches!(parsed, ErrorCode::Unknown(_)), "{code} should be known");
             assert_eq!(parsed.as_str(), code);
         }
-        assert_eq!(ErrorCode::from("QUOTA_EXCEEDED"), ErrorCode::Unknown("QUOTA_EXCEEDED".into()));
+        assert_eq!(
+            ErrorCode::from("QUOTA_EXCEEDED"),
+            ErrorCode::Unknown("QUOTA_EXCEEDED".into())
+        );
     }
 
     #[test]
@@ -240,8 +243,10 @@ mod tests {
                 .iter()
                 .map(|d| (d.code().to_string(), d.message().to_owned()))
                 .collect();
-            let want: Vec<(String, String)> =
-                expected.iter().map(|(c, m)| (c.to_string(), m.to_string())).collect();
+            let want: Vec<(String, String)> = expected
+                .iter()
+                .map(|(c, m)| (c.to_string(), m.to_string()))
+                .collect();
             assert_eq!(got, want, "body {body}");
         }
     }

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
-use futures_util::Stream;
 use http::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, LOCATION, USER_AGENT};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 use hyper::body::Body as _;
@@ -37,17 +36,13 @@ pub(crate) struct Prepared {
 
 impl Prepared {
     pub(crate) fn new(method: Method, uri: Uri, verify_tls: bool) -> Prepared {
-        Prepared { method, uri, headers: HeaderMap::new(), body: RequestBody::empty(), verify_tls }
-    }
-
-    pub(crate) fn header(mut self, name: http::header::HeaderName, value: HeaderValue) -> Prepared {
-        self.headers.insert(name, value);
-        self
-    }
-
-    pub(crate) fn body(mut self, body: RequestBody) -> Prepared {
-        self.body = body;
-        self
+        Prepared {
+            method,
+            uri,
+            headers: HeaderMap::new(),
+            body: RequestBody::empty(),
+            verify_tls,
+        }
     }
 
     /// A copy for a second attempt, when the body allows one.
@@ -105,7 +100,10 @@ impl Dispatcher {
                 if let (Some(location), Some(spare)) = (response.headers().get(LOCATION), spare) {
                     hops += 1;
                     if hops > MAX_REDIRECTS {
-                        return Err(Error::TooManyRedirects { url: first_url, limit: MAX_REDIRECTS });
+                        return Err(Error::TooManyRedirects {
+                            url: first_url,
+                            limit: MAX_REDIRECTS,
+                        });
                     }
                     let location = location.to_str().map_err(|_| Error::InvalidResponse {
                         url: display_url(&uri),
@@ -119,7 +117,8 @@ impl Dispatcher {
             }
             if is_retryable_status(status) && can_retry {
                 if let (Some(wait), Some(spare)) = (
-                    self.retry.wait_after(retries, retry_after(response.headers(), SystemTime::now())),
+                    self.retry
+                        .wait_after(retries, retry_after(response.headers(), SystemTime::now())),
                     spare,
                 ) {
                     tracing::debug!(%method, url = %display_url(&uri), %status, ?wait, "retrying");
@@ -143,12 +142,19 @@ impl Dispatcher {
             .method(request.method)
             .uri(request.uri)
             .body(RequestBody::empty())
-            .map_err(|e| Error::InvalidUrl { input: url.clone(), reason: e.to_string() })?;
+            .map_err(|e| Error::InvalidUrl {
+                input: url.clone(),
+                reason: e.to_string(),
+            })?;
         *http_request.headers_mut() = request.headers;
-        http_request.headers_mut().insert(USER_AGENT, self.user_agent.clone());
+        http_request
+            .headers_mut()
+            .insert(USER_AGENT, self.user_agent.clone());
         if let Some(len) = request.body.len() {
             if matches!(method, Method::POST | Method::PUT | Method::PATCH) || len > 0 {
-                http_request.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(len));
+                http_request
+                    .headers_mut()
+                    .insert(CONTENT_LENGTH, HeaderValue::from(len));
             }
         }
         *http_request.body_mut() = request.body;
@@ -158,10 +164,23 @@ impl Dispatcher {
         self.counters.record(&method);
         let response = tokio::time::timeout(self.idle_timeout, self.transport.send(http_request))
             .await
-            .map_err(|_| Error::Timeout { url: url.clone(), after: self.idle_timeout })?
-            .map_err(|source| Error::Connection { method, url: url.clone(), source })?;
+            .map_err(|_| Error::Timeout {
+                url: url.clone(),
+                after: self.idle_timeout,
+            })?
+            .map_err(|source| Error::Connection {
+                method,
+                url: url.clone(),
+                source,
+            })?;
         let idle = self.idle_timeout;
-        let mut response = response.map(|inner| Body { inner, idle, url, received: 0, _permit: permit });
+        let mut response = response.map(|inner| Body {
+            inner,
+            idle,
+            url,
+            received: 0,
+            _permit: permit,
+        });
         // Operations report errors against the URL that answered, after any redirects.
         response.extensions_mut().insert(request_uri);
         Ok(response)
@@ -200,7 +219,10 @@ pub(crate) struct Body {
 
 impl std::fmt::Debug for Body {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Body").field("url", &self.url).field("received", &self.received).finish()
+        f.debug_struct("Body")
+            .field("url", &self.url)
+            .field("received", &self.received)
+            .finish()
     }
 }
 
@@ -210,11 +232,18 @@ impl Body {
         loop {
             let frame = tokio::time::timeout(self.idle, http_body_util::BodyExt::frame(&mut self.inner))
                 .await
-                .map_err(|_| Error::Timeout { url: self.url.clone(), after: self.idle })?;
+                .map_err(|_| Error::Timeout {
+                    url: self.url.clone(),
+                    after: self.idle,
+                })?;
             match frame {
                 None => return Ok(None),
                 Some(Err(source)) => {
-                    return Err(Error::Body { url: self.url.clone(), received: self.received, source })
+                    return Err(Error::Body {
+                        url: self.url.clone(),
+                        received: self.received,
+                        source,
+                    })
                 }
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data() {
@@ -255,13 +284,6 @@ impl Body {
         }
         out.freeze()
     }
-
-    /// The body as a stream of chunks.
-    pub(crate) fn into_stream(self) -> impl Stream<Item = Result<Bytes, Error>> + Send {
-        futures_util::stream::try_unfold(self, |mut body| async move {
-            Ok(body.chunk().await?.map(|chunk| (chunk, body)))
-        })
-    }
 }
 
 /// The error for a response the operation did not accept, with the registry's diagnostics
@@ -273,7 +295,12 @@ pub(crate) async fn status_error(method: &Method, uri: &Uri, response: Response<
     } else {
         response.into_body().prefix(ERROR_BODY_LIMIT).await
     };
-    Error::Registry { method: method.clone(), url: display_url(uri), status, diagnostics: parse_diagnostics(&body) }
+    Error::Registry {
+        method: method.clone(),
+        url: display_url(uri),
+        status,
+        diagnostics: parse_diagnostics(&body),
+    }
 }
 
 /// The URL that produced `response` (after redirects).

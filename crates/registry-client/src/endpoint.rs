@@ -102,7 +102,8 @@ fn strip_port(host: &str) -> &str {
 /// Whether two hosts are the same registry for matching the user's insecure list: exact match
 /// of `host[:port]`, or of the name alone when the list entry has no port.
 pub(crate) fn host_matches(entry: &str, host: &str) -> bool {
-    entry.eq_ignore_ascii_case(host) || (strip_port(entry) == entry && strip_port(host).eq_ignore_ascii_case(entry))
+    entry.eq_ignore_ascii_case(host)
+        || (strip_port(entry) == entry && strip_port(host).eq_ignore_ascii_case(entry))
 }
 
 #[cfg(test)]
@@ -132,7 +133,11 @@ mod tests {
             ("127.0.0.1:5000", true, &[Http]),
         ];
         for (host, insecure, expected) in cases {
-            assert_eq!(candidate_schemes(host, *insecure), *expected, "{host} insecure={insecure}");
+            assert_eq!(
+                candidate_schemes(host, *insecure),
+                *expected,
+                "{host} insecure={insecure}"
+            );
         }
     }
 

@@ -233,7 +233,10 @@ impl Error {
 
     /// Wraps the error with what it happened to.
     pub(crate) fn context(self, context: Context) -> Error {
-        Error::WithContext { context, source: Box::new(self) }
+        Error::WithContext {
+            context,
+            source: Box::new(self),
+        }
     }
 }
 
@@ -247,11 +250,18 @@ pub struct Context {
 
 impl Context {
     pub(crate) fn registry(registry: &str) -> Context {
-        Context { registry: registry.to_owned(), repository: None, digest: None }
+        Context {
+            registry: registry.to_owned(),
+            repository: None,
+            digest: None,
+        }
     }
 
     pub(crate) fn repository(registry: &str, repository: &str) -> Context {
-        Context { repository: Some(repository.to_owned()), ..Context::registry(registry) }
+        Context {
+            repository: Some(repository.to_owned()),
+            ..Context::registry(registry)
+        }
     }
 
     pub(crate) fn with_digest(mut self, digest: &Digest) -> Context {
@@ -327,13 +337,34 @@ mod tests {
         // (status, body, not_found, unauthorized, denied, rate_limited)
         let cases = [
             (404, "", true, false, false, false),
-            (400, r#"{"errors":[{"code":"BLOB_UNKNOWN"}]}"#, true, false, false, false),
+            (
+                400,
+                r#"{"errors":[{"code":"BLOB_UNKNOWN"}]}"#,
+                true,
+                false,
+                false,
+                false,
+            ),
             (401, "", false, true, false, false),
-            (400, r#"{"errors":[{"code":"UNAUTHORIZED"}]}"#, false, true, false, false),
+            (
+                400,
+                r#"{"errors":[{"code":"UNAUTHORIZED"}]}"#,
+                false,
+                true,
+                false,
+                false,
+            ),
             (403, "", false, false, true, false),
             (401, r#"{"errors":[{"code":"DENIED"}]}"#, false, true, true, false),
             (429, "", false, false, false, true),
-            (503, r#"{"errors":[{"code":"TOOMANYREQUESTS"}]}"#, false, false, false, true),
+            (
+                503,
+                r#"{"errors":[{"code":"TOOMANYREQUESTS"}]}"#,
+                false,
+                false,
+                false,
+                true,
+            ),
             (500, "oops", false, false, false, false),
         ];
         for (status, body, nf, ua, de, rl) in cases {
@@ -348,8 +379,11 @@ mod tests {
     #[test]
     fn messages_carry_context_and_diagnostics() {
         let digest = Digest::sha256(b"x");
-        let e = registry_error(404, r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#)
-            .context(Context::repository("127.0.0.1:5000", "a/b").with_digest(&digest));
+        let e = registry_error(
+            404,
+            r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
+        )
+        .context(Context::repository("127.0.0.1:5000", "a/b").with_digest(&digest));
         assert_eq!(
             e.to_string(),
             format!(

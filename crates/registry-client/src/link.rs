@@ -20,7 +20,9 @@ fn next_in_value(value: &str) -> Option<String> {
         let target = &rest[open + 1..close];
         let after = &rest[close + 1..];
         // Parameters run to the next link, which starts at a comma followed by `<`.
-        let params_end = after.find(",").filter(|&comma| after[comma + 1..].trim_start().starts_with('<'));
+        let params_end = after
+            .find(",")
+            .filter(|&comma| after[comma + 1..].trim_start().starts_with('<'));
         let params = &after[..params_end.unwrap_or(after.len())];
         if params.split(';').any(is_rel_next) {
             return Some(target.to_owned());
@@ -48,10 +50,19 @@ mod tests {
     #[test]
     fn next_links_are_found_exactly_as_given() {
         let cases = [
-            (r#"</v2/_catalog?last=b&n=2>; rel="next""#, Some("/v2/_catalog?last=b&n=2")),
-            (r#"<https://r.example/v2/x/tags/list?next_page=opaque%3D%3D>;rel=next"#, Some("https://r.example/v2/x/tags/list?next_page=opaque%3D%3D")),
+            (
+                r#"</v2/_catalog?last=b&n=2>; rel="next""#,
+                Some("/v2/_catalog?last=b&n=2"),
+            ),
+            (
+                r#"<https://r.example/v2/x/tags/list?next_page=opaque%3D%3D>;rel=next"#,
+                Some("https://r.example/v2/x/tags/list?next_page=opaque%3D%3D"),
+            ),
             (r#"</first>; rel="prev", </second>; rel="next""#, Some("/second")),
-            (r#"</a,b>; rel="prev", </c>; title="x,y"; rel="next last""#, Some("/c")),
+            (
+                r#"</a,b>; rel="prev", </c>; title="x,y"; rel="next last""#,
+                Some("/c"),
+            ),
             (r#"</v2/_catalog?n=2>; REL="Next""#, Some("/v2/_catalog?n=2")),
             (r#"</only>; rel="prev""#, None),
             ("garbage", None),

@@ -107,14 +107,21 @@ pub(crate) fn content_digest(headers: &HeaderMap, url: &str) -> Result<Option<Di
         url: url.to_owned(),
         problem: "Docker-Content-Digest is not ASCII".to_owned(),
     })?;
-    text.trim().parse().map(Some).map_err(|e: oci_digest::Error| Error::InvalidResponse {
-        url: url.to_owned(),
-        problem: format!("Docker-Content-Digest {text:?}: {e}"),
-    })
+    text.trim()
+        .parse()
+        .map(Some)
+        .map_err(|e: oci_digest::Error| Error::InvalidResponse {
+            url: url.to_owned(),
+            problem: format!("Docker-Content-Digest {text:?}: {e}"),
+        })
 }
 
 /// The digest of `bytes` in `algorithm`, over the signed payload for signed schema1.
-fn manifest_digest(bytes: &[u8], media_type: &MediaType, algorithm: &oci_digest::Algorithm) -> Result<Digest, Error> {
+fn manifest_digest(
+    bytes: &[u8],
+    media_type: &MediaType,
+    algorithm: &oci_digest::Algorithm,
+) -> Result<Digest, Error> {
     if *media_type == MediaType::DockerSchema1Signed {
         let manifest = Manifest::parse(bytes, Some(media_type.as_str()))?;
         return Ok(Digest::compute(algorithm.clone(), manifest.digested_bytes())?);
@@ -140,18 +147,28 @@ fn verify_fetched(bytes: &[u8], content_type: Option<&str>, expected: &Digest) -
             }
         }
     }
-    Err(Error::DigestMismatch { expected: expected.clone(), actual })
+    Err(Error::DigestMismatch {
+        expected: expected.clone(),
+        actual,
+    })
 }
 
 fn media_type_of(bytes: &[u8], content_type: Option<&str>) -> MediaType {
     let declared = normalize_media_type(content_type);
     let refined = match declared {
         // The header cannot tell signed from unsigned schema1; the bytes can.
-        Some(MediaType::DockerSchema1 | MediaType::DockerSchema1Signed) | None => guess_media_type(bytes).or(declared),
+        Some(MediaType::DockerSchema1 | MediaType::DockerSchema1Signed) | None => {
+            guess_media_type(bytes).or(declared)
+        }
         Some(other) => Some(other),
     };
     refined.unwrap_or_else(|| {
-        let essence = content_type.unwrap_or_default().split(';').next().unwrap_or_default().trim();
+        let essence = content_type
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim();
         MediaType::from(essence)
     })
 }
@@ -162,7 +179,9 @@ impl Client {
     /// Fetched by digest, the bytes are checked against it before anything parses them; the
     /// registry's `Docker-Content-Digest`, when sent, must agree.
     pub async fn get_manifest(&self, reference: &Reference) -> Result<FetchedManifest, Error> {
-        self.get_manifest_inner(reference).await.map_err(|e| e.context(reference_context(reference)))
+        self.get_manifest_inner(reference)
+            .await
+            .map_err(|e| e.context(reference_context(reference)))
     }
 
     async fn get_manifest_inner(&self, reference: &Reference) -> Result<FetchedManifest, Error> {
@@ -176,14 +195,23 @@ impl Client {
         .header(ACCEPT, accept_manifests());
         let response = self.execute(call).await?;
         let uri = response.extensions().get::<http::Uri>().cloned();
-        let url = uri.as_ref().map(display_url).unwrap_or_else(|| reference.to_string());
+        let url = uri
+            .as_ref()
+            .map(display_url)
+            .unwrap_or_else(|| reference.to_string());
         if response.status() != StatusCode::OK {
             let uri = uri.unwrap_or_default();
             return Err(status_error(&Method::GET, &uri, response).await);
         }
         let headers = response.headers().clone();
-        let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let bytes = response.into_body().bytes(self.limits().max_manifest_size).await?;
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = response
+            .into_body()
+            .bytes(self.limits().max_manifest_size)
+            .await?;
         if let Some(expected) = reference.digest() {
             verify_fetched(&bytes, content_type.as_deref(), expected)?;
         }
@@ -199,10 +227,17 @@ impl Client {
                 manifest_digest(&bytes, &media_type, reported.algorithm())?
             };
             if reported != ours {
-                return Err(Error::DigestMismatch { expected: reported, actual: ours });
+                return Err(Error::DigestMismatch {
+                    expected: reported,
+                    actual: ours,
+                });
             }
         }
-        Ok(FetchedManifest { bytes, media_type, digest })
+        Ok(FetchedManifest {
+            bytes,
+            media_type,
+            digest,
+        })
     }
 
     /// `HEAD` on the manifest `reference` names: whether it exists, and its digest, type and
@@ -219,7 +254,11 @@ impl Client {
         .header(ACCEPT, accept_manifests());
         let result = async {
             let response = self.execute(call).await?;
-            let uri = response.extensions().get::<http::Uri>().cloned().unwrap_or_default();
+            let uri = response
+                .extensions()
+                .get::<http::Uri>()
+                .cloned()
+                .unwrap_or_default();
             if response.status() != StatusCode::OK {
                 return Err(status_error(&Method::HEAD, &uri, response).await);
             }
@@ -228,9 +267,16 @@ impl Client {
                 .get(CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(|t| MediaType::from(t.split(';').next().unwrap_or_default().trim()));
-            let size = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+            let size = headers
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok());
             let digest = content_digest(headers, &display_url(&uri))?;
-            Ok(ManifestHead { media_type, digest, size })
+            Ok(ManifestHead {
+                media_type,
+                digest,
+                size,
+            })
         };
         result.await.map_err(|e| e.context(reference_context(reference)))
     }
@@ -263,8 +309,15 @@ impl Client {
             .header(CONTENT_TYPE, content_type)
             .body(RequestBody::full(bytes.clone()));
             let response = self.execute(call).await?;
-            let uri = response.extensions().get::<http::Uri>().cloned().unwrap_or_default();
-            if !matches!(response.status(), StatusCode::CREATED | StatusCode::OK | StatusCode::ACCEPTED) {
+            let uri = response
+                .extensions()
+                .get::<http::Uri>()
+                .cloned()
+                .unwrap_or_default();
+            if !matches!(
+                response.status(),
+                StatusCode::CREATED | StatusCode::OK | StatusCode::ACCEPTED
+            ) {
                 return Err(status_error(&Method::PUT, &uri, response).await);
             }
             if let Some(reported) = content_digest(response.headers(), &display_url(&uri))? {
@@ -273,7 +326,10 @@ impl Client {
                     false => manifest_digest(&bytes, media_type, reported.algorithm())?,
                 };
                 if reported != ours {
-                    return Err(Error::DigestMismatch { expected: ours, actual: reported });
+                    return Err(Error::DigestMismatch {
+                        expected: ours,
+                        actual: reported,
+                    });
                 }
             }
             Ok(digest)
@@ -291,14 +347,21 @@ impl Client {
         );
         let result = async {
             let response = self.execute(call).await?;
-            let uri = response.extensions().get::<http::Uri>().cloned().unwrap_or_default();
+            let uri = response
+                .extensions()
+                .get::<http::Uri>()
+                .cloned()
+                .unwrap_or_default();
             match response.status() {
                 StatusCode::ACCEPTED | StatusCode::OK | StatusCode::NO_CONTENT => Ok(()),
                 _ => Err(status_error(&Method::DELETE, &uri, response).await),
             }
         };
         result.await.map_err(|e| {
-            e.context(Context::repository(repository.registry(), repository.repository().as_str()).with_digest(digest))
+            e.context(
+                Context::repository(repository.registry(), repository.repository().as_str())
+                    .with_digest(digest),
+            )
         })
     }
 }
@@ -311,11 +374,23 @@ mod tests {
     fn media_types_prefer_the_header_then_the_bytes() {
         let oci = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
         let cases: &[(&[u8], Option<&str>, MediaType)] = &[
-            (oci, Some("application/vnd.oci.image.manifest.v1+json"), MediaType::OciManifest),
+            (
+                oci,
+                Some("application/vnd.oci.image.manifest.v1+json"),
+                MediaType::OciManifest,
+            ),
             (oci, Some("application/json"), MediaType::OciManifest),
             (oci, None, MediaType::OciManifest),
-            (b"{}", Some("application/vnd.example.artifact+json"), MediaType::from("application/vnd.example.artifact+json")),
-            (b"{\"schemaVersion\":1}", Some("application/vnd.docker.distribution.manifest.v1+prettyjws"), MediaType::DockerSchema1),
+            (
+                b"{}",
+                Some("application/vnd.example.artifact+json"),
+                MediaType::from("application/vnd.example.artifact+json"),
+            ),
+            (
+                b"{\"schemaVersion\":1}",
+                Some("application/vnd.docker.distribution.manifest.v1+prettyjws"),
+                MediaType::DockerSchema1,
+            ),
         ];
         for (bytes, content_type, expected) in cases {
             assert_eq!(&media_type_of(bytes, *content_type), expected, "{content_type:?}");

@@ -29,10 +29,18 @@ pub(crate) fn is_redirect(status: StatusCode) -> bool {
 }
 
 /// The hop for a redirect from `from` with `status` to `location`.
-pub(crate) fn next_hop(from: &Uri, method: &Method, status: StatusCode, location: &str) -> Result<Hop, Error> {
+pub(crate) fn next_hop(
+    from: &Uri,
+    method: &Method,
+    status: StatusCode,
+    location: &str,
+) -> Result<Hop, Error> {
     let uri = resolve(from, location)?;
     if from.scheme_str() == Some("https") && uri.scheme_str() == Some("http") {
-        return Err(Error::InsecureRedirect { from: display_url(from), to: display_url(&uri) });
+        return Err(Error::InsecureRedirect {
+            from: display_url(from),
+            to: display_url(&uri),
+        });
     }
     let method = match status.as_u16() {
         303 if *method != Method::HEAD => Method::GET,
@@ -40,7 +48,11 @@ pub(crate) fn next_hop(from: &Uri, method: &Method, status: StatusCode, location
         _ => method.clone(),
     };
     let same_origin = same_origin(from, &uri);
-    Ok(Hop { uri, method, same_origin })
+    Ok(Hop {
+        uri,
+        method,
+        same_origin,
+    })
 }
 
 #[cfg(test)]
@@ -65,7 +77,13 @@ mod tests {
                 "/storage/b",
                 Some(("https://reg.example/storage/b", Method::GET, true)),
             ),
-            ("https://reg.example/v2/a/blobs/sha256:1", Method::GET, 302, "http://cdn.example/b", None),
+            (
+                "https://reg.example/v2/a/blobs/sha256:1",
+                Method::GET,
+                302,
+                "http://cdn.example/b",
+                None,
+            ),
             (
                 "http://127.0.0.1:5000/v2/a/blobs/sha256:1",
                 Method::HEAD,

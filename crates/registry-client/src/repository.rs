@@ -20,7 +20,10 @@ pub struct RepositoryRef {
 impl RepositoryRef {
     /// The repository `repository` on `registry` (a host with optional port, used as given).
     pub fn new(registry: &str, repository: Repository) -> RepositoryRef {
-        RepositoryRef { registry: registry.to_owned(), repository }
+        RepositoryRef {
+            registry: registry.to_owned(),
+            repository,
+        }
     }
 
     /// The registry as the user named it (`docker.io`, `localhost:5000`).
@@ -45,7 +48,12 @@ impl RepositoryRef {
 
     /// A reference to `digest` in this repository.
     pub fn digested(&self, digest: &oci_digest::Digest) -> Result<Reference, oci_manifest::Error> {
-        Reference::from_parts(&self.registry, self.repository.clone(), None, Some(digest.clone()))
+        Reference::from_parts(
+            &self.registry,
+            self.repository.clone(),
+            None,
+            Some(digest.clone()),
+        )
     }
 }
 
@@ -84,12 +92,25 @@ mod tests {
     fn parses_with_reference_defaults() {
         let cases = [
             ("alpine", "docker.io", "library/alpine", "registry-1.docker.io"),
-            ("127.0.0.1:5000/team/app", "127.0.0.1:5000", "team/app", "127.0.0.1:5000"),
-            ("localhost:5000/app:1.0", "localhost:5000", "app", "localhost:5000"),
+            (
+                "127.0.0.1:5000/team/app",
+                "127.0.0.1:5000",
+                "team/app",
+                "127.0.0.1:5000",
+            ),
+            (
+                "localhost:5000/app:1.0",
+                "localhost:5000",
+                "app",
+                "localhost:5000",
+            ),
         ];
         for (input, registry, repository, host) in cases {
             let r: RepositoryRef = input.parse().unwrap();
-            assert_eq!((r.registry(), r.repository().as_str(), r.api_host()), (registry, repository, host));
+            assert_eq!(
+                (r.registry(), r.repository().as_str(), r.api_host()),
+                (registry, repository, host)
+            );
         }
         assert!("UPPER/Case".parse::<RepositoryRef>().is_err());
     }

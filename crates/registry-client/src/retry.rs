@@ -34,7 +34,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// A policy that never retries.
     pub fn none() -> RetryPolicy {
-        RetryPolicy { max_retries: 0, ..RetryPolicy::default() }
+        RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        }
     }
 
     /// At most `max_retries` repetitions after the first attempt.
@@ -87,7 +90,10 @@ impl RetryPolicy {
 
 /// Whether a request with this method may be sent twice without changing the outcome.
 pub(crate) fn is_idempotent(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS)
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+    )
 }
 
 /// Whether a response status signals a transient condition worth retrying.
@@ -112,8 +118,7 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_stays_within_bounds() {
-        let policy = RetryPolicy::default()
-            .with_delays(Duration::from_millis(100), Duration::from_secs(1));
+        let policy = RetryPolicy::default().with_delays(Duration::from_millis(100), Duration::from_secs(1));
         let ceilings = [100, 200, 400, 800, 1000, 1000, 1000];
         for (retry, ceiling) in ceilings.into_iter().enumerate() {
             let ceiling = Duration::from_millis(ceiling);
@@ -131,7 +136,10 @@ mod tests {
         let policy = RetryPolicy::default()
             .with_delays(Duration::from_millis(10), Duration::from_millis(10))
             .with_max_retry_after(Duration::from_secs(5));
-        assert_eq!(policy.wait_after(0, Some(Duration::from_secs(2))), Some(Duration::from_secs(2)));
+        assert_eq!(
+            policy.wait_after(0, Some(Duration::from_secs(2))),
+            Some(Duration::from_secs(2))
+        );
         assert_eq!(policy.wait_after(0, Some(Duration::from_secs(6))), None);
         let plain = policy.wait_after(0, None).unwrap();
         assert!(plain <= Duration::from_millis(10));
@@ -163,10 +171,16 @@ mod tests {
     #[test]
     fn only_transient_statuses_and_safe_methods_retry() {
         for status in [408, 429, 500, 502, 503, 504] {
-            assert!(is_retryable_status(StatusCode::from_u16(status).unwrap()), "{status}");
+            assert!(
+                is_retryable_status(StatusCode::from_u16(status).unwrap()),
+                "{status}"
+            );
         }
         for status in [200, 202, 400, 401, 403, 404, 416, 501, 505] {
-            assert!(!is_retryable_status(StatusCode::from_u16(status).unwrap()), "{status}");
+            assert!(
+                !is_retryable_status(StatusCode::from_u16(status).unwrap()),
+                "{status}"
+            );
         }
         for method in [Method::GET, Method::HEAD, Method::PUT, Method::DELETE] {
             assert!(is_idempotent(&method), "{method}");

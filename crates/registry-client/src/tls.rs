@@ -26,7 +26,10 @@ pub(crate) fn verified_config(ca_files: &[PathBuf], system_roots: bool) -> Resul
     }
     for path in ca_files {
         for cert in read_pem_certificates(path)? {
-            roots.add(cert).map_err(|e| Error::CaFile { path: path.clone(), reason: e.to_string() })?;
+            roots.add(cert).map_err(|e| Error::CaFile {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
         }
     }
     Ok(ClientConfig::builder_with_provider(provider())
@@ -47,7 +50,10 @@ pub(crate) fn unverified_config() -> Result<ClientConfig, Error> {
 }
 
 fn read_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let ca_error = |reason: String| Error::CaFile { path: path.to_owned(), reason };
+    let ca_error = |reason: String| Error::CaFile {
+        path: path.to_owned(),
+        reason,
+    };
     let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
     let certs = rustls_pemfile::certs(&mut pem.as_slice())
         .collect::<Result<Vec<_>, _>>()
@@ -81,7 +87,12 @@ impl ServerCertVerifier for AnyServerCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -90,11 +101,18 @@ impl ServerCertVerifier for AnyServerCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 

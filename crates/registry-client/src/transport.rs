@@ -114,7 +114,8 @@ impl fmt::Debug for RequestBody {
     }
 }
 
-type HyperClient = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, UnsyncBoxBody<Bytes, io::Error>>;
+type HyperClient =
+    hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, UnsyncBoxBody<Bytes, io::Error>>;
 
 /// The default transport: hyper's pooled client over rustls (ring), HTTP/1.1 and HTTP/2.
 #[derive(Clone)]

@@ -121,15 +121,22 @@ impl Client {
             self.upload(repository, digest, size, source, location).await?;
             Ok(BlobPush::Uploaded)
         };
-        result.await.map_err(|e: Error| e.context(blob_context(repository, digest)))
+        result
+            .await
+            .map_err(|e: Error| e.context(blob_context(repository, digest)))
     }
 
     /// Pushes `bytes` as a blob and returns its digest.
-    pub async fn push_blob_bytes(&self, repository: &RepositoryRef, bytes: impl Into<Bytes>) -> Result<Digest, Error> {
+    pub async fn push_blob_bytes(
+        &self,
+        repository: &RepositoryRef,
+        bytes: impl Into<Bytes>,
+    ) -> Result<Digest, Error> {
         let bytes = bytes.into();
         let digest = Digest::sha256(&bytes);
         let size = bytes.len() as u64;
-        self.push_blob(repository, &digest, size, std::io::Cursor::new(bytes)).await?;
+        self.push_blob(repository, &digest, size, std::io::Cursor::new(bytes))
+            .await?;
         Ok(digest)
     }
 
@@ -158,7 +165,9 @@ impl Client {
                 }
             }
         };
-        result.await.map_err(|e: Error| e.context(blob_context(repository, digest)))
+        result
+            .await
+            .map_err(|e: Error| e.context(blob_context(repository, digest)))
     }
 
     /// Asks the registry to link blob `digest` from repository `from` into `repository`.
@@ -177,7 +186,9 @@ impl Client {
                 }
             }
         };
-        result.await.map_err(|e: Error| e.context(blob_context(repository, digest)))
+        result
+            .await
+            .map_err(|e: Error| e.context(blob_context(repository, digest)))
     }
 
     /// `POST ?mount=&from=`: `None` when mounted, else the upload session the registry opened.
@@ -202,7 +213,12 @@ impl Client {
         };
         let call = Call::new(repository.registry(), access, Method::POST, Target::Path(path));
         let response = self.execute(call).await?;
-        let response = expect_status(&Method::POST, response, &[StatusCode::CREATED, StatusCode::ACCEPTED]).await?;
+        let response = expect_status(
+            &Method::POST,
+            response,
+            &[StatusCode::CREATED, StatusCode::ACCEPTED],
+        )
+        .await?;
         if response.status() == StatusCode::CREATED {
             let url = display_url(&response_uri(&response));
             check_reported_digest(&response, digest, &url)?;
@@ -212,8 +228,12 @@ impl Client {
     }
 
     async fn start_upload(&self, repository: &RepositoryRef) -> Result<Uri, Error> {
-        let call =
-            Call::new(repository.registry(), push_access(repository), Method::POST, Target::Path(uploads_path(repository)));
+        let call = Call::new(
+            repository.registry(),
+            push_access(repository),
+            Method::POST,
+            Target::Path(uploads_path(repository)),
+        );
         let response = self.execute(call).await?;
         let response = expect_status(&Method::POST, response, &[StatusCode::ACCEPTED]).await?;
         upload_location(&response)
@@ -221,7 +241,12 @@ impl Client {
 
     /// Best effort: a session left open expires on the registry anyway.
     async fn cancel_upload(&self, repository: &RepositoryRef, location: Uri) {
-        let call = Call::new(repository.registry(), push_access(repository), Method::DELETE, Target::Url(location));
+        let call = Call::new(
+            repository.registry(),
+            push_access(repository),
+            Method::DELETE,
+            Target::Url(location),
+        );
         if let Err(error) = self.execute(call).await {
             tracing::debug!(%error, "cancelling an upload failed");
         }
@@ -242,27 +267,44 @@ impl Client {
         let limits = self.limits();
         if size <= limits.monolithic {
             let mut bytes = Vec::with_capacity(size as usize);
-            (&mut source).take(size + 1).read_to_end(&mut bytes).await.map_err(Error::Source)?;
+            (&mut source)
+                .take(size + 1)
+                .read_to_end(&mut bytes)
+                .await
+                .map_err(Error::Source)?;
             let actual = Digest::compute(digest.algorithm().clone(), &bytes)?;
             if actual != *digest || bytes.len() as u64 != size {
                 self.cancel_upload(repository, location).await;
-                return Err(Error::DigestMismatch { expected: digest.clone(), actual });
+                return Err(Error::DigestMismatch {
+                    expected: digest.clone(),
+                    actual,
+                });
             }
-            return self.commit(repository, digest, location, RequestBody::full(bytes)).await;
+            return self
+                .commit(repository, digest, location, RequestBody::full(bytes))
+                .await;
         }
         let mut digester = Digester::new(digest.algorithm().clone())?;
         let location = match limits.chunk_size {
             Some(chunk_size) => {
-                self.patch_chunks(repository, &mut source, &mut digester, size, chunk_size, location).await?
+                self.patch_chunks(repository, &mut source, &mut digester, size, chunk_size, location)
+                    .await?
             }
-            None => self.patch_stream(repository, source, &mut digester, size, location).await?,
+            None => {
+                self.patch_stream(repository, source, &mut digester, size, location)
+                    .await?
+            }
         };
         let actual = digester.finish();
         if actual != *digest {
             self.cancel_upload(repository, location).await;
-            return Err(Error::DigestMismatch { expected: digest.clone(), actual });
+            return Err(Error::DigestMismatch {
+                expected: digest.clone(),
+                actual,
+            });
         }
-        self.commit(repository, digest, location, RequestBody::empty()).await
+        self.commit(repository, digest, location, RequestBody::empty())
+            .await
     }
 
     /// One `PATCH` streaming the whole source; returns the next upload URL.
@@ -296,20 +338,36 @@ impl Client {
                 Ok(Some((chunk, source)))
             }
         });
-        let call = Call::new(repository.registry(), push_access(repository), Method::PATCH, Target::Url(location))
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"))
-            .body(RequestBody::stream(stream));
+        let call = Call::new(
+            repository.registry(),
+            push_access(repository),
+            Method::PATCH,
+            Target::Url(location),
+        )
+        .header(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"))
+        .body(RequestBody::stream(stream));
         let response = self.execute(call).await?;
-        let response = expect_status(&Method::PATCH, response, &[StatusCode::ACCEPTED, StatusCode::NO_CONTENT]).await?;
+        let response = expect_status(
+            &Method::PATCH,
+            response,
+            &[StatusCode::ACCEPTED, StatusCode::NO_CONTENT],
+        )
+        .await?;
         let url = display_url(&response_uri(&response));
         let (hashed, sent) = {
             let mut state = hashing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let algorithm = state.0.algorithm().clone();
-            (std::mem::replace(&mut state.0, Digester::new(algorithm)?), state.1)
+            (
+                std::mem::replace(&mut state.0, Digester::new(algorithm)?),
+                state.1,
+            )
         };
         *digester = hashed;
         if sent != size {
-            return Err(Error::InvalidResponse { url, problem: format!("the source gave {sent} bytes, expected {size}") });
+            return Err(Error::InvalidResponse {
+                url,
+                problem: format!("the source gave {sent} bytes, expected {size}"),
+            });
         }
         if let Some(end) = range_end(&response) {
             if end + 1 != size {
@@ -340,11 +398,18 @@ impl Client {
         while offset < size {
             let want = chunk_size.min(size - offset);
             let mut chunk = Vec::with_capacity(want as usize);
-            (&mut *source).take(want).read_to_end(&mut chunk).await.map_err(Error::Source)?;
+            (&mut *source)
+                .take(want)
+                .read_to_end(&mut chunk)
+                .await
+                .map_err(Error::Source)?;
             if chunk.len() as u64 != want {
                 return Err(Error::Source(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
-                    format!("the source ended after {} of {size} bytes", offset + chunk.len() as u64),
+                    format!(
+                        "the source ended after {} of {size} bytes",
+                        offset + chunk.len() as u64
+                    ),
                 )));
             }
             digester.update(&chunk);
@@ -355,24 +420,35 @@ impl Client {
                 let piece = chunk.slice(sent_from..);
                 let start = offset + sent_from as u64;
                 let end = start + piece.len() as u64 - 1;
-                let range = HeaderValue::from_str(&format!("{start}-{end}")).map_err(|_| Error::InvalidUrl {
-                    input: format!("{start}-{end}"),
-                    reason: "content range".to_owned(),
-                })?;
-                let call =
-                    Call::new(repository.registry(), push_access(repository), Method::PATCH, Target::Url(location))
-                        .header(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"))
-                        .header(CONTENT_RANGE, range)
-                        .body(RequestBody::full(piece));
+                let range =
+                    HeaderValue::from_str(&format!("{start}-{end}")).map_err(|_| Error::InvalidUrl {
+                        input: format!("{start}-{end}"),
+                        reason: "content range".to_owned(),
+                    })?;
+                let call = Call::new(
+                    repository.registry(),
+                    push_access(repository),
+                    Method::PATCH,
+                    Target::Url(location),
+                )
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"))
+                .header(CONTENT_RANGE, range)
+                .body(RequestBody::full(piece));
                 let response = self.execute(call).await?;
-                let response =
-                    expect_status(&Method::PATCH, response, &[StatusCode::ACCEPTED, StatusCode::NO_CONTENT]).await?;
+                let response = expect_status(
+                    &Method::PATCH,
+                    response,
+                    &[StatusCode::ACCEPTED, StatusCode::NO_CONTENT],
+                )
+                .await?;
                 let url = display_url(&response_uri(&response));
                 let stored = range_end(&response).map_or(end + 1, |e| e + 1);
                 if stored <= start || stored > end + 1 {
                     return Err(Error::InvalidResponse {
                         url,
-                        problem: format!("after sending bytes {start}-{end} the registry reports {stored} stored"),
+                        problem: format!(
+                            "after sending bytes {start}-{end} the registry reports {stored} stored"
+                        ),
                     });
                 }
                 sent_from = (stored - offset) as usize;
@@ -392,11 +468,21 @@ impl Client {
         body: RequestBody,
     ) -> Result<(), Error> {
         let uri = with_query(&location, "digest", digest.as_str())?;
-        let call = Call::new(repository.registry(), push_access(repository), Method::PUT, Target::Url(uri))
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"))
-            .body(body);
+        let call = Call::new(
+            repository.registry(),
+            push_access(repository),
+            Method::PUT,
+            Target::Url(uri),
+        )
+        .header(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"))
+        .body(body);
         let response = self.execute(call).await?;
-        let response = expect_status(&Method::PUT, response, &[StatusCode::CREATED, StatusCode::NO_CONTENT]).await?;
+        let response = expect_status(
+            &Method::PUT,
+            response,
+            &[StatusCode::CREATED, StatusCode::NO_CONTENT],
+        )
+        .await?;
         let url = display_url(&response_uri(&response));
         check_reported_digest(&response, digest, &url)
     }
@@ -404,9 +490,10 @@ impl Client {
 
 fn check_reported_digest(response: &Response<Body>, digest: &Digest, url: &str) -> Result<(), Error> {
     match content_digest(response.headers(), url)? {
-        Some(reported) if reported != *digest => {
-            Err(Error::DigestMismatch { expected: digest.clone(), actual: reported })
-        }
+        Some(reported) if reported != *digest => Err(Error::DigestMismatch {
+            expected: digest.clone(),
+            actual: reported,
+        }),
         _ => Ok(()),
     }
 }
@@ -418,12 +505,21 @@ mod tests {
     #[test]
     fn digest_parameters_keep_the_opaque_upload_state() {
         let cases = [
-            ("http://r:5000/v2/a/blobs/uploads/u1?_state=abc%3D", "http://r:5000/v2/a/blobs/uploads/u1?_state=abc%3D&digest=sha256%3A00"),
-            ("https://r/v2/a/blobs/uploads/u1", "https://r/v2/a/blobs/uploads/u1?digest=sha256%3A00"),
+            (
+                "http://r:5000/v2/a/blobs/uploads/u1?_state=abc%3D",
+                "http://r:5000/v2/a/blobs/uploads/u1?_state=abc%3D&digest=sha256%3A00",
+            ),
+            (
+                "https://r/v2/a/blobs/uploads/u1",
+                "https://r/v2/a/blobs/uploads/u1?digest=sha256%3A00",
+            ),
         ];
         for (location, expected) in cases {
             let uri: Uri = location.parse().unwrap();
-            assert_eq!(with_query(&uri, "digest", "sha256:00").unwrap().to_string(), expected);
+            assert_eq!(
+                with_query(&uri, "digest", "sha256:00").unwrap().to_string(),
+                expected
+            );
         }
     }
 }

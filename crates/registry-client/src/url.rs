@@ -9,20 +9,29 @@ use crate::error::Error;
 
 /// `reference` resolved against `base`.
 pub(crate) fn resolve(base: &Uri, reference: &str) -> Result<Uri, Error> {
-    let invalid = |reason: &str| Error::InvalidUrl { input: reference.to_owned(), reason: reason.to_owned() };
+    let invalid = |reason: &str| Error::InvalidUrl {
+        input: reference.to_owned(),
+        reason: reason.to_owned(),
+    };
     let reference = reference.trim();
     if reference.is_empty() {
         return Err(invalid("empty"));
     }
     if has_scheme(reference) {
-        let uri: Uri = reference.parse().map_err(|e: http::uri::InvalidUri| invalid(&e.to_string()))?;
+        let uri: Uri = reference
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| invalid(&e.to_string()))?;
         return match uri.scheme_str() {
             Some("http" | "https") if uri.authority().is_some() => Ok(uri),
             _ => Err(invalid("only http and https URLs with a host are followed")),
         };
     }
-    let scheme = base.scheme_str().ok_or_else(|| invalid("the base URL has no scheme"))?;
-    let authority = base.authority().ok_or_else(|| invalid("the base URL has no host"))?;
+    let scheme = base
+        .scheme_str()
+        .ok_or_else(|| invalid("the base URL has no scheme"))?;
+    let authority = base
+        .authority()
+        .ok_or_else(|| invalid("the base URL has no host"))?;
     let combined = if let Some(network_path) = reference.strip_prefix("//") {
         format!("{scheme}://{network_path}")
     } else if reference.starts_with('/') {
@@ -36,9 +45,14 @@ pub(crate) fn resolve(base: &Uri, reference: &str) -> Result<Uri, Error> {
             None => "/",
         };
         let (path, rest) = split_path(reference);
-        format!("{scheme}://{authority}{}{rest}", remove_dot_segments(&format!("{dir}{path}")))
+        format!(
+            "{scheme}://{authority}{}{rest}",
+            remove_dot_segments(&format!("{dir}{path}"))
+        )
     };
-    combined.parse().map_err(|e: http::uri::InvalidUri| invalid(&e.to_string()))
+    combined
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| invalid(&e.to_string()))
 }
 
 /// Whether `reference` starts with `scheme:` (letters, digits, `+`, `-`, `.` before the colon).
@@ -46,7 +60,9 @@ fn has_scheme(reference: &str) -> bool {
     match reference.split_once(':') {
         Some((scheme, _)) => {
             scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
         }
         None => false,
     }
@@ -111,21 +127,39 @@ mod tests {
 
     #[test]
     fn references_resolve_against_the_request() {
-        let base: Uri = "https://reg.example:5000/v2/library/alpine/tags/list?n=2".parse().unwrap();
+        let base: Uri = "https://reg.example:5000/v2/library/alpine/tags/list?n=2"
+            .parse()
+            .unwrap();
         let cases = [
             (
                 "/v2/library/alpine/tags/list?last=b&n=2",
                 "https://reg.example:5000/v2/library/alpine/tags/list?last=b&n=2",
             ),
-            ("https://other.example/x?sig=abc", "https://other.example/x?sig=abc"),
+            (
+                "https://other.example/x?sig=abc",
+                "https://other.example/x?sig=abc",
+            ),
             ("//cdn.example/blob", "https://cdn.example/blob"),
-            ("?last=c", "https://reg.example:5000/v2/library/alpine/tags/list?last=c"),
-            ("list?last=d", "https://reg.example:5000/v2/library/alpine/tags/list?last=d"),
-            ("../../busybox/tags/list", "https://reg.example:5000/v2/library/busybox/tags/list"),
+            (
+                "?last=c",
+                "https://reg.example:5000/v2/library/alpine/tags/list?last=c",
+            ),
+            (
+                "list?last=d",
+                "https://reg.example:5000/v2/library/alpine/tags/list?last=d",
+            ),
+            (
+                "../../busybox/tags/list",
+                "https://reg.example:5000/v2/library/busybox/tags/list",
+            ),
             ("/a/./b/../c", "https://reg.example:5000/a/c"),
         ];
         for (reference, expected) in cases {
-            assert_eq!(resolve(&base, reference).unwrap().to_string(), expected, "{reference}");
+            assert_eq!(
+                resolve(&base, reference).unwrap().to_string(),
+                expected,
+                "{reference}"
+            );
         }
     }
 
@@ -147,7 +181,11 @@ mod tests {
             ("http://127.0.0.1:5000/", "http://127.0.0.1:5001/", false),
         ];
         for (a, b, expected) in cases {
-            assert_eq!(same_origin(&a.parse().unwrap(), &b.parse().unwrap()), expected, "{a} {b}");
+            assert_eq!(
+                same_origin(&a.parse().unwrap(), &b.parse().unwrap()),
+                expected,
+                "{a} {b}"
+            );
         }
     }
 }

@@ -75,3 +75,80 @@ fn version_is_printed() {
     let expected = format!("skiff {}\n", env!("CARGO_PKG_VERSION"));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
 }
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/../oci-manifest/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn digest_file_of_signed_schema1_is_of_the_payload() {
+    // Every signed variant shares one payload, so one digest: that of the unsigned manifest.
+    let unsigned = std::fs::read(fixture("schema1-unsigned.json")).unwrap();
+    let expected = format!("{}\n", oci_digest::Digest::sha256(&unsigned));
+    for name in [
+        "schema1-signed-rs256.json",
+        "schema1-signed-es256.json",
+        "schema1-signed-multi.json",
+    ] {
+        let out = skiff(&["digest", "--file", &fixture(name)]);
+        assert!(out.status.success(), "{name}: {out:?}");
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), expected, "{name}");
+    }
+}
+
+#[test]
+fn digest_file_of_other_formats_is_of_the_bytes() {
+    for name in [
+        "schema2.json",
+        "schema2-pretty.json",
+        "manifest-list.json",
+        "oci-manifest.json",
+        "oci-index.json",
+    ] {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        let out = skiff(&["digest", "--file", &fixture(name)]);
+        assert!(out.status.success(), "{name}: {out:?}");
+        let expected = format!("{}\n", oci_digest::Digest::sha256(&bytes));
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), expected, "{name}");
+    }
+}
+
+#[test]
+fn digest_file_refuses_what_is_not_a_manifest() {
+    let out = skiff(&["digest", "--file", &fixture("config-docker.json")]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.starts_with("skiff: digest of "), "{stderr}");
+}
+
+#[test]
+fn verify_prints_each_signature_and_fails_on_tampering() {
+    let out = skiff(&["verify", "--file", &fixture("schema1-signed-multi.json")]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let algorithms: Vec<&str> = stdout.lines().map(|l| l.split(' ').next().unwrap()).collect();
+    assert_eq!(algorithms.len(), 3, "{stdout}");
+    for line in stdout.lines() {
+        let key_id = line.split(' ').nth(1).expect("a key ID after the algorithm");
+        assert_eq!(
+            key_id.split(':').count(),
+            12,
+            "libtrust key IDs have 12 groups: {line}"
+        );
+    }
+    for (name, why) in [
+        ("schema1-signed-tampered.json", "invalid"),
+        ("schema1-unsigned.json", "no signatures"),
+    ] {
+        let out = skiff(&["verify", "--file", &fixture(name)]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {out:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.starts_with("skiff: verifying ") && stderr.contains(why),
+            "{name}: {stderr}"
+        );
+    }
+}

@@ -51,7 +51,7 @@ pub enum Error {
     /// The image has no layers at all.
     #[error("the image has no layers")]
     NoLayers,
-    /// Name, tag and layer counts of a schema1 manifest disagree.
+    /// A schema1 manifest's `fsLayers` and `history` differ in length.
     #[error("schema1 manifest has {fs_layers} fsLayers but {history} history entries")]
     LayerCountMismatch {
         /// Number of `fsLayers` entries.
@@ -175,6 +175,9 @@ pub enum Error {
         /// The digest of the bytes received.
         actual: Digest,
     },
+    /// Signing a converted schema1 manifest failed.
+    #[error("signing the schema1 manifest: {0}")]
+    Signature(#[from] oci_manifest::jws::SignatureError),
     /// A digest could not be used (for example its algorithm cannot be computed).
     #[error(transparent)]
     Digest(#[from] oci_digest::Error),

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 
 /// Replaces the characters Go escapes for HTML safety in already-encoded JSON.
@@ -119,6 +119,7 @@ pub(crate) fn raw(json: String) -> Box<RawValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     #[test]
     fn escapes_html_characters_like_go() {

@@ -66,6 +66,17 @@ impl V1History {
         V1History::new(name, tag, architecture, layers)
     }
 
+    /// Parses and checks the v1 history of a parsed schema1 manifest.
+    pub fn from_schema1(manifest: &oci_manifest::Schema1) -> Result<V1History, Error> {
+        V1History::from_manifest_order(
+            manifest.name(),
+            manifest.tag(),
+            manifest.architecture(),
+            manifest.fs_layers().to_vec(),
+            manifest.history().to_vec(),
+        )
+    }
+
     /// The repository name from the manifest (`name`).
     pub fn name(&self) -> &str {
         &self.name
@@ -167,6 +178,9 @@ mod tests {
             .collect()
     }
 
+    /// A chain spec (id, parent) base first, and the error it must produce.
+    type Case = (Vec<(u32, Option<u32>)>, Error);
+
     fn ids(layers: &[V1Layer]) -> Vec<String> {
         layers.iter().map(|l| l.metadata().id().to_string()).collect()
     }
@@ -193,7 +207,7 @@ mod tests {
 
     #[test]
     fn rule_violations_are_reported_with_positions() {
-        let cases: Vec<(Vec<(u32, Option<u32>)>, Error)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 vec![(1, Some(9)), (2, Some(1))],
                 Error::BaseLayerHasParent {

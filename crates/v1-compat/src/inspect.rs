@@ -212,6 +212,46 @@ mod tests {
     }
 
     #[test]
+    fn schema1_values_come_from_the_top_layer() {
+        let base = format!("{:064x}", 1);
+        let top = format!("{:064x}", 2);
+        let layers = vec![
+            crate::V1Layer::new(
+                Digest::sha256(b"base"),
+                format!(r#"{{"id":"{base}","os":"plan9"}}"#),
+                0,
+            )
+            .unwrap(),
+            crate::V1Layer::new(
+                oci_digest::known::empty_tar_gzip(),
+                format!(
+                    r#"{{"id":"{top}","parent":"{base}","throwaway":true,"os":"linux","architecture":"arm64",
+                        "docker_version":"18.09.7","created":"2019-01-02T03:04:05.60Z",
+                        "config":{{"Env":["A=<b>"],"Labels":{{"z":"1","a":"2"}}}}}}"#
+                ),
+                1,
+            )
+            .unwrap(),
+        ];
+        let history = V1History::new("lib/x", "v9", "amd64", layers).unwrap();
+        let summary =
+            InspectSummary::from_schema1("h/lib/x", Digest::sha256(b"m"), vec!["v9".into()], &history);
+        let expected = format!(
+            "{{\n    \"Name\": \"h/lib/x\",\n    \"Tag\": \"v9\",\n    \"Digest\": \"{}\",\n    \
+             \"RepoTags\": [\n        \"v9\"\n    ],\n    \"Created\": \"2019-01-02T03:04:05.6Z\",\n    \
+             \"DockerVersion\": \"18.09.7\",\n    \"Labels\": {{\n        \"a\": \"2\",\n        \"z\": \"1\"\n    }},\n    \
+             \"Architecture\": \"arm64\",\n    \"Os\": \"linux\",\n    \"Layers\": [\n        \"{}\",\n        \"{}\"\n    ],\n    \
+             \"Env\": [\n        \"A=\\u003cb\\u003e\"\n    ]\n}}",
+            Digest::sha256(b"m"),
+            Digest::sha256(b"base"),
+            oci_digest::known::EMPTY_TAR_GZIP
+        );
+        assert_eq!(summary.to_skopeo_json(), expected);
+        assert_eq!(summary.tag(), "v9");
+        assert_eq!(summary.layers().len(), 2);
+    }
+
+    #[test]
     fn bad_config_is_an_error() {
         let cases: [&[u8]; 3] = [
             b"[]",

@@ -67,7 +67,21 @@ pub use to_config::{schema1_to_config, ImageConfigBlob};
 pub use to_schema1::{config_to_schema1, UnsignedSchema1};
 pub use v1_id::V1Id;
 
+/// Compiles and runs the README's examples with the doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
 /// The image ID of a schema2 or OCI image: the digest of its config blob.
 pub fn image_id(config: &[u8]) -> oci_digest::Digest {
     oci_digest::Digest::sha256(config)
+}
+
+/// The image ID of a schema1 image: the digest of the config
+/// [`schema1_to_config`] builds from its history and content-layer diffIDs.
+pub fn schema1_image_id(
+    history: &V1History,
+    diff_ids: &[oci_digest::Digest],
+) -> Result<oci_digest::Digest, Error> {
+    Ok(schema1_to_config(history, diff_ids)?.digest().clone())
 }

@@ -1,10 +1,11 @@
 //! The fault proxy: an in-process loopback proxy in front of a real registry that passes requests
-//! on, except those a [`Rule`] selects, which get a [`Fault`]: a cut connection, an ignored
-//! `Range`, a 429/503 with `Retry-After`, a 401 that forces a token refresh, a redirect to a
-//! second listener, a corrupted byte, or a delay.
+//! on, except those a [`Rule`] selects, which get a [`Fault`]: a download or upload cut short, a
+//! stalled body, an ignored `Range`, a 429/503 with `Retry-After`, a 401 that forces a token
+//! refresh, a redirect to a second listener, a corrupted byte, or a delay.
 //!
 //! Clients talk to [`FaultProxy::addr`] as if it were the registry; the registry sees the
-//! proxy's address in `Host`, so the upload URLs it hands out lead back through the proxy.
+//! proxy's address in `Host`, so the upload URLs it hands out lead back through the proxy. The
+//! proxy can also speak https in front of a plain-http registry ([`FaultProxy::start_tls`]).
 
 mod body;
 mod forward;
@@ -32,6 +33,7 @@ use body::FaultyBody;
 use forward::forward;
 use mirror::Mirror;
 
+use crate::pki::TlsFiles;
 use crate::registry::Registry;
 use crate::serve::{full, Body, DropConnection, Server};
 
@@ -54,10 +56,14 @@ pub struct SeenRequest {
 pub struct FaultProxy {
     server: Server,
     state: Arc<ProxyState>,
+    /// The directory holding the TLS files, and the files, when the proxy speaks https.
+    tls: Option<(tempfile::TempDir, TlsFiles)>,
 }
 
 struct ProxyState {
     upstream: String,
+    /// Whether clients reach the proxy over https (the registry behind it is told so).
+    front_is_tls: bool,
     rules: Mutex<Vec<Rule>>,
     seen: Mutex<Vec<SeenRequest>>,
     mirror: Mirror,
@@ -66,25 +72,41 @@ struct ProxyState {
 impl FaultProxy {
     /// Starts a proxy (and its mirror) in front of `registry`, which must speak plain http.
     pub fn start(registry: &Registry) -> FaultProxy {
+        FaultProxy::launch(registry, None)
+    }
+
+    /// Like [`FaultProxy::start`], but the proxy speaks https with a certificate from a fresh test
+    /// CA (see [`FaultProxy::tls`]), while its mirror stays plain http: a redirect to the mirror is
+    /// then an https-to-http downgrade.
+    pub fn start_tls(registry: &Registry) -> FaultProxy {
+        let dir = tempfile::Builder::new()
+            .prefix("proxy-tls-")
+            .tempdir()
+            .expect("temp dir for TLS files");
+        let files = TlsFiles::generate(dir.path());
+        FaultProxy::launch(registry, Some((dir, files)))
+    }
+
+    fn launch(registry: &Registry, tls: Option<(tempfile::TempDir, TlsFiles)>) -> FaultProxy {
         assert_eq!(
             registry.scheme(),
             "http",
             "the fault proxy forwards to plain-http registries only"
         );
-        FaultProxy::in_front_of(registry.addr())
-    }
-
-    /// Starts a proxy in front of any plain-http server at `upstream` (`HOST:PORT`).
-    pub fn in_front_of(upstream: &str) -> FaultProxy {
+        let upstream = registry.addr();
         let state = Arc::new(ProxyState {
             upstream: upstream.to_owned(),
+            front_is_tls: tls.is_some(),
             rules: Mutex::new(Vec::new()),
             seen: Mutex::new(Vec::new()),
             mirror: Mirror::start(upstream),
         });
         let handler_state = Arc::clone(&state);
-        let server = Server::start_droppable(move |request| handle(Arc::clone(&handler_state), request));
-        FaultProxy { server, state }
+        let acceptor = tls.as_ref().map(|(_, files)| files.acceptor());
+        let server = Server::start_droppable(acceptor, move |request| {
+            handle(Arc::clone(&handler_state), request)
+        });
+        FaultProxy { server, state, tls }
     }
 
     /// `127.0.0.1:PORT`: use it where the registry's address would go.
@@ -92,9 +114,23 @@ impl FaultProxy {
         self.server.addr().to_string()
     }
 
-    /// `http://127.0.0.1:PORT{path}`.
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// `SCHEME://127.0.0.1:PORT{path}`.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.server.addr())
+        format!("{}://{}{path}", self.scheme(), self.server.addr())
+    }
+
+    /// The CA and certificate files of a proxy started with [`FaultProxy::start_tls`].
+    pub fn tls(&self) -> Option<&TlsFiles> {
+        self.tls.as_ref().map(|(_, files)| files)
     }
 
     /// `127.0.0.1:PORT/NAME`: an image reference that goes through the proxy.
@@ -217,6 +253,12 @@ async fn handle(
     }
 
     request.headers_mut().remove(CONNECTION);
+    if state.front_is_tls {
+        // distribution builds the URLs it returns (upload locations) with this scheme.
+        request
+            .headers_mut()
+            .insert("x-forwarded-proto", HeaderValue::from_static("https"));
+    }
     Ok(match forward(&state.upstream, request).await {
         Ok(response) => {
             let (mut parts, body) = response.into_parts();

@@ -58,13 +58,13 @@ impl ImageRef {
     }
 
     /// `docker://PROXY/NAME`: `registry`'s image reached through `proxy`, with the registry's
-    /// default credentials (the proxy forwards plain http only).
+    /// default credentials and, for an https proxy, its test CA.
     pub fn through_proxy(proxy: &FaultProxy, registry: &Registry, name: &str) -> ImageRef {
         ImageRef {
             name: format!("docker://{}", proxy.reference(name)),
             access: Some(RegistryAccess {
                 credentials: registry.credentials(),
-                cert_dir: None,
+                cert_dir: proxy.tls().map(|t| t.cert_dir().to_owned()),
             }),
         }
     }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use hyper::Method;
 use skiff_integration::{
     sha256, Fault, FaultProxy, HttpRequest, HttpResponse, ImageRef, Match, RandomImage, Registry, Route,
-    Rule, Skopeo, TokenService, TokenUser, SERVICE,
+    Rule, Skopeo, TokenService, TokenUser, User, SERVICE,
 };
 
 /// Pseudo-random bytes that gzip cannot shrink, so offsets in tests mean what they say.
@@ -426,4 +426,42 @@ async fn the_harness_serves_async_tests_too() {
         .send()
         .await;
     assert_eq!(token.status(), 200);
+}
+
+#[test]
+fn tls_proxy_serves_skopeo_and_its_redirects_downgrade_to_http() {
+    let registry = Registry::builder()
+        .htpasswd(&[User::new("alice", "wonderland")])
+        .start();
+    let proxy = FaultProxy::start_tls(&registry);
+    assert!(proxy.url("/v2/").starts_with("https://127.0.0.1:"));
+    let skopeo = Skopeo::new();
+    let image = RandomImage::build("tls proxy", &[3_000, 9_000]);
+    let remote = ImageRef::through_proxy(&proxy, &registry, "tls/app:1");
+    let digest = skopeo
+        .copy(&ImageRef::local(image.oci_reference()), &remote, None)
+        .unwrap_or_else(|e| registry.fail(e));
+    assert_eq!(proxy.count(&Method::PUT, Route::Manifest), 1);
+
+    proxy.add(Rule::new(Match::blob_get(), Fault::RedirectToMirror));
+    let pulled = tempfile::tempdir().unwrap();
+    let local = ImageRef::local(format!("oci:{}:pulled", pulled.path().display()));
+    let copied = skopeo
+        .copy(&remote, &local, None)
+        .unwrap_or_else(|e| registry.fail(e));
+    assert_eq!(copied, digest);
+    // skopeo (Go) follows the https-to-http redirect and drops Authorization on the way; a client
+    // that refuses downgrades must fail here instead.
+    let hits = proxy.mirror_hits();
+    assert_eq!(
+        hits.len(),
+        3,
+        "config and both layers came from the http mirror: {hits:?}"
+    );
+    assert!(hits.iter().all(|hit| !hit.had_authorization), "{hits:?}");
+    let redirected = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.fault == Some(Fault::RedirectToMirror));
+    assert_eq!(redirected.count(), 3);
 }

@@ -5,6 +5,7 @@
 #![cfg(unix)]
 
 mod auth_file;
+mod flow;
 mod helper;
 mod store;
 mod util;

@@ -1,1 +1,47 @@
-//! Image operations built on the client: resolve, pull, push and copy.
+//! Image operations built on the client: resolve a reference to its manifest
+//! and config (choosing a platform out of a list or index), and move images
+//! between registries and OCI image layouts.
+//!
+//! Every transfer verifies each blob and manifest against its digest while it
+//! flows, skips blobs the destination has, mounts blobs within one registry,
+//! writes children before the list that names them, and reports the digest
+//! the destination holds.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use registry_client::image::{self, NoProgress, TransferOptions};
+//! use registry_client::layout::OciLayout;
+//! use registry_client::Client;
+//!
+//! let client = Client::new()?;
+//! let reference = "127.0.0.1:5000/team/app:1.0".parse()?;
+//! let layout = OciLayout::create("app-layout").await?;
+//! let report = image::pull(
+//!     &client,
+//!     &reference,
+//!     &layout,
+//!     Some(&"1.0".parse()?),
+//!     &TransferOptions::new(),
+//!     Arc::new(NoProgress),
+//! )
+//! .await?;
+//! println!("{}", report.digest());
+//! # Ok(())
+//! # }
+//! ```
+
+mod error;
+mod location;
+mod platform;
+mod progress;
+mod resolve;
+mod stream_reader;
+mod transfer;
+
+pub use error::ImageError;
+pub use location::{ImageLocation, ManifestData};
+pub use platform::host_platform;
+pub use progress::{BlobOutcome, NoProgress, Progress};
+pub use resolve::{resolve, ResolvedImage, CONFIG_LIMIT};
+pub use transfer::{copy, pull, push, TransferOptions, TransferReport, DEFAULT_JOBS};

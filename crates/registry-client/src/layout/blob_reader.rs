@@ -27,7 +27,7 @@ pub struct BlobReader {
 #[derive(Debug)]
 enum Check {
     /// Still reading; the verifier has seen every byte handed out.
-    Reading(Verifier),
+    Reading(Box<Verifier>),
     /// The end was reached and the content matched.
     Verified,
     /// The end was reached and the content did not match.
@@ -40,7 +40,7 @@ impl BlobReader {
             file,
             len,
             digest: verifier.expected().clone(),
-            check: Check::Reading(verifier),
+            check: Check::Reading(Box::new(verifier)),
         }
     }
 

@@ -119,7 +119,9 @@ impl BlobWriter {
             });
         }
         self.verifier.finish().map_err(|error| match error {
-            oci_digest::Error::Mismatch { expected, actual } => LayoutError::DigestMismatch { expected, actual },
+            oci_digest::Error::Mismatch { expected, actual } => {
+                LayoutError::DigestMismatch { expected, actual }
+            }
             source => LayoutError::UnsupportedDigest { digest, source },
         })?;
         let temp_path = self.temp.path().to_path_buf();

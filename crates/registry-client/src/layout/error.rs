@@ -124,11 +124,17 @@ pub enum LayoutError {
 impl LayoutError {
     /// Whether the error says a tag or blob is absent from the layout.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, LayoutError::TagNotFound { .. } | LayoutError::BlobNotFound { .. })
+        matches!(
+            self,
+            LayoutError::TagNotFound { .. } | LayoutError::BlobNotFound { .. }
+        )
     }
 
     /// Wraps an `io::Error` with what was being done and where.
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> LayoutError {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(io::Error) -> LayoutError {
         let path = path.into();
         move |source| LayoutError::Io { action, path, source }
     }

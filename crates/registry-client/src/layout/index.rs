@@ -14,10 +14,12 @@ use super::LayoutTag;
 /// The annotation that names an image inside a layout.
 pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
 
-
 /// The `org.opencontainers.image.ref.name` annotation of `descriptor`, if any.
 pub fn ref_name(descriptor: &Descriptor) -> Option<&str> {
-    descriptor.annotations().get(REF_NAME_ANNOTATION).map(String::as_str)
+    descriptor
+        .annotations()
+        .get(REF_NAME_ANNOTATION)
+        .map(String::as_str)
 }
 
 /// `descriptor` named `tag` inside a layout, its other annotations kept.
@@ -105,7 +107,11 @@ mod tests {
     use super::*;
 
     fn manifest(content: &[u8]) -> Descriptor {
-        Descriptor::new(MediaType::OciManifest, Digest::sha256(content), content.len() as u64)
+        Descriptor::new(
+            MediaType::OciManifest,
+            Digest::sha256(content),
+            content.len() as u64,
+        )
     }
 
     #[test]
@@ -121,7 +127,10 @@ mod tests {
             .iter()
             .map(|d| (ref_name(d).unwrap(), d.digest().clone()))
             .collect();
-        assert_eq!(entries, [("v1", Digest::sha256(b"c")), ("v2", Digest::sha256(b"b"))]);
+        assert_eq!(
+            entries,
+            [("v1", Digest::sha256(b"c")), ("v2", Digest::sha256(b"b"))]
+        );
         assert_eq!(index.find_tag(&v2).unwrap().digest(), &Digest::sha256(b"b"));
         assert!(index.remove_tag(&v2));
         assert!(!index.remove_tag(&v2));

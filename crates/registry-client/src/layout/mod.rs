@@ -218,14 +218,11 @@ impl OciLayout {
         let mut writer = self.blob_writer(digest, size).await?;
         let mut buffer = vec![0u8; COPY_BUFFER];
         loop {
-            let n = reader
-                .read(&mut buffer)
-                .await
-                .map_err(|source| LayoutError::Io {
-                    action: "cannot read the source of",
-                    path: self.blob_path(digest),
-                    source,
-                })?;
+            let n = reader.read(&mut buffer).await.map_err(|source| LayoutError::Io {
+                action: "cannot read the source of",
+                path: self.blob_path(digest),
+                source,
+            })?;
             if n == 0 {
                 return writer.commit().await;
             }
@@ -337,10 +334,13 @@ impl OciLayout {
     pub async fn resolve(&self, tag: Option<&LayoutTag>) -> Result<Descriptor, LayoutError> {
         let index = self.index().await?;
         match tag {
-            Some(tag) => index.find_tag(tag).cloned().ok_or_else(|| LayoutError::TagNotFound {
-                dir: self.root().to_path_buf(),
-                tag: tag.to_string(),
-            }),
+            Some(tag) => index
+                .find_tag(tag)
+                .cloned()
+                .ok_or_else(|| LayoutError::TagNotFound {
+                    dir: self.root().to_path_buf(),
+                    tag: tag.to_string(),
+                }),
             None => match index.manifests() {
                 [only] => Ok(only.clone()),
                 entries => Err(LayoutError::AmbiguousImage {
@@ -432,7 +432,10 @@ async fn read_marker(path: &Path) -> Result<(), LayoutError> {
 /// file, never a mix: temp file beside it, fsync, rename.
 async fn write_atomically(path: &Path, content: &[u8]) -> Result<(), LayoutError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut temp = TempFile::new(temp_path(dir, &name));
     let mut file = tokio::fs::OpenOptions::new()
         .write(true)

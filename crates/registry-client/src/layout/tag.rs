@@ -73,7 +73,11 @@ fn component_violation(component: &str) -> Option<&'static str> {
             return Some("a separator must sit between letters or digits");
         }
         // `--` is the one two-character separator.
-        let width = if byte == b'-' && bytes.get(i + 1) == Some(&b'-') { 2 } else { 1 };
+        let width = if byte == b'-' && bytes.get(i + 1) == Some(&b'-') {
+            2
+        } else {
+            1
+        };
         i += width;
         expect_alphanum = true;
     }

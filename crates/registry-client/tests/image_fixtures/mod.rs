@@ -29,7 +29,11 @@ impl Blob {
     }
 
     pub(crate) fn descriptor(&self) -> Descriptor {
-        Descriptor::new(self.media_type.clone(), self.digest.clone(), self.content.len() as u64)
+        Descriptor::new(
+            self.media_type.clone(),
+            self.digest.clone(),
+            self.content.len() as u64,
+        )
     }
 }
 
@@ -75,7 +79,10 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 /// A layer whose uncompressed content is `text` repeated to `len` bytes.
 fn layer(text: &str, len: usize) -> (Blob, Digest) {
     let raw: Vec<u8> = text.bytes().cycle().take(len).collect();
-    (Blob::new(MediaType::OciLayerGzip, gzip(&raw)), Digest::sha256(&raw))
+    (
+        Blob::new(MediaType::OciLayerGzip, gzip(&raw)),
+        Digest::sha256(&raw),
+    )
 }
 
 /// A single-platform image. `layer_len` sets the unique layer's size.
@@ -97,7 +104,10 @@ pub(crate) fn single(seed: &str, os: &str, architecture: &str, layer_len: usize)
         "layers": [base.descriptor(), top.descriptor()],
     });
     TestImage {
-        manifest: Blob::new(MediaType::OciManifest, serde_json::to_vec(&manifest).expect("json")),
+        manifest: Blob::new(
+            MediaType::OciManifest,
+            serde_json::to_vec(&manifest).expect("json"),
+        ),
         blobs: vec![config, base, top],
         children: Vec::new(),
     }
@@ -132,7 +142,10 @@ pub(crate) fn index(seed: &str, platforms: &[&str]) -> TestImage {
 /// Writes `image` (children first) into `layout` and tags it.
 pub(crate) async fn write(layout: &OciLayout, image: &TestImage, tag: &str) {
     for blob in image.all_blobs() {
-        layout.write_blob(&blob.digest, &blob.content).await.expect("write blob");
+        layout
+            .write_blob(&blob.digest, &blob.content)
+            .await
+            .expect("write blob");
     }
     layout
         .write_blob(&image.manifest.digest, &image.manifest.content)

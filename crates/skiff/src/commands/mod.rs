@@ -23,7 +23,10 @@ pub(crate) fn read_manifest_file(path: &std::path::Path) -> Result<Vec<u8>, Fail
     if metadata.len() > cap as u64 {
         return Err(Failure::new(
             what(),
-            format!("{} bytes is more than a manifest may have ({cap} bytes)", metadata.len()),
+            format!(
+                "{} bytes is more than a manifest may have ({cap} bytes)",
+                metadata.len()
+            ),
         ));
     }
     std::fs::read(path).map_err(|e| Failure::new(what(), e))

@@ -2,7 +2,7 @@
 
 use oci_digest::Digest;
 use serde_json::Value;
-use v1_compat::{config_to_schema1, image_id, schema1_to_config};
+use v1_compat::{config_to_schema1, image_id, schema1_image_id, schema1_to_config, V1History};
 
 use crate::util::{data, schema1_history};
 
@@ -39,7 +39,8 @@ fn schema1_image_id_equals_docker() {
 }
 
 /// The schema1 payload Docker signed: the manifest without its `signatures`
-/// member, closed where that member began (libtrust's formatLength/formatTail).
+/// member, closed where that member began. (The fixture was edited after
+/// signing, so its `formatLength` no longer points there; the layout does.)
 fn docker_signed_payload() -> String {
     let manifest = String::from_utf8(data("httpd-schema1.json")).unwrap();
     let cut = manifest.rfind(",\n   \"signatures\"").expect("signed manifest");
@@ -79,4 +80,15 @@ fn round_trip_through_schema1_keeps_the_image_id() {
     let history = schema1.to_v1_history().unwrap();
     let config = schema1_to_config(&history, &diff_ids()).unwrap();
     assert_eq!(config.digest().as_str(), IMAGE_ID);
+}
+
+#[test]
+fn parsed_signed_manifest_gives_the_same_image_id() {
+    let manifest = oci_manifest::Schema1::from_slice(&data("httpd-schema1.json")).unwrap();
+    let history = V1History::from_schema1(&manifest).unwrap();
+    assert_eq!(history, schema1_history(&data("httpd-schema1.json")));
+    assert_eq!(
+        schema1_image_id(&history, &diff_ids()).unwrap().as_str(),
+        IMAGE_ID
+    );
 }

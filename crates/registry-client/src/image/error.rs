@@ -1,0 +1,92 @@
+//! What can go wrong in an image operation that spans the registry and the layout.
+
+use oci_digest::Digest;
+use oci_manifest::{MediaType, Platform};
+
+use crate::layout::LayoutError;
+
+/// An error from resolving, pulling, pushing or copying an image.
+///
+/// Registry and layout failures are wrapped whole, so their predicates
+/// ([`crate::Error::is_not_found`], ...) stay reachable through
+/// [`registry`](Self::registry).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImageError {
+    /// The registry side failed.
+    #[error(transparent)]
+    Registry(#[from] crate::Error),
+    /// The layout side failed.
+    #[error(transparent)]
+    Layout(Box<LayoutError>),
+    /// A manifest could not be parsed.
+    #[error("manifest {digest} cannot be read: {source}")]
+    Manifest {
+        /// The manifest's digest.
+        digest: Digest,
+        /// The parser's reason.
+        #[source]
+        source: Box<oci_manifest::Error>,
+    },
+    /// A list or index has no entry for the platform asked for.
+    #[error("{image} has no image for platform {wanted} (it has: {})", available.join(", "))]
+    NoMatchingPlatform {
+        /// The list or index, as the user named it.
+        image: String,
+        /// The platform asked for.
+        wanted: Box<Platform>,
+        /// The platforms the list or index offers.
+        available: Vec<String>,
+    },
+    /// The manifest format cannot be stored where it was going.
+    #[error("{media_type} manifests cannot be stored in an OCI image layout; convert the image first")]
+    UnsupportedInLayout {
+        /// The manifest's media type.
+        media_type: MediaType,
+    },
+    /// A list or index names something that is not a manifest.
+    #[error("{parent} lists {child} of type {media_type}, which is not a manifest")]
+    NotAManifest {
+        /// The list or index.
+        parent: Digest,
+        /// The entry.
+        child: Digest,
+        /// The entry's media type.
+        media_type: MediaType,
+    },
+}
+
+impl From<LayoutError> for ImageError {
+    fn from(error: LayoutError) -> Self {
+        // Boxed: layout errors carry two digests and a path, and every
+        // `Result` of this module would otherwise grow to their size.
+        ImageError::Layout(Box::new(error))
+    }
+}
+
+impl ImageError {
+    /// The layout error inside, if the failure came from the layout.
+    pub fn layout(&self) -> Option<&LayoutError> {
+        match self {
+            ImageError::Layout(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The registry error inside, if the failure came from the registry.
+    pub fn registry(&self) -> Option<&crate::Error> {
+        match self {
+            ImageError::Registry(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// Whether the image, a tag or a blob does not exist where it was looked for.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            ImageError::Registry(error) => error.is_not_found(),
+            ImageError::Layout(error) => error.is_not_found(),
+            _ => false,
+        }
+    }
+}

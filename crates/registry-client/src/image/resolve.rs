@@ -1,0 +1,107 @@
+//! Resolving an image reference to the one image it means on a platform:
+//! its manifest, and its config.
+
+use bytes::Bytes;
+use oci_manifest::{Descriptor, Manifest, Platform};
+
+use super::host_platform;
+use super::location::{ImageLocation, ManifestData};
+use super::transfer::select_platform;
+use super::ImageError;
+use crate::{Client, RepositoryRef};
+
+/// The largest image config read into memory. Configs carry the history of
+/// every layer, but even images with hundreds of layers stay far below this.
+pub const CONFIG_LIMIT: u64 = 8 * 1024 * 1024;
+
+/// One image, resolved: what the reference names, and the platform image
+/// inside it when that is a list or index.
+#[derive(Debug, Clone)]
+pub struct ResolvedImage {
+    top: ManifestData,
+    image: ManifestData,
+    manifest: Manifest,
+    entry: Option<Descriptor>,
+    config: Option<Bytes>,
+}
+
+impl ResolvedImage {
+    /// The manifest the reference names, as stored (a list or index, or the
+    /// image manifest itself). Its digest is the one `skopeo inspect` shows.
+    pub fn top(&self) -> &ManifestData {
+        &self.top
+    }
+
+    /// The image manifest for the platform, as stored (the same as
+    /// [`top`](Self::top) when the reference names an image manifest).
+    pub fn image(&self) -> &ManifestData {
+        &self.image
+    }
+
+    /// The image manifest, parsed.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The list or index entry the image was chosen by, if it was.
+    pub fn entry(&self) -> Option<&Descriptor> {
+        self.entry.as_ref()
+    }
+
+    /// The image config's exact bytes, verified against the manifest's
+    /// config digest; `None` for schema1, whose config lives in its history.
+    pub fn config(&self) -> Option<&Bytes> {
+        self.config.as_ref()
+    }
+}
+
+/// Resolves `location` to one image: fetches the manifest it names; when that
+/// is a list or index, picks the entry for `platform` (default: the host's,
+/// [`host_platform`]) and fetches that manifest by digest; then fetches the
+/// config. Every manifest fetched by digest is verified before it is parsed.
+pub async fn resolve(
+    client: &Client,
+    location: &ImageLocation,
+    platform: Option<&Platform>,
+) -> Result<ResolvedImage, ImageError> {
+    let top = location.top_manifest(client).await?;
+    let parsed = top.parse()?;
+    let (image, manifest, entry) = if parsed.is_index() {
+        let wanted = platform.cloned().unwrap_or_else(host_platform);
+        let entry = select_platform(&parsed, &wanted, &location.to_string())?.clone();
+        let image = location.child_manifest(client, &entry).await?;
+        let manifest = image.parse()?;
+        (image, manifest, Some(entry))
+    } else {
+        (top.clone(), parsed, None)
+    };
+    let config = match manifest.config() {
+        None => None,
+        Some(descriptor) => Some(read_config(client, location, descriptor).await?),
+    };
+    Ok(ResolvedImage {
+        top,
+        image,
+        manifest,
+        entry,
+        config,
+    })
+}
+
+/// Reads a config blob into memory, verified and capped.
+async fn read_config(
+    client: &Client,
+    location: &ImageLocation,
+    descriptor: &Descriptor,
+) -> Result<Bytes, ImageError> {
+    match location {
+        ImageLocation::Registry(reference) => {
+            let repository = RepositoryRef::from(reference);
+            let stream = client.get_blob(&repository, descriptor.digest()).await?;
+            Ok(stream.bytes(CONFIG_LIMIT).await?)
+        }
+        ImageLocation::Layout { layout, .. } => {
+            Ok(layout.read_blob(descriptor.digest(), CONFIG_LIMIT).await?.into())
+        }
+    }
+}

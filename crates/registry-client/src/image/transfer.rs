@@ -1,0 +1,478 @@
+//! Moving an image from one location to another: pull (registry to layout),
+//! push (layout to registry), and copy (any to any), lists and indexes with
+//! every platform or the one asked for.
+//!
+//! The order is what keeps every destination consistent at every moment:
+//! blobs first (concurrently, bounded), then each platform's manifest, and
+//! the list or index last, so nothing ever names content that is not there.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use oci_digest::Digest;
+use oci_manifest::{Descriptor, Manifest, Platform};
+
+use super::location::{ImageLocation, ManifestData};
+use super::progress::{BlobOutcome, Progress, ProgressReader};
+use super::stream_reader::BlobStreamReader;
+use super::ImageError;
+use crate::layout::{LayoutTag, OciLayout};
+use crate::{Client, Mount, RepositoryRef};
+
+/// Concurrent blob transfers when nothing else is asked for.
+pub const DEFAULT_JOBS: usize = 4;
+
+/// How an image is moved.
+#[derive(Debug, Clone)]
+pub struct TransferOptions {
+    platform: Option<Platform>,
+    jobs: usize,
+    mount_from: Option<RepositoryRef>,
+}
+
+impl Default for TransferOptions {
+    fn default() -> Self {
+        TransferOptions {
+            platform: None,
+            jobs: DEFAULT_JOBS,
+            mount_from: None,
+        }
+    }
+}
+
+impl TransferOptions {
+    /// Moves every platform of a list or index, with [`DEFAULT_JOBS`] transfers at once.
+    pub fn new() -> TransferOptions {
+        TransferOptions::default()
+    }
+
+    /// Moves only the image for `platform` out of a list or index; the
+    /// destination then holds that image, not the list.
+    pub fn platform(mut self, platform: Platform) -> TransferOptions {
+        self.platform = Some(platform);
+        self
+    }
+
+    /// At most `jobs` blob transfers at once (at least one).
+    pub fn jobs(mut self, jobs: usize) -> TransferOptions {
+        self.jobs = jobs.max(1);
+        self
+    }
+
+    /// A repository on the destination registry that already holds the
+    /// image's blobs (for a push from a layout that was pulled from it):
+    /// blobs are mounted from it instead of uploaded.
+    pub fn mount_from(mut self, repository: RepositoryRef) -> TransferOptions {
+        self.mount_from = Some(repository);
+        self
+    }
+}
+
+/// What a transfer did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferReport {
+    manifest: ManifestData,
+    transferred: usize,
+    present: usize,
+    mounted: usize,
+    manifests: usize,
+}
+
+impl TransferReport {
+    /// The manifest now at the destination (the list or index, or the one
+    /// platform's image when a platform was chosen).
+    pub fn manifest(&self) -> &ManifestData {
+        &self.manifest
+    }
+
+    /// The digest of that manifest at the destination.
+    pub fn digest(&self) -> &Digest {
+        self.manifest.digest()
+    }
+
+    /// Blobs whose bytes were moved.
+    pub fn blobs_transferred(&self) -> usize {
+        self.transferred
+    }
+
+    /// Blobs the destination had already.
+    pub fn blobs_present(&self) -> usize {
+        self.present
+    }
+
+    /// Blobs mounted from another repository of the same registry.
+    pub fn blobs_mounted(&self) -> usize {
+        self.mounted
+    }
+
+    /// Manifests written, children and top together.
+    pub fn manifests_written(&self) -> usize {
+        self.manifests
+    }
+}
+
+/// One blob to be moved.
+#[derive(Debug, Clone)]
+struct PlannedBlob {
+    digest: Digest,
+    size: Option<u64>,
+}
+
+/// Everything a transfer moves.
+struct Plan {
+    /// The platforms' manifests of a list or index, written before it.
+    children: Vec<ManifestData>,
+    /// The manifest the destination will name.
+    top: ManifestData,
+    blobs: Vec<PlannedBlob>,
+    /// The platform entry chosen out of a list, to annotate a layout entry.
+    chosen: Option<Descriptor>,
+}
+
+/// Pulls `reference` into `layout`, named `tag` there (untagged when `None`).
+pub async fn pull(
+    client: &Client,
+    reference: &oci_manifest::Reference,
+    layout: &OciLayout,
+    tag: Option<&LayoutTag>,
+    options: &TransferOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<TransferReport, ImageError> {
+    let source = ImageLocation::Registry(reference.clone());
+    let destination = ImageLocation::Layout {
+        layout: layout.clone(),
+        tag: tag.cloned(),
+    };
+    copy(client, &source, &destination, options, progress).await
+}
+
+/// Pushes the image `tag` (or the only one) of `layout` to `reference`.
+pub async fn push(
+    client: &Client,
+    layout: &OciLayout,
+    tag: Option<&LayoutTag>,
+    reference: &oci_manifest::Reference,
+    options: &TransferOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<TransferReport, ImageError> {
+    let source = ImageLocation::Layout {
+        layout: layout.clone(),
+        tag: tag.cloned(),
+    };
+    let destination = ImageLocation::Registry(reference.clone());
+    copy(client, &source, &destination, options, progress).await
+}
+
+/// Copies the image at `source` to `destination`: every platform of a list
+/// or index unless [`TransferOptions::platform`] picks one. Blobs the
+/// destination has are not transferred; within one registry they are
+/// mounted. Returns what was done and the destination's manifest digest.
+pub async fn copy(
+    client: &Client,
+    source: &ImageLocation,
+    destination: &ImageLocation,
+    options: &TransferOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<TransferReport, ImageError> {
+    let plan = plan(client, source, options).await?;
+    if let ImageLocation::Layout { .. } = destination {
+        let manifests = plan.children.iter().chain(std::iter::once(&plan.top));
+        if let Some(schema1) = manifests.into_iter().find(|m| m.media_type().is_schema1()) {
+            return Err(ImageError::UnsupportedInLayout {
+                media_type: schema1.media_type().clone(),
+            });
+        }
+    }
+
+    let outcomes: Vec<BlobOutcome> = stream::iter(plan.blobs.iter())
+        .map(|blob| transfer_blob(client, source, destination, blob, options, &progress))
+        .buffer_unordered(options.jobs)
+        .try_collect()
+        .await?;
+
+    for child in &plan.children {
+        write_manifest(client, destination, child, Role::Child).await?;
+    }
+    let chosen = plan.chosen.as_ref();
+    let digest = write_manifest(client, destination, &plan.top, Role::Top { chosen }).await?;
+    let count = |wanted: BlobOutcome| outcomes.iter().filter(|&&o| o == wanted).count();
+    let manifest = plan.top.with_digest(digest);
+    Ok(TransferReport {
+        manifest,
+        transferred: count(BlobOutcome::Transferred),
+        present: count(BlobOutcome::AlreadyPresent),
+        mounted: count(BlobOutcome::Mounted),
+        manifests: plan.children.len() + 1,
+    })
+}
+
+/// Reads the manifests at `source` and lists what must move.
+async fn plan(
+    client: &Client,
+    source: &ImageLocation,
+    options: &TransferOptions,
+) -> Result<Plan, ImageError> {
+    let top = source.top_manifest(client).await?;
+    let parsed = top.parse()?;
+    let mut blobs = Vec::new();
+    let mut seen = HashSet::new();
+    if !parsed.is_index() {
+        collect_blobs(&parsed, &mut blobs, &mut seen);
+        return Ok(Plan {
+            children: Vec::new(),
+            top,
+            blobs,
+            chosen: None,
+        });
+    }
+    if let Some(wanted) = &options.platform {
+        let entry = select_platform(&parsed, wanted, &source.to_string())?.clone();
+        let child = source.child_manifest(client, &entry).await?;
+        collect_blobs(&child.parse()?, &mut blobs, &mut seen);
+        return Ok(Plan {
+            children: Vec::new(),
+            top: child,
+            blobs,
+            chosen: Some(entry),
+        });
+    }
+    let mut children = Vec::new();
+    for entry in parsed.manifests().unwrap_or_default() {
+        let not_a_manifest = || ImageError::NotAManifest {
+            parent: top.digest().clone(),
+            child: entry.digest().clone(),
+            media_type: entry.media_type().clone(),
+        };
+        if !entry.media_type().is_manifest() {
+            return Err(not_a_manifest());
+        }
+        let child = source.child_manifest(client, entry).await?;
+        let child_parsed = child.parse()?;
+        if child_parsed.is_index() {
+            // Nested indexes exist in the wild but no tool writes them for
+            // platforms; refusing is clearer than half a copy.
+            return Err(not_a_manifest());
+        }
+        collect_blobs(&child_parsed, &mut blobs, &mut seen);
+        children.push(child);
+    }
+    Ok(Plan {
+        children,
+        top,
+        blobs,
+        chosen: None,
+    })
+}
+
+/// The entry of a list or index for `wanted`, or an error naming what there is.
+pub(crate) fn select_platform<'a>(
+    manifest: &'a Manifest,
+    wanted: &Platform,
+    image: &str,
+) -> Result<&'a Descriptor, ImageError> {
+    manifest
+        .find_platform(wanted)
+        .ok_or_else(|| ImageError::NoMatchingPlatform {
+            image: image.to_owned(),
+            wanted: Box::new(wanted.clone()),
+            available: manifest
+                .manifests()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|entry| entry.platform().map(ToString::to_string))
+                .collect(),
+        })
+}
+
+/// Adds the config and layers of an image manifest to `blobs`, once each.
+/// Foreign (non-distributable) layers stay where their URLs point, as
+/// registries refuse them.
+fn collect_blobs(manifest: &Manifest, blobs: &mut Vec<PlannedBlob>, seen: &mut HashSet<Digest>) {
+    let mut add = |digest: &Digest, size: Option<u64>| {
+        if seen.insert(digest.clone()) {
+            blobs.push(PlannedBlob {
+                digest: digest.clone(),
+                size,
+            });
+        }
+    };
+    if let Some(config) = manifest.config() {
+        add(config.digest(), Some(config.size()));
+    }
+    for layer in manifest.layer_infos() {
+        let foreign = layer.media_type().is_some_and(|t| t.is_foreign_layer())
+            || layer.urls().is_some_and(|urls| !urls.is_empty());
+        if !foreign {
+            add(layer.digest(), layer.size());
+        }
+    }
+}
+
+/// Moves one blob unless the destination has it; mounts within a registry.
+async fn transfer_blob(
+    client: &Client,
+    source: &ImageLocation,
+    destination: &ImageLocation,
+    blob: &PlannedBlob,
+    options: &TransferOptions,
+    progress: &Arc<dyn Progress>,
+) -> Result<BlobOutcome, ImageError> {
+    progress.blob_started(&blob.digest, blob.size);
+    let outcome = match destination {
+        ImageLocation::Layout { layout, .. } => {
+            to_layout(client, source, layout, blob, progress.as_ref()).await?
+        }
+        ImageLocation::Registry(reference) => {
+            let target = RepositoryRef::from(reference);
+            to_registry(client, source, &target, blob, options, progress).await?
+        }
+    };
+    progress.blob_done(&blob.digest, outcome);
+    Ok(outcome)
+}
+
+async fn to_layout(
+    client: &Client,
+    source: &ImageLocation,
+    layout: &OciLayout,
+    blob: &PlannedBlob,
+    progress: &dyn Progress,
+) -> Result<BlobOutcome, ImageError> {
+    if layout.has_blob(&blob.digest).await? {
+        return Ok(BlobOutcome::AlreadyPresent);
+    }
+    match source {
+        ImageLocation::Registry(reference) => {
+            let mut stream = client
+                .get_blob(&RepositoryRef::from(reference), &blob.digest)
+                .await?;
+            let size = blob.size.or(stream.size());
+            let mut writer = layout.blob_writer(&blob.digest, size).await?;
+            // Chunks go straight into the temp file; the stream ends in an
+            // error instead of its end when the content is not the digest's,
+            // and the dropped writer then removes the temp file.
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk?;
+                writer.write(&chunk).await?;
+                progress.blob_progress(&blob.digest, chunk.len() as u64);
+            }
+            writer.commit().await?;
+        }
+        ImageLocation::Layout { layout: from, .. } => {
+            let reader = from.open_blob(&blob.digest).await?;
+            let mut writer = layout
+                .blob_writer(&blob.digest, blob.size.or(Some(reader.len())))
+                .await?;
+            let mut reader = reader;
+            let mut buffer = vec![0u8; 256 * 1024];
+            loop {
+                let n = tokio::io::AsyncReadExt::read(&mut reader, &mut buffer)
+                    .await
+                    .map_err(|source| crate::layout::LayoutError::Io {
+                        action: "cannot read",
+                        path: from.blob_path(&blob.digest),
+                        source,
+                    })?;
+                if n == 0 {
+                    break;
+                }
+                writer.write(&buffer[..n]).await?;
+                progress.blob_progress(&blob.digest, n as u64);
+            }
+            writer.commit().await?;
+        }
+    }
+    Ok(BlobOutcome::Transferred)
+}
+
+async fn to_registry(
+    client: &Client,
+    source: &ImageLocation,
+    target: &RepositoryRef,
+    blob: &PlannedBlob,
+    options: &TransferOptions,
+    progress: &Arc<dyn Progress>,
+) -> Result<BlobOutcome, ImageError> {
+    if client.blob_size(target, &blob.digest).await?.is_some() {
+        return Ok(BlobOutcome::AlreadyPresent);
+    }
+    // Within one registry the blob is linked, not re-sent: from the source
+    // repository of a copy, or from the repository the caller named.
+    let mount_source = source.repository().or_else(|| options.mount_from.clone());
+    if let Some(from) = mount_source.filter(|from| from.api_host() == target.api_host() && from != target) {
+        if client.mount_blob(target, &blob.digest, &from).await? == Mount::Mounted {
+            return Ok(BlobOutcome::Mounted);
+        }
+    }
+    match source {
+        ImageLocation::Registry(reference) => {
+            let from = RepositoryRef::from(reference);
+            let size = match blob.size {
+                Some(size) => size,
+                None => client.blob_size(&from, &blob.digest).await?.unwrap_or(0),
+            };
+            let stream = client.get_blob(&from, &blob.digest).await?;
+            let reader = ProgressReader::new(
+                BlobStreamReader::new(stream),
+                blob.digest.clone(),
+                Arc::clone(progress),
+            );
+            client.push_blob(target, &blob.digest, size, reader).await?;
+        }
+        ImageLocation::Layout { layout, .. } => {
+            let reader = layout.open_blob(&blob.digest).await?;
+            let size = blob.size.unwrap_or(reader.len());
+            let reader = ProgressReader::new(reader, blob.digest.clone(), Arc::clone(progress));
+            client.push_blob(target, &blob.digest, size, reader).await?;
+        }
+    }
+    Ok(BlobOutcome::Transferred)
+}
+
+/// Which manifest of a transfer is being written.
+#[derive(Clone, Copy)]
+enum Role<'a> {
+    /// A platform's manifest under a list: stored by digest only.
+    Child,
+    /// The manifest the destination names; `chosen` is the list entry it was
+    /// picked from, if it was.
+    Top { chosen: Option<&'a Descriptor> },
+}
+
+/// Puts one manifest at the destination and returns the digest the
+/// destination holds it under.
+async fn write_manifest(
+    client: &Client,
+    destination: &ImageLocation,
+    manifest: &ManifestData,
+    role: Role<'_>,
+) -> Result<Digest, ImageError> {
+    match destination {
+        ImageLocation::Registry(reference) => {
+            let target = match role {
+                Role::Child => reference
+                    .with_digest(manifest.digest().clone())
+                    .map_err(crate::Error::from)?,
+                Role::Top { .. } => reference.clone(),
+            };
+            Ok(client
+                .put_manifest(&target, manifest.media_type(), manifest.bytes().clone())
+                .await?)
+        }
+        ImageLocation::Layout { layout, tag } => {
+            layout.write_blob(manifest.digest(), manifest.bytes()).await?;
+            if let Role::Top { chosen } = role {
+                let mut entry = manifest.descriptor();
+                if let Some(platform) = chosen.and_then(Descriptor::platform) {
+                    entry = entry.with_platform(platform.clone());
+                }
+                match tag {
+                    Some(tag) => layout.set_tag(tag, entry).await?,
+                    None => layout.add_untagged(entry).await?,
+                }
+            }
+            Ok(manifest.digest().clone())
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Reliability: broken downloads resume, ignored ranges restart, transient statuses retry,
+//! redirects keep credentials home, corrupt content never passes.
+
+use http::Method;
+use registry_client::{Credential, StaticCredentials};
+use skiff_integration::{Fault, FaultProxy, Match, Registry, Route, Rule, User};
+
+use crate::util::{builder, bytes_of, client, push_image, reference, repo};
+
+const SIZE: usize = 300_000;
+
+async fn registry_with_blob(registry: &Registry) -> (bytes::Bytes, oci_digest::Digest) {
+    let content = bytes_of(70, SIZE);
+    let digest = client()
+        .push_blob_bytes(&repo(registry.addr(), "faulty/app"), content.clone())
+        .await
+        .unwrap();
+    (content, digest)
+}
+
+#[tokio::test]
+async fn a_broken_download_resumes_with_range() {
+    let registry = Registry::anonymous();
+    let (content, digest) = registry_with_blob(&registry).await;
+    let proxy = FaultProxy::start(&registry);
+    proxy.add(Rule::new(Match::blob_get(), Fault::CutBodyAfter(100_000)).times(1));
+    let client = client();
+    let blob = client
+        .get_blob(&repo(&proxy.addr(), "faulty/app"), &digest)
+        .await
+        .unwrap();
+    assert_eq!(blob.bytes(1 << 20).await.unwrap(), content);
+    assert_eq!(proxy.count(&Method::GET, Route::Blob), 2);
+}
+
+#[tokio::test]
+async fn a_server_ignoring_range_restarts_cleanly() {
+    let registry = Registry::anonymous();
+    let (content, digest) = registry_with_blob(&registry).await;
+    let proxy = FaultProxy::start(&registry);
+    proxy.add(Rule::new(Match::blob_get(), Fault::CutBodyAfter(120_000)).times(1));
+    proxy.add(Rule::new(Match::blob_get(), Fault::IgnoreRange).times(1));
+    let blob = client()
+        .get_blob(&repo(&proxy.addr(), "faulty/app"), &digest)
+        .await
+        .unwrap();
+    assert_eq!(blob.bytes(1 << 20).await.unwrap(), content);
+}
+
+#[tokio::test]
+async fn corrupt_content_fails_verification() {
+    let registry = Registry::anonymous();
+    let (_, digest) = registry_with_blob(&registry).await;
+    let proxy = FaultProxy::start(&registry);
+    proxy.add(Rule::new(Match::blob_get(), Fault::CorruptByteAt(5)));
+    let blob = client()
+        .get_blob(&repo(&proxy.addr(), "faulty/app"), &digest)
+        .await
+        .unwrap();
+    let error = blob.bytes(1 << 20).await.unwrap_err();
+    assert!(error.is_digest_mismatch(), "{error}");
+}
+
+#[tokio::test]
+async fn transient_statuses_are_retried_and_rate_limits_reported() {
+    let registry = Registry::anonymous();
+    let client = client();
+    push_image(&client, &repo(registry.addr(), "faulty/app"), "v1", 71).await;
+    let proxy = FaultProxy::start(&registry);
+    let name = reference(&proxy.addr(), "faulty/app:v1");
+
+    proxy.add(
+        Rule::new(
+            Match::any().route(Route::Manifest),
+            Fault::Status {
+                status: 503,
+                retry_after: Some(1),
+            },
+        )
+        .times(1),
+    );
+    client.get_manifest(&name).await.unwrap();
+    assert_eq!(proxy.count(&Method::GET, Route::Manifest), 2);
+
+    proxy.clear();
+    proxy.add(Rule::new(
+        Match::any().route(Route::Manifest),
+        Fault::Status {
+            status: 429,
+            retry_after: None,
+        },
+    ));
+    let error = client.get_manifest(&name).await.unwrap_err();
+    assert!(error.is_rate_limited(), "{error}");
+    // The first attempt and three retries.
+    assert_eq!(proxy.count(&Method::GET, Route::Manifest), 2 + 4);
+}
+
+#[tokio::test]
+async fn redirected_downloads_carry_no_credentials() {
+    let registry = Registry::builder()
+        .htpasswd(&[User::new("alice", "secret")])
+        .start();
+    let proxy = FaultProxy::start(&registry);
+    let client = builder()
+        .credentials(StaticCredentials::new().with(&proxy.addr(), Credential::basic("alice", "secret")))
+        .build()
+        .unwrap();
+    let repository = repo(&proxy.addr(), "cdn/app");
+    let content = bytes_of(72, 50_000);
+    let digest = client
+        .push_blob_bytes(&repository, content.clone())
+        .await
+        .unwrap();
+
+    proxy.add(Rule::new(Match::blob_get(), Fault::RedirectToMirror));
+    let blob = client.get_blob(&repository, &digest).await.unwrap();
+    assert_eq!(blob.bytes(1 << 20).await.unwrap(), content);
+    let hits = proxy.mirror_hits();
+    assert_eq!(hits.len(), 1);
+    assert!(
+        !hits[0].had_authorization,
+        "Authorization must not reach another host"
+    );
+}
