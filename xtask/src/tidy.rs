@@ -88,6 +88,20 @@ fn check_chain(metadata: &Value) -> Vec<String> {
         let Some(level) = CHAIN.iter().position(|c| *c == name) else {
             continue;
         };
+        let deps: Vec<&str> = package["dependencies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["kind"].is_null())
+            .filter_map(|d| d["name"].as_str())
+            .collect();
+        if level > 0 && !deps.contains(&CHAIN[level - 1]) {
+            problems.push(format!(
+                "{name} must depend on {}, the crate right below it in the chain {}",
+                CHAIN[level - 1],
+                CHAIN.join(" <- ")
+            ));
+        }
         for dep in package["dependencies"].as_array().into_iter().flatten() {
             let dep_name = dep["name"].as_str().unwrap_or_default();
             let Some(dep_level) = CHAIN.iter().position(|c| *c == dep_name) else {
@@ -236,15 +250,17 @@ mod tests {
     #[test]
     fn chain_check_catches_an_upward_dependency() {
         let metadata = serde_json::json!({
-            "workspace_members": ["a", "b"],
+            "workspace_members": ["a", "b", "c"],
             "packages": [
                 {"id": "a", "name": "oci-digest", "dependencies": [{"name": "oci-manifest"}]},
-                {"id": "b", "name": "oci-manifest", "dependencies": [{"name": "oci-digest"}]}
+                {"id": "b", "name": "oci-manifest", "dependencies": [{"name": "oci-digest"}]},
+                {"id": "c", "name": "registry-auth", "dependencies": [{"name": "oci-digest"}]}
             ]
         });
         let problems = check_chain(&metadata);
-        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].starts_with("oci-digest depends on oci-manifest"));
+        assert!(problems[1].starts_with("registry-auth must depend on oci-manifest"));
     }
 
     #[test]

@@ -117,6 +117,16 @@ impl Scope {
         Self::repository(repository, [Action::PULL, Action::PUSH])
     }
 
+    /// `repository:NAME:ACTIONS` for the repository an image reference names:
+    /// `Scope::for_reference(&"alpine".parse()?, [Action::PULL])` is
+    /// `repository:library/alpine:pull`.
+    pub fn for_reference(
+        reference: &oci_manifest::Reference,
+        actions: impl IntoIterator<Item = Action>,
+    ) -> Result<Self, Error> {
+        Self::repository(reference.repository().as_str(), actions)
+    }
+
     /// `registry:catalog:*`: listing the registry's repositories.
     pub fn catalog() -> Self {
         Self {

@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use http::header::HeaderValue;
-use http::{Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use registry_auth::{
     get_fallback, token_request, BearerChallenge, Challenge, Credential, Scope, ScopeSet, Token, TokenOptions,
 };
 
-use crate::client::{Client, Endpoint};
+use crate::client::Client;
 use crate::dispatch::Prepared;
 use crate::error::Error;
 
@@ -118,7 +118,8 @@ impl Auth {
             .unwrap_or_default()
     }
 
-    /// The `Authorization` value for a request to `endpoint` needing `access`, or `None` when
+    /// The `Authorization` value for a request to `host` needing `access` under `challenge`
+    /// (the `WWW-Authenticate` headers of the ping or of a 401), or `None` when
     /// the registry is open or nothing better than anonymous access is possible.
     ///
     /// `rejected` is the value a 401 just refused: a cached token equal to it is replaced.
@@ -126,11 +127,12 @@ impl Auth {
         &self,
         client: &Client,
         registry: &str,
-        endpoint: &Endpoint,
+        host: &str,
+        challenge: &HeaderMap,
         access: &Access,
         rejected: Option<&HeaderValue>,
     ) -> Result<Option<HeaderValue>, Error> {
-        if endpoint.challenge.is_empty() {
+        if challenge.is_empty() {
             return Ok(None);
         }
         let auth_error = |source| Error::Auth {
@@ -141,20 +143,12 @@ impl Auth {
         if let Some(header) = credential.registry_token_header() {
             return header.map(Some).map_err(auth_error);
         }
-        let challenges = Challenge::from_headers(&endpoint.challenge).map_err(auth_error)?;
+        let challenges = Challenge::from_headers(challenge).map_err(auth_error)?;
         if let Some(bearer) = BearerChallenge::find(&challenges) {
             let bearer = bearer.map_err(auth_error)?;
             let scopes = access.scopes().map_err(auth_error)?;
             let token = self
-                .token(
-                    client,
-                    registry,
-                    endpoint,
-                    &bearer,
-                    &scopes,
-                    &credential,
-                    rejected,
-                )
+                .token(client, registry, host, &bearer, &scopes, &credential, rejected)
                 .await?;
             return Ok(Some(token));
         }
@@ -180,13 +174,13 @@ impl Auth {
         &self,
         client: &Client,
         registry: &str,
-        endpoint: &Endpoint,
+        host: &str,
         challenge: &BearerChallenge,
         scopes: &ScopeSet,
         credential: &Credential,
         rejected: Option<&HeaderValue>,
     ) -> Result<HeaderValue, Error> {
-        let key = format!("{}|{}", endpoint.host, scope_key(scopes));
+        let key = format!("{host}|{}", scope_key(scopes));
         let slot = {
             let mut tokens = self
                 .tokens

@@ -34,12 +34,14 @@ pub(crate) fn blob_context(repository: &RepositoryRef, digest: &Digest) -> Conte
 /// bytes already delivered are skipped, so the consumer still sees one continuous blob.
 pub struct BlobStream {
     size: Option<u64>,
+    url: String,
     inner: Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>,
 }
 
 impl std::fmt::Debug for BlobStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BlobStream")
+            .field("url", &self.url)
             .field("size", &self.size)
             .finish_non_exhaustive()
     }
@@ -70,10 +72,7 @@ impl BlobStream {
         while let Some(chunk) = self.inner.next().await {
             let chunk = chunk?;
             if out.len() as u64 + chunk.len() as u64 > limit {
-                return Err(Error::TooLarge {
-                    url: String::new(),
-                    limit,
-                });
+                return Err(Error::TooLarge { url: self.url, limit });
             }
             out.extend_from_slice(&chunk);
         }
@@ -144,11 +143,12 @@ impl Download {
 
     /// Asks for the rest of the blob; a server that ignores `Range` sends it all again.
     async fn resume(&mut self) -> Result<(), Error> {
-        let range =
-            HeaderValue::from_str(&format!("bytes={}-", self.received)).map_err(|_| Error::InvalidUrl {
-                input: self.received.to_string(),
-                reason: "range".to_owned(),
-            })?;
+        let range = HeaderValue::from_str(&format!("bytes={}-", self.received)).map_err(|_| {
+            Error::InvalidHeader {
+                name: "Range",
+                value: self.received.to_string(),
+            }
+        })?;
         let response = self
             .client
             .open_blob(&self.repository, &self.digest, Some(range))
@@ -204,6 +204,7 @@ impl Client {
                 .get(CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse().ok());
+            let url = display_url(&response_uri(&response));
             let download = Download {
                 client: self.clone(),
                 repository: repository.clone(),
@@ -219,6 +220,7 @@ impl Client {
                 .map(move |item| item.map_err(|e| e.context(context.clone())));
             Ok(BlobStream {
                 size,
+                url,
                 inner: Box::pin(stream),
             })
         };

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http::header::{HeaderValue, AUTHORIZATION};
+use http::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{HeaderMap, Method, Response, StatusCode, Uri};
 use tokio::sync::{OnceCell, Semaphore};
 
@@ -171,9 +171,9 @@ impl ClientBuilder {
                 self.connect_timeout,
             )?),
         };
-        let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| Error::InvalidUrl {
-            input: self.user_agent.clone(),
-            reason: "the user agent is not a valid header value".to_owned(),
+        let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| Error::InvalidHeader {
+            name: "User-Agent",
+            value: self.user_agent.clone(),
         })?;
         Ok(Client {
             inner: Arc::new(Inner {
@@ -329,9 +329,13 @@ impl Client {
     async fn discover(&self, host: &str) -> Result<Arc<Endpoint>, Error> {
         let insecure = self.is_insecure(host);
         let mut last_error = None;
-        for &scheme in candidate_schemes(host, insecure) {
+        let schemes = candidate_schemes(host, insecure);
+        for (i, &scheme) in schemes.iter().enumerate() {
             let uri = parse_uri(&format!("{}://{host}/v2/", scheme.as_str()))?;
-            let request = Prepared::new(Method::GET, uri.clone(), scheme.verifies_tls());
+            let mut request = Prepared::new(Method::GET, uri.clone(), scheme.verifies_tls());
+            // A scheme with a fallback after it fails fast: a plain-http server answering a
+            // TLS handshake is not a transient fault.
+            request.retry_connection = i + 1 == schemes.len();
             match self.inner.dispatcher.send(request).await {
                 Ok(response)
                     if response.status() == StatusCode::OK
@@ -339,8 +343,8 @@ impl Client {
                 {
                     let mut challenge = HeaderMap::new();
                     if response.status() == StatusCode::UNAUTHORIZED {
-                        for value in response.headers().get_all(http::header::WWW_AUTHENTICATE) {
-                            challenge.append(http::header::WWW_AUTHENTICATE, value.clone());
+                        for value in response.headers().get_all(WWW_AUTHENTICATE) {
+                            challenge.append(WWW_AUTHENTICATE, value.clone());
                         }
                     }
                     tracing::debug!(host, %scheme, open = challenge.is_empty(), "registry reached");
@@ -384,12 +388,18 @@ impl Client {
         );
         request.headers = call.headers;
         request.body = call.body;
+        let auth = &self.inner.auth;
         let mut sent = None;
         if send_credentials {
-            sent = self
-                .inner
-                .auth
-                .authorization(self, &call.registry, &endpoint, &call.access, None)
+            sent = auth
+                .authorization(
+                    self,
+                    &call.registry,
+                    &endpoint.host,
+                    &endpoint.challenge,
+                    &call.access,
+                    None,
+                )
                 .await?;
             if let Some(value) = &sent {
                 request.headers.insert(AUTHORIZATION, value.clone());
@@ -397,17 +407,30 @@ impl Client {
         }
         let spare = request.try_clone();
         let response = self.inner.dispatcher.send(request).await?;
-        if response.status() != StatusCode::UNAUTHORIZED || !send_credentials || endpoint.challenge.is_empty()
-        {
+        if response.status() != StatusCode::UNAUTHORIZED || !send_credentials {
             return Ok(response);
         }
-        let Some(mut retry) = spare else {
+        // The 401's own challenge is the freshest word on what is needed; a registry that
+        // answered the ping openly may still protect some repositories.
+        let mut challenge = HeaderMap::new();
+        for value in response.headers().get_all(WWW_AUTHENTICATE) {
+            challenge.append(WWW_AUTHENTICATE, value.clone());
+        }
+        if challenge.is_empty() {
+            challenge = endpoint.challenge.clone();
+        }
+        let (Some(mut retry), false) = (spare, challenge.is_empty()) else {
             return Ok(response);
         };
-        let refreshed = self
-            .inner
-            .auth
-            .authorization(self, &call.registry, &endpoint, &call.access, sent.as_ref())
+        let refreshed = auth
+            .authorization(
+                self,
+                &call.registry,
+                &endpoint.host,
+                &challenge,
+                &call.access,
+                sent.as_ref(),
+            )
             .await?;
         let Some(value) = refreshed.filter(|value| Some(value) != sent.as_ref()) else {
             return Ok(response);

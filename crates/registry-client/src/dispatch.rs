@@ -32,6 +32,8 @@ pub(crate) struct Prepared {
     pub(crate) headers: HeaderMap,
     pub(crate) body: RequestBody,
     pub(crate) verify_tls: bool,
+    /// Whether a failed connection is worth repeating; off when the caller has a fallback.
+    pub(crate) retry_connection: bool,
 }
 
 impl Prepared {
@@ -42,7 +44,14 @@ impl Prepared {
             headers: HeaderMap::new(),
             body: RequestBody::empty(),
             verify_tls,
+            retry_connection: true,
         }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn with_body(mut self, body: RequestBody) -> Prepared {
+        self.body = body;
+        self
     }
 
     /// A copy for a second attempt, when the body allows one.
@@ -53,6 +62,7 @@ impl Prepared {
             headers: self.headers.clone(),
             body: self.body.try_clone()?,
             verify_tls: self.verify_tls,
+            retry_connection: self.retry_connection,
         })
     }
 }
@@ -73,6 +83,7 @@ impl Dispatcher {
     pub(crate) async fn send(&self, request: Prepared) -> Result<Response<Body>, Error> {
         let first_url = display_url(&request.uri);
         let repeatable = is_idempotent(&request.method) && request.body.try_clone().is_some();
+        let retry_connection = request.retry_connection;
         let mut current = request;
         let mut retries = 0u32;
         let mut hops = 0usize;
@@ -85,7 +96,7 @@ impl Dispatcher {
             let response = match outcome {
                 Ok(response) => response,
                 Err(error) => match spare {
-                    Some(spare) if can_retry && is_transient(&error) => {
+                    Some(spare) if can_retry && retry_connection && is_transient(&error) => {
                         tracing::debug!(%method, url = %display_url(&uri), %error, "retrying");
                         tokio::time::sleep(self.retry.backoff(retries)).await;
                         retries += 1;
@@ -319,5 +330,169 @@ pub(crate) async fn expect_status(
     } else {
         let uri = response_uri(&response);
         Err(status_error(method, &uri, response).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+
+    use http_body_util::{BodyExt, Empty};
+
+    use super::*;
+    use crate::transport::TransportFuture;
+
+    /// What the fake server answers: a status with an optional `Location`, or a broken
+    /// connection.
+    #[derive(Debug, Clone, Copy)]
+    enum Answer {
+        Status(u16, Option<&'static str>),
+        Broken,
+    }
+
+    /// A transport that records what it was asked and answers from a script.
+    #[derive(Debug, Default)]
+    struct Scripted {
+        answers: Mutex<VecDeque<Answer>>,
+        seen: Mutex<Vec<(Method, String, bool)>>,
+    }
+
+    impl Transport for Arc<Scripted> {
+        fn send(&self, request: Request<RequestBody>) -> TransportFuture {
+            self.seen.lock().unwrap().push((
+                request.method().clone(),
+                request.uri().to_string(),
+                request.headers().contains_key(AUTHORIZATION),
+            ));
+            let answer = self
+                .answers
+                .lock()
+                .unwrap()
+                .pop_front()
+                .expect("a scripted answer");
+            Box::pin(async move {
+                match answer {
+                    Answer::Broken => Err("connection reset".into()),
+                    Answer::Status(status, location) => {
+                        let mut response = Response::new(
+                            Empty::<Bytes>::new()
+                                .map_err(|never| match never {})
+                                .boxed_unsync(),
+                        );
+                        *response.status_mut() = StatusCode::from_u16(status).unwrap();
+                        if let Some(location) = location {
+                            response
+                                .headers_mut()
+                                .insert(LOCATION, HeaderValue::from_static(location));
+                        }
+                        Ok(response)
+                    }
+                }
+            })
+        }
+    }
+
+    fn scripted(answers: &[Answer]) -> (Dispatcher, Arc<Scripted>) {
+        let scripted = Arc::new(Scripted::default());
+        scripted.answers.lock().unwrap().extend(answers.iter().cloned());
+        let dispatcher = Dispatcher {
+            transport: Arc::new(Arc::clone(&scripted)),
+            retry: RetryPolicy::default()
+                .with_max_retries(2)
+                .with_delays(Duration::from_millis(1), Duration::from_millis(2)),
+            idle_timeout: Duration::from_secs(5),
+            limit: Arc::new(Semaphore::new(4)),
+            counters: Counters::default(),
+            user_agent: HeaderValue::from_static("test"),
+        };
+        (dispatcher, scripted)
+    }
+
+    fn request(method: Method, url: &str) -> Prepared {
+        let mut request = Prepared::new(method, url.parse().unwrap(), true);
+        request
+            .headers
+            .insert(AUTHORIZATION, HeaderValue::from_static("Bearer secret"));
+        request
+    }
+
+    #[tokio::test]
+    async fn credentials_stay_with_their_origin() {
+        let (dispatcher, seen) = scripted(&[
+            Answer::Status(307, Some("/v2/a/blobs/other")),
+            Answer::Status(302, Some("https://cdn.example/blob?sig=1")),
+            Answer::Status(307, Some("https://reg.example/back")),
+            Answer::Status(200, None),
+        ]);
+        let response = dispatcher
+            .send(request(Method::GET, "https://reg.example/v2/a/blobs/x"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let auth: Vec<bool> = seen
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, _, auth)| *auth)
+            .collect();
+        // Kept on the same origin, dropped at the CDN, and not restored on the way back.
+        assert_eq!(auth, [true, true, false, false]);
+        assert_eq!(dispatcher.counters.snapshot().get, 4);
+    }
+
+    #[tokio::test]
+    async fn downgrades_are_refused() {
+        let (dispatcher, _) = scripted(&[Answer::Status(302, Some("http://cdn.example/blob"))]);
+        let error = dispatcher
+            .send(request(Method::GET, "https://reg.example/v2/a/blobs/x"))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::InsecureRedirect { .. }), "{error}");
+    }
+
+    #[tokio::test]
+    async fn only_repeatable_requests_are_retried() {
+        let (dispatcher, seen) = scripted(&[
+            Answer::Broken,
+            Answer::Status(503, None),
+            Answer::Status(200, None),
+        ]);
+        let response = dispatcher
+            .send(request(Method::GET, "http://127.0.0.1:1/v2/"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(seen.seen.lock().unwrap().len(), 3);
+
+        let (dispatcher, seen) = scripted(&[Answer::Status(503, None)]);
+        let response = dispatcher
+            .send(request(Method::POST, "http://127.0.0.1:1/v2/a/blobs/uploads/"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(seen.seen.lock().unwrap().len(), 1);
+
+        let (dispatcher, seen) = scripted(&[Answer::Broken]);
+        let streamed = request(Method::PUT, "http://127.0.0.1:1/v2/a/blobs/uploads/u")
+            .with_body(RequestBody::stream(futures_util::stream::empty()));
+        assert!(matches!(
+            dispatcher.send(streamed).await,
+            Err(Error::Connection { .. })
+        ));
+        assert_eq!(seen.seen.lock().unwrap().len(), 1);
+
+        let (dispatcher, seen) = scripted(&[Answer::Status(502, None); 3]);
+        let response = dispatcher
+            .send(request(Method::GET, "http://127.0.0.1:1/v2/"))
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_GATEWAY,
+            "the last answer is returned"
+        );
+        assert_eq!(seen.seen.lock().unwrap().len(), 3);
     }
 }

@@ -59,11 +59,15 @@ pub fn api_host(registry: &str) -> &str {
 }
 
 /// The schemes to try for `host`, in order; `insecure` says whether the user marked it.
+///
+/// A local host the user marks insecure is tried with unverified https first too: marking says
+/// "this host may have TLS I cannot verify", which is how a test registry with a self-made
+/// certificate on a loopback address is reached.
 pub fn candidate_schemes(host: &str, insecure: bool) -> &'static [Scheme] {
-    if is_local(host) {
-        &[Scheme::Http]
-    } else if insecure {
+    if insecure {
         &[Scheme::HttpsUnverified, Scheme::Http]
+    } else if is_local(host) {
+        &[Scheme::Http]
     } else {
         &[Scheme::Https]
     }
@@ -130,7 +134,7 @@ mod tests {
             ("notlocal.example", false, &[Https]),
             ("[2001:db8::1]:5000", false, &[Https]),
             ("internal.corp:5000", true, &[HttpsUnverified, Http]),
-            ("127.0.0.1:5000", true, &[Http]),
+            ("127.0.0.1:5000", true, &[HttpsUnverified, Http]),
         ];
         for (host, insecure, expected) in cases {
             assert_eq!(

@@ -109,6 +109,14 @@ pub enum Error {
         /// Why it was rejected.
         reason: String,
     },
+    /// A header value built from user input or a computed value is not valid HTTP.
+    #[error("invalid {name} header value {value:?}")]
+    InvalidHeader {
+        /// The header.
+        name: &'static str,
+        /// The rejected value.
+        value: String,
+    },
     /// The registry answered `/v2/` with neither success nor an authentication challenge, on
     /// every scheme this client may use for it.
     #[error("registry {registry} is not reachable as a v2 registry: {source}")]
@@ -211,8 +219,13 @@ impl Error {
     }
 
     /// Credentials are missing or were rejected (401, `UNAUTHORIZED`).
+    ///
+    /// Also true when the token service refused the credentials.
     pub fn is_unauthorized(&self) -> bool {
-        self.status() == Some(StatusCode::UNAUTHORIZED) || self.has_code(|c| *c == ErrorCode::Unauthorized)
+        let token_refused = matches!(self.root(), Error::Auth { source, .. } if source.is_unauthorized());
+        token_refused
+            || self.status() == Some(StatusCode::UNAUTHORIZED)
+            || self.has_code(|c| *c == ErrorCode::Unauthorized)
     }
 
     /// The credentials were accepted but lack access (403, `DENIED`).

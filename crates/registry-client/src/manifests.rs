@@ -9,7 +9,7 @@ use oci_manifest::{guess_media_type, normalize_media_type, Manifest, MediaType, 
 
 use crate::auth::Access;
 use crate::client::{Call, Client, Target};
-use crate::dispatch::status_error;
+use crate::dispatch::{expect_status, response_uri};
 use crate::error::{display_url, Context, Error};
 use crate::repository::RepositoryRef;
 use crate::transport::RequestBody;
@@ -194,15 +194,8 @@ impl Client {
         )
         .header(ACCEPT, accept_manifests());
         let response = self.execute(call).await?;
-        let uri = response.extensions().get::<http::Uri>().cloned();
-        let url = uri
-            .as_ref()
-            .map(display_url)
-            .unwrap_or_else(|| reference.to_string());
-        if response.status() != StatusCode::OK {
-            let uri = uri.unwrap_or_default();
-            return Err(status_error(&Method::GET, &uri, response).await);
-        }
+        let response = expect_status(&Method::GET, response, &[StatusCode::OK]).await?;
+        let url = display_url(&response_uri(&response));
         let headers = response.headers().clone();
         let content_type = headers
             .get(CONTENT_TYPE)
@@ -254,14 +247,8 @@ impl Client {
         .header(ACCEPT, accept_manifests());
         let result = async {
             let response = self.execute(call).await?;
-            let uri = response
-                .extensions()
-                .get::<http::Uri>()
-                .cloned()
-                .unwrap_or_default();
-            if response.status() != StatusCode::OK {
-                return Err(status_error(&Method::HEAD, &uri, response).await);
-            }
+            let response = expect_status(&Method::HEAD, response, &[StatusCode::OK]).await?;
+            let uri = response_uri(&response);
             let headers = response.headers();
             let media_type = headers
                 .get(CONTENT_TYPE)
@@ -278,7 +265,7 @@ impl Client {
                 size,
             })
         };
-        result.await.map_err(|e| e.context(reference_context(reference)))
+        result.await.map_err(|e: Error| e.context(reference_context(reference)))
     }
 
     /// Pushes `bytes` as a manifest of `media_type` under `reference`'s tag (or digest), and
@@ -296,10 +283,11 @@ impl Client {
                 verify_fetched(&bytes, Some(media_type.as_str()), pinned)?;
             }
             let repository = reference.repository().as_str();
-            let content_type = HeaderValue::from_str(media_type.as_str()).map_err(|_| Error::InvalidUrl {
-                input: media_type.to_string(),
-                reason: "the media type is not a valid header value".to_owned(),
-            })?;
+            let content_type =
+                HeaderValue::from_str(media_type.as_str()).map_err(|_| Error::InvalidHeader {
+                    name: "Content-Type",
+                    value: media_type.to_string(),
+                })?;
             let call = Call::new(
                 reference.registry(),
                 Access::Push(repository.to_owned()),
@@ -309,17 +297,9 @@ impl Client {
             .header(CONTENT_TYPE, content_type)
             .body(RequestBody::full(bytes.clone()));
             let response = self.execute(call).await?;
-            let uri = response
-                .extensions()
-                .get::<http::Uri>()
-                .cloned()
-                .unwrap_or_default();
-            if !matches!(
-                response.status(),
-                StatusCode::CREATED | StatusCode::OK | StatusCode::ACCEPTED
-            ) {
-                return Err(status_error(&Method::PUT, &uri, response).await);
-            }
+            let accepted = [StatusCode::CREATED, StatusCode::OK, StatusCode::ACCEPTED];
+            let response = expect_status(&Method::PUT, response, &accepted).await?;
+            let uri = response_uri(&response);
             if let Some(reported) = content_digest(response.headers(), &display_url(&uri))? {
                 let ours = match reported.algorithm() == digest.algorithm() {
                     true => digest.clone(),
@@ -347,15 +327,10 @@ impl Client {
         );
         let result = async {
             let response = self.execute(call).await?;
-            let uri = response
-                .extensions()
-                .get::<http::Uri>()
-                .cloned()
-                .unwrap_or_default();
-            match response.status() {
-                StatusCode::ACCEPTED | StatusCode::OK | StatusCode::NO_CONTENT => Ok(()),
-                _ => Err(status_error(&Method::DELETE, &uri, response).await),
-            }
+            let accepted = [StatusCode::ACCEPTED, StatusCode::OK, StatusCode::NO_CONTENT];
+            expect_status(&Method::DELETE, response, &accepted)
+                .await
+                .map(drop)
         };
         result.await.map_err(|e| {
             e.context(

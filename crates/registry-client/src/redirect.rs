@@ -59,10 +59,13 @@ pub(crate) fn next_hop(
 mod tests {
     use super::*;
 
+    /// Where a redirect should lead: URL, method, same origin; `None` when it must be refused.
+    type Expected = Option<(&'static str, Method, bool)>;
+
     #[test]
     fn redirect_policy() {
-        // (from, method, status, location, Ok((to, method, same_origin)) or Err)
-        let cases: &[(&str, Method, u16, &str, Option<(&str, Method, bool)>)] = &[
+        // (from, method, status, location, expected)
+        let cases: &[(&str, Method, u16, &str, Expected)] = &[
             (
                 "https://reg.example/v2/a/blobs/sha256:1",
                 Method::GET,

@@ -421,9 +421,9 @@ impl Client {
                 let start = offset + sent_from as u64;
                 let end = start + piece.len() as u64 - 1;
                 let range =
-                    HeaderValue::from_str(&format!("{start}-{end}")).map_err(|_| Error::InvalidUrl {
-                        input: format!("{start}-{end}"),
-                        reason: "content range".to_owned(),
+                    HeaderValue::from_str(&format!("{start}-{end}")).map_err(|_| Error::InvalidHeader {
+                        name: "Content-Range",
+                        value: format!("{start}-{end}"),
                     })?;
                 let call = Call::new(
                     repository.registry(),

@@ -532,6 +532,170 @@ async fn resolve_picks_the_platform_and_verifies_the_config() {
 }
 
 #[tokio::test]
+async fn eight_pulls_of_one_image_into_eight_layouts_at_once() {
+    let registry = Registry::anonymous();
+    let work = tempfile::tempdir().unwrap();
+    let image = image_fixtures::index("eight", &["linux/amd64", "linux/arm64/v8"]);
+    skopeo_push(&work.path().join("src"), &image, &registry, "eight:1").await;
+
+    let client = client();
+    let source = reference(&registry, "eight:1");
+    let options = TransferOptions::new();
+    let mut layouts = Vec::new();
+    for i in 0..8 {
+        layouts.push(
+            OciLayout::create(work.path().join(format!("dest{i}")))
+                .await
+                .unwrap(),
+        );
+    }
+    let pulls = layouts
+        .iter()
+        .map(|layout| image::pull(&client, &source, layout, None, &options, Arc::new(NoProgress)));
+    for report in futures_util::future::join_all(pulls).await {
+        assert_eq!(report.unwrap().digest(), image.digest());
+    }
+    for i in 0..8 {
+        assert_layout_holds(&work.path().join(format!("dest{i}")), &image);
+    }
+}
+
+#[tokio::test]
+async fn schema1_images_copy_between_registries_but_never_into_a_layout() {
+    let registry = Registry::builder().schema1().start();
+    let work = tempfile::tempdir().unwrap();
+    let image = image_fixtures::single("schema1", "linux", "amd64", 20_000);
+    let source_dir = work.path().join("src");
+    let layout = OciLayout::create(&source_dir).await.unwrap();
+    image_fixtures::write(&layout, &image, "src").await;
+    run(
+        "skopeo",
+        &[
+            "copy",
+            "--insecure-policy",
+            "--dest-tls-verify=false",
+            "--format",
+            "v2s1",
+            &format!("oci:{}:src", source_dir.display()),
+            &format!("docker://{}/old/app:1", registry.addr()),
+        ],
+    );
+
+    let client = client();
+    let source = ImageLocation::Registry(reference(&registry, "old/app:1"));
+    let destination = ImageLocation::Registry(reference(&registry, "old/copy:1"));
+    let report = image::copy(
+        &client,
+        &source,
+        &destination,
+        &TransferOptions::new(),
+        Arc::new(NoProgress),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("copy failed: {e}\nregistry log:\n{}", registry.log()));
+    assert!(
+        report.manifest().media_type().is_schema1(),
+        "{:?}",
+        report.manifest().media_type()
+    );
+    // Schema1 carries no config blob: the two layers are all there is to move.
+    assert_eq!(report.blobs_mounted(), 2);
+    // Signatures are randomised, so compare what they sign: the digest.
+    let original = client
+        .get_manifest(&reference(&registry, "old/app:1"))
+        .await
+        .unwrap();
+    let copied = client
+        .get_manifest(&reference(&registry, "old/copy:1"))
+        .await
+        .unwrap();
+    assert_eq!(copied.digest(), original.digest());
+    assert_eq!(report.digest(), original.digest());
+
+    let into = OciLayout::create(work.path().join("dest")).await.unwrap();
+    let err = image::pull(
+        &client,
+        &reference(&registry, "old/app:1"),
+        &into,
+        None,
+        &TransferOptions::new(),
+        Arc::new(NoProgress),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ImageError::UnsupportedInLayout { .. }), "{err}");
+    assert!(std::fs::read_dir(work.path().join("dest/blobs/sha256")).map_or(true, |mut d| d.next().is_none()));
+}
+
+/// Fires once the first bytes of any blob arrive.
+struct Tripwire(Arc<tokio::sync::Notify>);
+
+impl Progress for Tripwire {
+    fn blob_progress(&self, _: &Digest, _: u64) {
+        self.0.notify_one();
+    }
+}
+
+#[tokio::test]
+async fn a_cancelled_pull_leaves_only_verified_blobs_and_completes_when_run_again() {
+    let registry = Registry::anonymous();
+    let work = tempfile::tempdir().unwrap();
+    let image = image_fixtures::single("cancel", "linux", "amd64", 24 * 1024 * 1024);
+    skopeo_push(&work.path().join("src"), &image, &registry, "big:1").await;
+    let dest = work.path().join("dest");
+    let layout = OciLayout::create(&dest).await.unwrap();
+
+    let tripped = Arc::new(tokio::sync::Notify::new());
+    let (client, source, dest_tag, options) = (
+        client(),
+        reference(&registry, "big:1"),
+        tag("1"),
+        TransferOptions::new(),
+    );
+    let pull = image::pull(
+        &client,
+        &source,
+        &layout,
+        Some(&dest_tag),
+        &options,
+        Arc::new(Tripwire(tripped.clone())),
+    );
+    // Dropping the pull mid-transfer is what Ctrl-C does to the command.
+    tokio::select! {
+        biased;
+        _ = tripped.notified() => {}
+        result = pull => panic!("the pull ended before it could be cancelled: {result:?}"),
+    }
+
+    let blobs = dest.join("blobs/sha256");
+    for entry in std::fs::read_dir(&blobs).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.starts_with('.'), "temp file {name} left behind");
+        let content = std::fs::read(blobs.join(&name)).unwrap();
+        assert_eq!(
+            Digest::sha256(&content).encoded(),
+            name,
+            "unverified blob under blobs/"
+        );
+    }
+    assert!(!layout.has_blob(&image.blobs[2].digest).await.unwrap());
+    assert!(layout.index().await.unwrap().manifests().is_empty());
+
+    let report = image::pull(
+        &client,
+        &source,
+        &layout,
+        Some(&dest_tag),
+        &options,
+        Arc::new(NoProgress),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.digest(), image.digest());
+    assert_layout_holds(&dest, &image);
+}
+
+#[tokio::test]
 async fn missing_images_and_corrupted_layouts_are_clear_errors() {
     let registry = Registry::anonymous();
     let work = tempfile::tempdir().unwrap();

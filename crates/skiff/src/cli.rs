@@ -1,22 +1,82 @@
 //! The command line, as clap derives it. Usage errors exit 2 (clap's default).
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use oci_manifest::Platform;
+use registry_client::RepositoryRef;
+
+use crate::image_arg::{ImageArg, LayoutArg, RegistryHost};
 
 /// A fast, correct client for container registries.
+///
+/// IMAGE is `[docker://]HOST[:PORT]/NAME[:TAG][@DIGEST]` (an image on a registry) or
+/// `oci:DIR[:TAG]` (an OCI image layout on disk).
 #[derive(Debug, Parser)]
 #[command(name = "skiff", version, about, propagate_version = true)]
 pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
 
+/// Flags every command takes, before or after its name.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// The username for every registry the command talks to.
+    #[arg(long, global = true, value_name = "U")]
+    pub(crate) username: Option<String>,
+    /// The password for `--username` (visible to other users in the process list; prefer
+    /// `--password-stdin`).
+    #[arg(long, global = true, value_name = "P", conflicts_with = "password_stdin")]
+    pub(crate) password: Option<String>,
+    /// Read the password for `--username` from the first line of standard input.
+    #[arg(long, global = true)]
+    pub(crate) password_stdin: bool,
+    /// An auth file (containers `auth.json` format) read before any other, and the one
+    /// `login` and `logout` change.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(crate) authfile: Option<PathBuf>,
+    /// Allow plain http and unverified TLS for this registry (`HOST` or `HOST:PORT`);
+    /// repeatable.
+    #[arg(long, global = true, value_name = "HOST")]
+    pub(crate) insecure: Vec<String>,
+    /// Trust the CA certificates in this PEM file besides the system roots; repeatable.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub(crate) ca_file: Vec<PathBuf>,
+    /// The platform to pick out of a manifest list or image index (default for inspect: this
+    /// machine's; for copy, pull and push: every platform).
+    #[arg(long, global = true, value_name = "OS/ARCH[/VARIANT]")]
+    pub(crate) platform: Option<Platform>,
+    /// How many blobs to transfer at once.
+    #[arg(long, global = true, value_name = "N", default_value_t = default_jobs())]
+    pub(crate) jobs: NonZeroUsize,
+    /// Log what happens on stderr: `-v` for debug, `-vv` for every request (secrets redacted).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub(crate) verbose: u8,
+    /// Print no progress.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Print a digest: of a manifest file (`--file`, schema1: of its signed
-    /// payload) or of any blob file (`--blob`).
+    /// Show one image: a JSON summary with `skopeo inspect`'s keys, the raw manifest, or the
+    /// image config.
+    ///
+    /// A manifest list or index resolves to the image for `--platform` (default: this machine's).
     #[command(after_help = "Examples:\n  \
+        skiff inspect localhost:5000/team/app:1.0\n  \
+        skiff inspect --raw docker://localhost:5000/team/app@sha256:...\n  \
+        skiff inspect --config --platform linux/arm64 localhost:5000/team/app:1.0\n  \
+        skiff inspect oci:./app-layout:1.0")]
+    Inspect(InspectArgs),
+    /// Print a digest: of an image's manifest (IMAGE), of a manifest file (`--file`; schema1:
+    /// of its signed payload) or of any file (`--blob`).
+    #[command(after_help = "Examples:\n  \
+        skiff digest localhost:5000/team/app:1.0\n  \
         skiff digest --file manifest.json\n  \
         skiff digest --blob layer.tar.gz\n  \
         skiff digest --blob layer.tar.gz --algorithm sha512")]
@@ -27,11 +87,77 @@ pub(crate) enum Command {
     /// signature fails.
     #[command(after_help = "Example:\n  skiff verify --file manifest.json")]
     Verify(VerifyArgs),
+    /// List every tag of a repository, one per line, following pagination.
+    #[command(after_help = "Example:\n  skiff tags localhost:5000/team/app")]
+    Tags(TagsArgs),
+    /// List every repository of a registry, one per line, following pagination.
+    #[command(after_help = "Example:\n  skiff catalog localhost:5000")]
+    Catalog(CatalogArgs),
+    /// Pull an image (every platform of a list, unless `--platform`) into an OCI image layout.
+    ///
+    /// DIR is created when missing; the image is named TAG in it (default: the image's tag).
+    /// Every blob is verified before it gets its name. Prints the manifest digest.
+    #[command(after_help = "Examples:\n  \
+        skiff pull localhost:5000/team/app:1.0 ./app-layout\n  \
+        skiff pull --platform linux/amd64 localhost:5000/team/app:1.0 ./app-layout:amd64")]
+    Pull(PullArgs),
+    /// Push the image TAG (or the only image) of an OCI image layout to a registry.
+    ///
+    /// Blobs the registry has are skipped. Prints the pushed manifest digest.
+    #[command(after_help = "Example:\n  skiff push ./app-layout:1.0 localhost:5000/team/app:1.0")]
+    Push(PushArgs),
+    /// Copy an image from anywhere to anywhere: registry or OCI layout.
+    ///
+    /// A list or index is copied with all its platforms unless `--platform` picks one. Within
+    /// one registry blobs are mounted, not re-uploaded; blobs the destination has are skipped.
+    /// Prints the destination's manifest digest.
+    #[command(after_help = "Examples:\n  \
+        skiff copy localhost:5000/team/app:1.0 localhost:5000/team/app:stable\n  \
+        skiff copy docker://localhost:5000/team/app:1.0 oci:./app-layout:1.0\n  \
+        skiff copy --platform linux/arm64 oci:./app-layout:1.0 other.example:5000/app:arm64")]
+    Copy(CopyArgs),
+    /// Delete a manifest from a registry (a tag is resolved to its digest first).
+    #[command(after_help = "Examples:\n  \
+        skiff delete localhost:5000/team/app@sha256:...\n  \
+        skiff delete localhost:5000/team/app:old")]
+    Delete(DeleteArgs),
+    /// Download or upload one blob, verified against its digest.
+    #[command(subcommand)]
+    Blob(BlobCommand),
+    /// Store credentials for a registry in the auth file.
+    ///
+    /// The file is `--authfile`, else `REGISTRY_AUTH_FILE`, else the containers auth file.
+    #[command(after_help = "Example:\n  \
+        printf '%s\\n' \"$TOKEN\" | skiff login localhost:5000 --username ci --password-stdin")]
+    Login(LoginArgs),
+    /// Remove the credentials for a registry from the auth file.
+    #[command(after_help = "Example:\n  skiff logout localhost:5000")]
+    Logout(LogoutArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  \
+        skiff completions bash > /etc/bash_completion.d/skiff\n  \
+        skiff completions zsh > \"${fpath[1]}/_skiff\"\n  \
+        skiff completions fish > ~/.config/fish/completions/skiff.fish")]
+    Completions(CompletionsArgs),
 }
 
-#[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["file", "blob"])))]
+#[derive(Debug, Args)]
+pub(crate) struct InspectArgs {
+    /// The image.
+    pub(crate) image: ImageArg,
+    /// Print the manifest exactly as stored, byte for byte.
+    #[arg(long, conflicts_with = "config")]
+    pub(crate) raw: bool,
+    /// Print the image config.
+    #[arg(long)]
+    pub(crate) config: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["image", "file", "blob"])))]
 pub(crate) struct DigestArgs {
+    /// An image: prints its manifest digest (a list's or index's own digest for a list).
+    pub(crate) image: Option<ImageArg>,
     /// A manifest file: prints the manifest digest (schema1: of the signed payload).
     #[arg(long, value_name = "PATH")]
     pub(crate) file: Option<PathBuf>,
@@ -43,11 +169,119 @@ pub(crate) struct DigestArgs {
     pub(crate) algorithm: AlgorithmArg,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
     /// A signed schema1 manifest file.
     #[arg(long, value_name = "PATH")]
     pub(crate) file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TagsArgs {
+    /// The repository: `HOST[:PORT]/NAME`.
+    #[arg(value_name = "HOST/NAME", value_parser = parse_repository)]
+    pub(crate) repository: RepositoryRef,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CatalogArgs {
+    /// The registry: `HOST[:PORT]`.
+    #[arg(value_name = "HOST")]
+    pub(crate) registry: RegistryHost,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PullArgs {
+    /// The image on a registry.
+    pub(crate) image: ImageArg,
+    /// The OCI image layout directory, optionally with the tag to give the image there.
+    #[arg(value_name = "DIR[:TAG]")]
+    pub(crate) layout: LayoutArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PushArgs {
+    /// The OCI image layout directory, optionally with the tag of the image to push.
+    #[arg(value_name = "DIR[:TAG]")]
+    pub(crate) layout: LayoutArg,
+    /// The destination on a registry.
+    pub(crate) image: ImageArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CopyArgs {
+    /// Where the image is.
+    #[arg(value_name = "SRC")]
+    pub(crate) source: ImageArg,
+    /// Where it goes.
+    #[arg(value_name = "DST")]
+    pub(crate) destination: ImageArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DeleteArgs {
+    /// The image on a registry, by digest or by tag.
+    pub(crate) image: ImageArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BlobCommand {
+    /// Download a blob, verified; to FILE or standard output.
+    ///
+    /// Written to FILE only once verified: a mismatch leaves no file behind.
+    #[command(after_help = "Examples:\n  \
+        skiff blob get localhost:5000/team/app@sha256:... layer.tar.gz\n  \
+        skiff blob get localhost:5000/team/app@sha256:... | tar -tz")]
+    Get(BlobGetArgs),
+    /// Upload a file as a blob (skipped when the repository has it) and print its digest.
+    #[command(after_help = "Example:\n  skiff blob put localhost:5000/team/app layer.tar.gz")]
+    Put(BlobPutArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BlobGetArgs {
+    /// The blob: `HOST[:PORT]/NAME@DIGEST`.
+    #[arg(value_name = "HOST/NAME@DIGEST")]
+    pub(crate) blob: ImageArg,
+    /// Where to write it (default: standard output).
+    pub(crate) file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BlobPutArgs {
+    /// The repository: `HOST[:PORT]/NAME`.
+    #[arg(value_name = "HOST/NAME", value_parser = parse_repository)]
+    pub(crate) repository: RepositoryRef,
+    /// The file to upload.
+    pub(crate) file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    /// The registry: `HOST[:PORT]`.
+    #[arg(value_name = "HOST")]
+    pub(crate) registry: RegistryHost,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogoutArgs {
+    /// The registry: `HOST[:PORT]`.
+    #[arg(value_name = "HOST")]
+    pub(crate) registry: RegistryHost,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell.
+    pub(crate) shell: ShellArg,
+}
+
+/// The shells `completions` writes scripts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,6 +295,56 @@ impl From<AlgorithmArg> for oci_digest::Algorithm {
         match value {
             AlgorithmArg::Sha256 => oci_digest::Algorithm::Sha256,
             AlgorithmArg::Sha512 => oci_digest::Algorithm::Sha512,
+        }
+    }
+}
+
+/// The library's default number of concurrent blob transfers.
+fn default_jobs() -> NonZeroUsize {
+    NonZeroUsize::new(registry_client::image::DEFAULT_JOBS).unwrap_or(NonZeroUsize::MIN)
+}
+
+/// `HOST[:PORT]/NAME`, with an optional `docker://` prefix; a tag or digest is refused
+/// rather than silently ignored.
+fn parse_repository(input: &str) -> Result<RepositoryRef, String> {
+    let bare = input.strip_prefix("docker://").unwrap_or(input);
+    let reference = oci_manifest::Reference::parse(bare).map_err(|e| e.to_string())?;
+    let last = bare.rsplit('/').next().unwrap_or_default();
+    if last.contains(':') || bare.contains('@') {
+        return Err(format!("{input:?} names an image; give the repository without a tag or digest"));
+    }
+    Ok(RepositoryRef::from(&reference))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn repositories_parse_without_tag_or_digest() {
+        let valid = [
+            ("127.0.0.1:5000/team/app", "127.0.0.1:5000/team/app"),
+            ("docker://localhost:5000/app", "localhost:5000/app"),
+            ("alpine", "docker.io/library/alpine"),
+        ];
+        for (input, expected) in valid {
+            assert_eq!(parse_repository(input).unwrap().to_string(), expected, "{input}");
+        }
+        let invalid = [
+            "",
+            "localhost:5000/app:1.0",
+            "localhost:5000/app@sha256:4b",
+            "UPPER/case",
+        ];
+        for input in invalid {
+            assert!(parse_repository(input).is_err(), "{input}");
         }
     }
 }

@@ -6,19 +6,44 @@
 
 mod cli;
 mod commands;
+mod connect;
 mod failure;
+mod image_arg;
+mod logging;
+mod progress;
+mod trace;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::failure::Failure;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    match commands::run(cli) {
+    logging::init(cli.global.verbose);
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("skiff: {failure}");
             ExitCode::from(failure.exit_code())
         }
     }
+}
+
+fn run(cli: cli::Cli) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new("starting the async runtime", e))?;
+    let invocation = commands::Invocation::new(cli.global)?;
+    let command = cli.command;
+    runtime.block_on(async {
+        // On Ctrl-C the command's future is dropped, not the process killed: layout writers
+        // and temp files clean up after themselves when dropped.
+        tokio::select! {
+            result = commands::run(&invocation, command) => result,
+            _ = tokio::signal::ctrl_c() => Err(Failure::new("interrupted", "Ctrl-C")),
+        }
+    })
 }

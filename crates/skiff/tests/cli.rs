@@ -1,4 +1,15 @@
-//! The `skiff` binary end to end: outputs, exit codes and error lines.
+//! The `skiff` binary end to end: outputs, exit codes and error lines, against a real
+//! `docker-registry` with `skopeo` as the peer. One module per area under `cli/`; the tests of
+//! the commands that need no registry stay here.
+
+mod cli {
+    mod auth;
+    mod errors;
+    mod local;
+    mod reads;
+    mod util;
+    mod writes;
+}
 
 use std::path::Path;
 use std::process::{Command, Output};

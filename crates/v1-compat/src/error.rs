@@ -192,3 +192,24 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_cross_threads() {
+        fn send_sync_static<T: Send + Sync + 'static>() {}
+        send_sync_static::<Error>();
+    }
+
+    #[test]
+    fn layer_context_wraps_the_cause() {
+        let err = Error::InvalidV1Id { id: "x".into() }.at_layer(4);
+        assert_eq!(
+            err.to_string(),
+            "layer 4: invalid v1 image ID \"x\": must be 64 lowercase hexadecimal characters"
+        );
+        assert!(std::error::Error::source(&err).is_some());
+    }
+}

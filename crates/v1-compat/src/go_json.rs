@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
 /// Replaces the characters Go escapes for HTML safety in already-encoded JSON.
@@ -111,6 +111,27 @@ pub(crate) fn from_object<T: DeserializeOwned>(json: &[u8]) -> Result<T, serde_j
     T::deserialize(serde_json::Value::Object(object))
 }
 
+/// Reads an optional list of strings as Go does: a `null` element becomes "".
+pub(crate) fn lenient_strings<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    let list: Option<Vec<Option<String>>> = Option::deserialize(deserializer)?;
+    Ok(list.map(|items| items.into_iter().map(Option::unwrap_or_default).collect()))
+}
+
+/// Reads an optional string map as Go does: a `null` value becomes "".
+pub(crate) fn lenient_string_map<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    let map: Option<BTreeMap<String, Option<String>>> = Option::deserialize(deserializer)?;
+    Ok(map.map(|entries| {
+        entries
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or_default()))
+            .collect()
+    }))
+}
+
 /// Wraps already-encoded JSON as a raw value for a [`RawObject`].
 pub(crate) fn raw(json: String) -> Box<RawValue> {
     RawValue::from_string(json).expect("encoded by this module, so valid JSON")
@@ -119,7 +140,6 @@ pub(crate) fn raw(json: String) -> Box<RawValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde::Deserialize;
 
     #[test]
     fn escapes_html_characters_like_go() {
@@ -163,6 +183,56 @@ mod tests {
         assert!(from_object::<S>(b"{}").is_ok());
         assert!(from_object::<S>(b"[]").is_err());
         assert!(from_object::<S>(b"null").is_err());
+    }
+
+    #[test]
+    fn nulls_inside_strings_and_maps_read_as_empty() {
+        #[derive(Deserialize)]
+        struct S {
+            #[serde(default, deserialize_with = "lenient_strings")]
+            list: Option<Vec<String>>,
+            #[serde(default, deserialize_with = "lenient_string_map")]
+            map: Option<BTreeMap<String, String>>,
+        }
+        let s: S = from_object(br#"{"list":["a",null],"map":{"k":null}}"#).unwrap();
+        assert_eq!(s.list.unwrap(), ["a", ""]);
+        assert_eq!(s.map.unwrap()["k"], "");
+        let s: S = from_object(br#"{"list":null}"#).unwrap();
+        assert!(s.list.is_none() && s.map.is_none());
+    }
+
+    /// Arbitrary JSON, with strings drawn to include what Go escapes.
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        use serde_json::Value;
+        let text = "[ a<>&\"\\\\\n\t\u{7}é\u{2028}]{0,8}";
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            text.prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(text, inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn compacting_pretty_json_gives_go_compact_json(value in json_value()) {
+            let pretty = serde_json::to_string_pretty(&value).unwrap();
+            proptest::prop_assert_eq!(compact(&pretty), to_string(&value));
+        }
+
+        #[test]
+        fn compacting_is_idempotent(value in json_value()) {
+            let once = compact(&serde_json::to_string_pretty(&value).unwrap());
+            proptest::prop_assert_eq!(compact(&once), once.clone());
+        }
     }
 
     #[test]

@@ -29,9 +29,9 @@ struct ConfigIn {
 
 #[derive(Deserialize)]
 struct RunConfigIn {
-    #[serde(rename = "Env", default)]
+    #[serde(rename = "Env", default, deserialize_with = "go_json::lenient_strings")]
     env: Option<Vec<String>>,
-    #[serde(rename = "Labels", default)]
+    #[serde(rename = "Labels", default, deserialize_with = "go_json::lenient_string_map")]
     labels: Option<BTreeMap<String, String>>,
 }
 

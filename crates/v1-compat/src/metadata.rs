@@ -31,9 +31,9 @@ impl From<Command> for Vec<String> {
 struct RunConfig {
     #[serde(rename = "Cmd", default)]
     cmd: Option<Command>,
-    #[serde(rename = "Env", default)]
+    #[serde(rename = "Env", default, deserialize_with = "go_json::lenient_strings")]
     env: Option<Vec<String>>,
-    #[serde(rename = "Labels", default)]
+    #[serde(rename = "Labels", default, deserialize_with = "go_json::lenient_string_map")]
     labels: Option<BTreeMap<String, String>>,
 }
 

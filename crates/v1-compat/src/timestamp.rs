@@ -262,6 +262,20 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn printing_then_parsing_is_the_identity(
+            year in 1u16..=9999, month in 1u8..=12, day in 1u8..=28, hour in 0u8..24, minute in 0u8..60,
+            second in 0u8..60, nanosecond in 0u32..1_000_000_000, offset_minutes in -1439i16..=1439,
+        ) {
+            let t = Timestamp { year, month, day, hour, minute, second, nanosecond, offset_minutes };
+            let printed = t.to_string();
+            let parsed: Timestamp = printed.parse().unwrap();
+            proptest::prop_assert_eq!(parsed, t);
+            proptest::prop_assert_eq!(parsed.to_string(), printed);
+        }
+    }
+
     #[test]
     fn zero_is_go_zero_time() {
         assert!(Timestamp::default().is_zero());

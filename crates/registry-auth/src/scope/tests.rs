@@ -211,3 +211,20 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn scope_for_an_image_reference_uses_its_normalised_repository() {
+    let cases = [
+        ("alpine", "repository:library/alpine:pull"),
+        ("localhost:5000/team/app:v1", "repository:team/app:pull"),
+        (
+            "ghcr.io/org/tool@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "repository:org/tool:pull",
+        ),
+    ];
+    for (reference, expected) in cases {
+        let reference: oci_manifest::Reference = reference.parse().unwrap();
+        let scope = Scope::for_reference(&reference, [Action::PULL]).unwrap();
+        assert_eq!(scope.to_string(), expected);
+    }
+}

@@ -77,3 +77,32 @@ impl<R: AsyncRead + Unpin> AsyncRead for ProgressReader<R> {
         Poll::Ready(Ok(()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Total(AtomicU64);
+
+    impl Progress for Total {
+        fn blob_progress(&self, _: &Digest, bytes: u64) {
+            self.0.fetch_add(bytes, Ordering::Relaxed);
+        }
+    }
+
+    #[tokio::test]
+    async fn the_reader_reports_every_byte_it_hands_out() {
+        let total = Arc::new(Total::default());
+        let content = vec![7u8; 100_000];
+        let mut reader = ProgressReader::new(&content[..], Digest::sha256(&content), total.clone());
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).await.unwrap();
+        assert_eq!(out, content);
+        assert_eq!(total.0.load(Ordering::Relaxed), 100_000);
+    }
+}

@@ -177,8 +177,8 @@ pub async fn copy(
 ) -> Result<TransferReport, ImageError> {
     let plan = plan(client, source, options).await?;
     if let ImageLocation::Layout { .. } = destination {
-        let manifests = plan.children.iter().chain(std::iter::once(&plan.top));
-        if let Some(schema1) = manifests.into_iter().find(|m| m.media_type().is_schema1()) {
+        let mut manifests = plan.children.iter().chain(std::iter::once(&plan.top));
+        if let Some(schema1) = manifests.find(|m| m.media_type().is_schema1()) {
             return Err(ImageError::UnsupportedInLayout {
                 media_type: schema1.media_type().clone(),
             });
@@ -320,9 +320,7 @@ async fn transfer_blob(
 ) -> Result<BlobOutcome, ImageError> {
     progress.blob_started(&blob.digest, blob.size);
     let outcome = match destination {
-        ImageLocation::Layout { layout, .. } => {
-            to_layout(client, source, layout, blob, progress.as_ref()).await?
-        }
+        ImageLocation::Layout { layout, .. } => to_layout(client, source, layout, blob, progress).await?,
         ImageLocation::Registry(reference) => {
             let target = RepositoryRef::from(reference);
             to_registry(client, source, &target, blob, options, progress).await?
@@ -337,7 +335,7 @@ async fn to_layout(
     source: &ImageLocation,
     layout: &OciLayout,
     blob: &PlannedBlob,
-    progress: &dyn Progress,
+    progress: &Arc<dyn Progress>,
 ) -> Result<BlobOutcome, ImageError> {
     if layout.has_blob(&blob.digest).await? {
         return Ok(BlobOutcome::AlreadyPresent);
@@ -361,26 +359,9 @@ async fn to_layout(
         }
         ImageLocation::Layout { layout: from, .. } => {
             let reader = from.open_blob(&blob.digest).await?;
-            let mut writer = layout
-                .blob_writer(&blob.digest, blob.size.or(Some(reader.len())))
-                .await?;
-            let mut reader = reader;
-            let mut buffer = vec![0u8; 256 * 1024];
-            loop {
-                let n = tokio::io::AsyncReadExt::read(&mut reader, &mut buffer)
-                    .await
-                    .map_err(|source| crate::layout::LayoutError::Io {
-                        action: "cannot read",
-                        path: from.blob_path(&blob.digest),
-                        source,
-                    })?;
-                if n == 0 {
-                    break;
-                }
-                writer.write(&buffer[..n]).await?;
-                progress.blob_progress(&blob.digest, n as u64);
-            }
-            writer.commit().await?;
+            let size = blob.size.unwrap_or(reader.len());
+            let reader = ProgressReader::new(reader, blob.digest.clone(), Arc::clone(progress));
+            layout.write_blob_from(&blob.digest, Some(size), reader).await?;
         }
     }
     Ok(BlobOutcome::Transferred)
@@ -398,9 +379,13 @@ async fn to_registry(
         return Ok(BlobOutcome::AlreadyPresent);
     }
     // Within one registry the blob is linked, not re-sent: from the source
-    // repository of a copy, or from the repository the caller named.
-    let mount_source = source.repository().or_else(|| options.mount_from.clone());
-    if let Some(from) = mount_source.filter(|from| from.api_host() == target.api_host() && from != target) {
+    // repository of a copy, else from the repository the caller named.
+    let same_registry = |from: &RepositoryRef| from.api_host() == target.api_host() && from != target;
+    let mount_source = source
+        .repository()
+        .filter(same_registry)
+        .or_else(|| options.mount_from.clone().filter(same_registry));
+    if let Some(from) = mount_source {
         if client.mount_blob(target, &blob.digest, &from).await? == Mount::Mounted {
             return Ok(BlobOutcome::Mounted);
         }
@@ -474,5 +459,110 @@ async fn write_manifest(
             }
             Ok(manifest.digest().clone())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(n: u8) -> Digest {
+        Digest::sha256(&[n])
+    }
+
+    fn oci_manifest(config: u8, layers: &[(u8, &str, bool)]) -> Manifest {
+        let layers: Vec<serde_json::Value> = layers
+            .iter()
+            .map(|&(n, media_type, foreign)| {
+                let mut layer = serde_json::json!({"mediaType": media_type, "digest": digest(n), "size": n});
+                if foreign {
+                    layer["urls"] = serde_json::json!(["https://example.com/layer"]);
+                }
+                layer
+            })
+            .collect();
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config), "size": 1},
+            "layers": layers,
+        });
+        Manifest::parse(&serde_json::to_vec(&manifest).unwrap(), None).unwrap()
+    }
+
+    const GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+    const FOREIGN: &str = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
+
+    #[test]
+    fn blobs_are_collected_once_and_foreign_layers_left_out() {
+        let mut blobs = Vec::new();
+        let mut seen = HashSet::new();
+        collect_blobs(
+            &oci_manifest(
+                1,
+                &[
+                    (2, GZIP, false),
+                    (3, FOREIGN, false),
+                    (4, GZIP, true),
+                    (2, GZIP, false),
+                ],
+            ),
+            &mut blobs,
+            &mut seen,
+        );
+        collect_blobs(
+            &oci_manifest(5, &[(2, GZIP, false), (6, GZIP, false)]),
+            &mut blobs,
+            &mut seen,
+        );
+        let collected: Vec<(Digest, Option<u64>)> = blobs.into_iter().map(|b| (b.digest, b.size)).collect();
+        assert_eq!(
+            collected,
+            [
+                (digest(1), Some(1)),
+                (digest(2), Some(2)),
+                (digest(5), Some(1)),
+                (digest(6), Some(6))
+            ]
+        );
+    }
+
+    #[test]
+    fn platform_selection_names_what_is_available() {
+        let entry = |n: u8, platform: &str| {
+            serde_json::json!({
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": digest(n),
+                "size": 1,
+                "platform": serde_json::to_value(platform.parse::<Platform>().unwrap()).unwrap(),
+            })
+        };
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [entry(1, "linux/amd64"), entry(2, "linux/arm64/v8"), entry(3, "linux/arm/v7")],
+        });
+        let index = Manifest::parse(&serde_json::to_vec(&index).unwrap(), None).unwrap();
+        let table = [
+            ("linux/amd64", 1),
+            ("linux/x86_64", 1),
+            ("linux/arm64", 2),
+            ("linux/arm", 3),
+        ];
+        for (wanted, expected) in table {
+            let found = select_platform(&index, &wanted.parse().unwrap(), "img").unwrap();
+            assert_eq!(found.digest(), &digest(expected), "{wanted}");
+        }
+        let err = select_platform(&index, &"linux/arm/v6".parse().unwrap(), "img").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "img has no image for platform linux/arm/v6 (it has: linux/amd64, linux/arm64/v8, linux/arm/v7)"
+        );
+    }
+
+    #[test]
+    fn options_keep_at_least_one_job() {
+        assert_eq!(TransferOptions::new().jobs, DEFAULT_JOBS);
+        assert_eq!(TransferOptions::new().jobs(0).jobs, 1);
     }
 }

@@ -130,6 +130,22 @@ impl LayoutError {
         )
     }
 
+    /// Wraps an `io::Error` from reading verified content: the digest
+    /// mismatch a verifying reader reports keeps its own variant.
+    pub(crate) fn read(action: &'static str, path: PathBuf, error: io::Error) -> LayoutError {
+        match oci_digest::mismatch(&error) {
+            Some(oci_digest::Error::Mismatch { expected, actual }) => LayoutError::DigestMismatch {
+                expected: expected.clone(),
+                actual: actual.clone(),
+            },
+            _ => LayoutError::Io {
+                action,
+                path,
+                source: error,
+            },
+        }
+    }
+
     /// Wraps an `io::Error` with what was being done and where.
     pub(crate) fn io(
         action: &'static str,

@@ -218,10 +218,8 @@ impl OciLayout {
         let mut writer = self.blob_writer(digest, size).await?;
         let mut buffer = vec![0u8; COPY_BUFFER];
         loop {
-            let n = reader.read(&mut buffer).await.map_err(|source| LayoutError::Io {
-                action: "cannot read the source of",
-                path: self.blob_path(digest),
-                source,
+            let n = reader.read(&mut buffer).await.map_err(|error| {
+                LayoutError::read("cannot read the source of", self.blob_path(digest), error)
             })?;
             if n == 0 {
                 return writer.commit().await;
@@ -272,13 +270,7 @@ impl OciLayout {
         let result = reader.read_to_end(&mut content).await;
         let path = self.blob_path(digest);
         if let Err(error) = result {
-            return Err(match oci_digest::mismatch(&error) {
-                Some(oci_digest::Error::Mismatch { expected, actual }) => LayoutError::DigestMismatch {
-                    expected: expected.clone(),
-                    actual: actual.clone(),
-                },
-                _ => LayoutError::io("cannot read", path)(error),
-            });
+            return Err(LayoutError::read("cannot read", path, error));
         }
         if content.len() as u64 > limit {
             return Err(LayoutError::TooLarge {

@@ -1,6 +1,7 @@
 //! Basic auth against an htpasswd registry, Bearer tokens from the harness token service.
 
 use futures_util::future::try_join_all;
+use futures_util::TryStreamExt;
 use registry_client::{Credential, StaticCredentials};
 use skiff_integration::{Fault, FaultProxy, Match, Registry, Route, Rule, TokenService, TokenUser, User};
 
@@ -90,6 +91,21 @@ async fn bearer_tokens_per_scope_shared_by_concurrent_requests() {
         .await
         .unwrap_err();
     assert!(error.is_unauthorized() || error.is_denied(), "{error}");
+
+    let wrong = builder()
+        .credentials(StaticCredentials::new().with(registry.addr(), Credential::basic("reader", "nope")))
+        .build()
+        .unwrap();
+    let error = wrong
+        .get_manifest(&reference(registry.addr(), "team/app:v1"))
+        .await
+        .unwrap_err();
+    assert!(error.is_unauthorized(), "{error}");
+    assert!(!error.to_string().contains("nope"), "no password in {error}");
+
+    // The catalog needs its own scope, which the admin has.
+    let names: Vec<String> = writer.catalog(registry.addr(), None).try_collect().await.unwrap();
+    assert_eq!(names, ["team/app"]);
 }
 
 #[tokio::test]

@@ -123,3 +123,57 @@ async fn redirected_downloads_carry_no_credentials() {
         "Authorization must not reach another host"
     );
 }
+
+#[tokio::test]
+async fn a_stalled_download_times_out_and_resumes() {
+    let registry = Registry::anonymous();
+    let (content, digest) = registry_with_blob(&registry).await;
+    let proxy = FaultProxy::start(&registry);
+    proxy.add(Rule::new(Match::blob_get(), Fault::StallBodyAfter(64_000)).times(1));
+    let client = builder()
+        .idle_timeout(std::time::Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let blob = client
+        .get_blob(&repo(&proxy.addr(), "faulty/app"), &digest)
+        .await
+        .unwrap();
+    assert_eq!(blob.bytes(1 << 20).await.unwrap(), content);
+    assert_eq!(proxy.count(&Method::GET, Route::Blob), 2);
+}
+
+#[tokio::test]
+async fn a_broken_upload_is_an_error_and_leaves_no_blob() {
+    let registry = Registry::anonymous();
+    let proxy = FaultProxy::start(&registry);
+    let client = builder().monolithic_upload_limit(1024).build().unwrap();
+    let repository = repo(&proxy.addr(), "faulty/upload");
+    let content = bytes_of(73, SIZE);
+    let digest = oci_digest::Digest::sha256(&content);
+    proxy.add(Rule::new(Match::any().method(Method::PATCH), Fault::CutRequestAfter(50_000)).times(1));
+    let error = client
+        .push_blob(
+            &repository,
+            &digest,
+            SIZE as u64,
+            std::io::Cursor::new(content.clone()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        proxy.count(&Method::PATCH, Route::Upload),
+        1,
+        "a streamed upload is not repeated: {error}"
+    );
+    assert_eq!(client.blob_size(&repository, &digest).await.unwrap(), None);
+
+    // Starting again succeeds.
+    client
+        .push_blob(&repository, &digest, SIZE as u64, std::io::Cursor::new(content))
+        .await
+        .unwrap();
+    assert_eq!(
+        client.blob_size(&repository, &digest).await.unwrap(),
+        Some(SIZE as u64)
+    );
+}

@@ -6,4 +6,5 @@ mod faults;
 mod listing;
 mod manifests;
 mod referrers;
+mod tls;
 mod util;

@@ -1,14 +1,19 @@
-//! `skiff digest`: manifest digests and blob digests.
+//! `skiff digest`: manifest digests (of an image or a file) and blob digests.
 
 use std::fs::File;
 
 use oci_manifest::Manifest;
 
+use super::Invocation;
 use crate::cli::DigestArgs;
 use crate::failure::Failure;
+use crate::image_arg::ImageArg;
 
-pub(crate) fn run(args: &DigestArgs) -> Result<(), Failure> {
-    if let Some(path) = &args.blob {
+pub(crate) async fn run(invocation: &Invocation, args: &DigestArgs) -> Result<(), Failure> {
+    if let Some(image) = &args.image {
+        let digest = image_digest(invocation, image).await?;
+        println!("{digest}");
+    } else if let Some(path) = &args.blob {
         let what = || format!("digest of {}", path.display());
         let file = File::open(path).map_err(|e| Failure::new(what(), e))?;
         let (digest, _len) =
@@ -21,4 +26,27 @@ pub(crate) fn run(args: &DigestArgs) -> Result<(), Failure> {
         println!("{}", manifest.digest());
     }
     Ok(())
+}
+
+/// The digest of the manifest `image` names, as stored (a list's own digest for a list).
+async fn image_digest(invocation: &Invocation, image: &ImageArg) -> Result<oci_digest::Digest, Failure> {
+    let what = || format!("digest of {image}");
+    match image {
+        ImageArg::Registry(reference) => {
+            let client = invocation.client_for_images(&[image])?;
+            let manifest = client
+                .get_manifest(reference)
+                .await
+                .map_err(|e| Failure::new(what(), e))?;
+            Ok(manifest.digest().clone())
+        }
+        ImageArg::Layout(layout) => {
+            let opened = super::open_layout(layout).await?;
+            let entry = opened
+                .resolve(layout.tag())
+                .await
+                .map_err(|e| Failure::new(what(), e))?;
+            Ok(entry.digest().clone())
+        }
+    }
 }

@@ -1,17 +1,126 @@
-//! One module per subcommand; `run` dispatches.
+//! One module per subcommand; `run` dispatches, and the helpers here turn command-line
+//! images into what the library works on.
 
+mod blob;
+mod catalog;
+mod completions;
+mod delete;
 mod digest;
+mod inspect;
+mod login;
+mod tags;
+mod transfer;
 mod verify;
 
-use crate::cli::{Cli, Command};
-use crate::failure::Failure;
+use registry_client::image::ImageLocation;
+use registry_client::layout::OciLayout;
+use registry_client::{Client, RepositoryRef};
 
-/// Runs the parsed command line.
-pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
-    match cli.command {
-        Command::Digest(args) => digest::run(&args),
-        Command::Verify(args) => verify::run(&args),
+use crate::cli::{BlobCommand, Command, GlobalArgs};
+use crate::connect::{self, ExplicitCredentials};
+use crate::failure::Failure;
+use crate::image_arg::{ImageArg, LayoutArg};
+
+/// The global flags of one run, with the credentials they name read once.
+pub(crate) struct Invocation {
+    global: GlobalArgs,
+    explicit: ExplicitCredentials,
+}
+
+impl Invocation {
+    /// Reads the credentials the flags name (stdin for `--password-stdin`).
+    pub(crate) fn new(global: GlobalArgs) -> Result<Invocation, Failure> {
+        let explicit = ExplicitCredentials::from_flags(&global)?;
+        Ok(Invocation { global, explicit })
     }
+
+    /// A client for one repository.
+    fn client_for(&self, repository: &RepositoryRef) -> Result<Client, Failure> {
+        connect::client_for(&self.global, &self.explicit, repository)
+    }
+
+    /// A client for the registries among `images` (layouts need none, but the library takes
+    /// a client anyway).
+    fn client_for_images(&self, images: &[&ImageArg]) -> Result<Client, Failure> {
+        let repositories: Vec<RepositoryRef> = images
+            .iter()
+            .filter_map(|image| match image {
+                ImageArg::Registry(reference) => Some(RepositoryRef::from(reference)),
+                ImageArg::Layout(_) => None,
+            })
+            .collect();
+        let registries: Vec<(&str, Option<&str>)> = repositories
+            .iter()
+            .map(|r| (r.registry(), Some(r.repository().as_str())))
+            .collect();
+        connect::client(&self.global, &self.explicit, &registries)
+    }
+}
+
+/// Runs the parsed command.
+pub(crate) async fn run(invocation: &Invocation, command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Inspect(args) => inspect::run(invocation, &args).await,
+        Command::Digest(args) => digest::run(invocation, &args).await,
+        Command::Verify(args) => verify::run(&args),
+        Command::Tags(args) => tags::run(invocation, &args).await,
+        Command::Catalog(args) => catalog::run(invocation, &args).await,
+        Command::Pull(args) => transfer::pull(invocation, &args).await,
+        Command::Push(args) => transfer::push(invocation, &args).await,
+        Command::Copy(args) => transfer::copy(invocation, &args).await,
+        Command::Delete(args) => delete::run(invocation, &args).await,
+        Command::Blob(BlobCommand::Get(args)) => blob::get(invocation, &args).await,
+        Command::Blob(BlobCommand::Put(args)) => blob::put(invocation, &args).await,
+        Command::Login(args) => login::login(invocation, &args),
+        Command::Logout(args) => login::logout(invocation, &args),
+        Command::Completions(args) => completions::run(&args),
+    }
+}
+
+/// Where an image is, for reading: a registry reference, or an existing layout.
+async fn source_location(image: &ImageArg) -> Result<ImageLocation, Failure> {
+    match image {
+        ImageArg::Registry(reference) => Ok(ImageLocation::Registry(reference.clone())),
+        ImageArg::Layout(layout) => Ok(ImageLocation::Layout {
+            layout: open_layout(layout).await?,
+            tag: layout.tag().cloned(),
+        }),
+    }
+}
+
+/// Opens an existing OCI image layout.
+async fn open_layout(layout: &LayoutArg) -> Result<OciLayout, Failure> {
+    OciLayout::open(layout.dir())
+        .await
+        .map_err(|e| Failure::new(format!("opening layout {}", layout.dir().display()), e))
+}
+
+/// Opens a layout, creating it (and its directory) when missing.
+async fn create_layout(layout: &LayoutArg) -> Result<OciLayout, Failure> {
+    OciLayout::create(layout.dir())
+        .await
+        .map_err(|e| Failure::new(format!("creating layout {}", layout.dir().display()), e))
+}
+
+/// The registry reference of `image`, or a usage failure for `command` when it names a layout.
+fn registry_only<'a>(command: &str, image: &'a ImageArg) -> Result<&'a oci_manifest::Reference, Failure> {
+    match image {
+        ImageArg::Registry(reference) => Ok(reference),
+        ImageArg::Layout(_) => Err(Failure::usage(
+            format!("{command} {image}"),
+            "this command works on registry images only",
+        )),
+    }
+}
+
+/// Writes bytes to stdout exactly, flushing them.
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Failure::new("writing to stdout", e))
 }
 
 /// Reads a whole manifest file, refusing files above the manifest size cap

@@ -1,0 +1,75 @@
+//! `skiff blob get|put`: one blob, verified against its digest.
+
+use std::path::Path;
+
+use registry_client::RepositoryRef;
+use tokio::io::AsyncWriteExt;
+
+use super::Invocation;
+use crate::cli::{BlobGetArgs, BlobPutArgs};
+use crate::failure::Failure;
+
+pub(crate) async fn get(invocation: &Invocation, args: &BlobGetArgs) -> Result<(), Failure> {
+    let reference = super::registry_only("blob get", &args.blob)?;
+    let Some(digest) = reference.digest() else {
+        return Err(Failure::usage(
+            format!("blob get {reference}"),
+            "name the blob by digest: HOST/NAME@DIGEST",
+        ));
+    };
+    let what = || format!("downloading blob {digest} from {}", RepositoryRef::from(reference));
+    let repository = RepositoryRef::from(reference);
+    let client = invocation.client_for(&repository)?;
+    let stream = client
+        .get_blob(&repository, digest)
+        .await
+        .map_err(|e| Failure::new(what(), e))?;
+    match &args.file {
+        // The stream fails at its end when the bytes are not the digest's; bytes already
+        // written to a pipe cannot be taken back, but the exit status says so.
+        None => {
+            let mut stdout = tokio::io::stdout();
+            stream.write_to(&mut stdout).await.map_err(|e| Failure::new(what(), e))?;
+            stdout.flush().await.map_err(|e| Failure::new(what(), e))?;
+        }
+        Some(path) => {
+            let temp = temp_beside(path).map_err(|e| Failure::new(what(), e))?;
+            let file = temp.as_file().try_clone().map_err(|e| Failure::new(what(), e))?;
+            let mut file = tokio::fs::File::from_std(file);
+            stream.write_to(&mut file).await.map_err(|e| Failure::new(what(), e))?;
+            file.flush().await.map_err(|e| Failure::new(what(), e))?;
+            file.sync_all().await.map_err(|e| Failure::new(what(), e))?;
+            // Only verified bytes get the name; on any failure the temp file is removed on drop.
+            temp.persist(path).map_err(|e| Failure::new(what(), e.error))?;
+        }
+    }
+    Ok(())
+}
+
+/// A temp file in the directory of `path`, so the final rename stays on one file system.
+fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new().prefix(".skiff-blob-").tempfile_in(dir)
+}
+
+pub(crate) async fn put(invocation: &Invocation, args: &BlobPutArgs) -> Result<(), Failure> {
+    let what = || format!("uploading {} to {}", args.file.display(), args.repository);
+    // Hash first: the upload must name its digest, and the client checks it again while sending.
+    let file = std::fs::File::open(&args.file).map_err(|e| Failure::new(what(), e))?;
+    let (digest, size) = oci_digest::digest_reader(oci_digest::Algorithm::Sha256, file)
+        .map_err(|e| Failure::new(what(), e))?;
+    let client = invocation.client_for(&args.repository)?;
+    let source = tokio::fs::File::open(&args.file)
+        .await
+        .map_err(|e| Failure::new(what(), e))?;
+    let outcome = client
+        .push_blob(&args.repository, &digest, size, source)
+        .await
+        .map_err(|e| Failure::new(what(), e))?;
+    tracing::debug!(?outcome, "blob pushed");
+    println!("{digest}");
+    Ok(())
+}

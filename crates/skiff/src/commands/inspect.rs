@@ -1,0 +1,141 @@
+//! `skiff inspect`: an image's summary (skopeo's keys), its raw manifest, or its config.
+
+use futures_util::TryStreamExt;
+use tokio::io::AsyncWriteExt;
+use oci_digest::Digest;
+use oci_manifest::Manifest;
+use registry_client::image::{self, ResolvedImage};
+use registry_client::{Client, RepositoryRef};
+use v1_compat::{InspectSummary, V1History};
+
+use super::Invocation;
+use crate::cli::InspectArgs;
+use crate::failure::Failure;
+use crate::image_arg::ImageArg;
+
+pub(crate) async fn run(invocation: &Invocation, args: &InspectArgs) -> Result<(), Failure> {
+    let what = || format!("inspecting {}", args.image);
+    let client = invocation.client_for_images(&[&args.image])?;
+    if args.raw {
+        let bytes = raw_manifest(&client, &args.image).await?;
+        return super::write_stdout(&bytes);
+    }
+    let location = super::source_location(&args.image).await?;
+    let platform = invocation.global.platform.as_ref();
+    let resolved = image::resolve(&client, &location, platform)
+        .await
+        .map_err(|e| Failure::new(what(), e))?;
+    if args.config {
+        let config = match resolved.config() {
+            Some(config) => config.to_vec(),
+            None => schema1_config(&client, &args.image, &resolved).await?,
+        };
+        return super::write_stdout(&config);
+    }
+    let summary = summary(&client, &args.image, &resolved).await?;
+    println!("{}", summary.to_skopeo_json());
+    Ok(())
+}
+
+/// The manifest the image names, byte for byte as stored.
+async fn raw_manifest(client: &Client, image: &ImageArg) -> Result<Vec<u8>, Failure> {
+    let what = || format!("inspecting {image}");
+    match image {
+        ImageArg::Registry(reference) => {
+            let manifest = client
+                .get_manifest(reference)
+                .await
+                .map_err(|e| Failure::new(what(), e))?;
+            Ok(manifest.into_bytes().to_vec())
+        }
+        ImageArg::Layout(layout) => {
+            let opened = super::open_layout(layout).await?;
+            let (_, bytes) = opened
+                .manifest(layout.tag())
+                .await
+                .map_err(|e| Failure::new(what(), e))?;
+            Ok(bytes)
+        }
+    }
+}
+
+/// The summary `skopeo inspect` prints: values from the config (schema1: from the top
+/// layer's history), the digest of what the reference names, the repository's tags.
+async fn summary(client: &Client, image: &ImageArg, resolved: &ResolvedImage) -> Result<InspectSummary, Failure> {
+    let what = || format!("inspecting {image}");
+    let (name, tags) = match image {
+        ImageArg::Registry(reference) => (reference.name(), repository_tags(client, reference).await?),
+        // skopeo has no repository name or tags for a layout.
+        ImageArg::Layout(_) => (String::new(), Vec::new()),
+    };
+    let digest = resolved.top().digest().clone();
+    match resolved.manifest() {
+        Manifest::Schema1(schema1) => {
+            let history = V1History::from_schema1(schema1).map_err(|e| Failure::new(what(), e))?;
+            Ok(InspectSummary::from_schema1(&name, digest, tags, &history))
+        }
+        manifest => {
+            let config = resolved.config().map(|c| c.to_vec()).unwrap_or_default();
+            let layers: Vec<Digest> = manifest
+                .layer_infos()
+                .iter()
+                .map(|layer| layer.digest().clone())
+                .collect();
+            InspectSummary::from_config(&name, digest, tags, &config, layers).map_err(|e| Failure::new(what(), e))
+        }
+    }
+}
+
+/// Every tag of the image's repository. Like skopeo, a registry that denies listing tags
+/// does not fail the inspection: the list is empty.
+async fn repository_tags(client: &Client, reference: &oci_manifest::Reference) -> Result<Vec<String>, Failure> {
+    let repository = RepositoryRef::from(reference);
+    match client.tags(&repository, None).try_collect().await {
+        Ok(tags) => Ok(tags),
+        Err(error) if error.is_denied() => {
+            tracing::debug!(%error, "listing tags denied; inspecting without them");
+            Ok(Vec::new())
+        }
+        Err(error) => Err(Failure::new(format!("listing tags of {repository}"), error)),
+    }
+}
+
+/// The image config of a schema1 image, built from its v1 history and the diffIDs of its
+/// content layers (each layer is downloaded, verified and unpacked once to find them).
+async fn schema1_config(client: &Client, image: &ImageArg, resolved: &ResolvedImage) -> Result<Vec<u8>, Failure> {
+    let what = || format!("converting the schema1 history of {image} to a config");
+    let (Manifest::Schema1(schema1), ImageArg::Registry(reference)) = (resolved.manifest(), image) else {
+        return Err(Failure::new(what(), "the image has neither a config nor a schema1 history"));
+    };
+    let history = V1History::from_schema1(schema1).map_err(|e| Failure::new(what(), e))?;
+    let repository = RepositoryRef::from(reference);
+    let mut diff_ids = Vec::new();
+    for layer in history.content_layers() {
+        let digest = layer.blob_sum().clone();
+        diff_ids.push(diff_id(client, &repository, &digest).await.map_err(|e| Failure::new(what(), e))?);
+    }
+    let config = v1_compat::schema1_to_config(&history, &diff_ids).map_err(|e| Failure::new(what(), e))?;
+    Ok(config.into_bytes())
+}
+
+/// Downloads a layer blob into a temp file (verified as it streams) and reads its diffID.
+async fn diff_id(
+    client: &Client,
+    repository: &RepositoryRef,
+    digest: &Digest,
+) -> Result<Digest, Box<dyn std::error::Error + Send + Sync>> {
+    let temp = tempfile::tempfile()?;
+    let mut file = tokio::fs::File::from_std(temp.try_clone()?);
+    client.get_blob(repository, digest).await?.write_to(&mut file).await?;
+    file.flush().await?;
+    drop(file);
+    let expected = digest.clone();
+    let summary = tokio::task::spawn_blocking(move || {
+        use std::io::Seek as _;
+        let mut temp = temp;
+        temp.rewind()?;
+        v1_compat::scan_layer(std::io::BufReader::new(temp), &expected).map_err(Box::<dyn std::error::Error + Send + Sync>::from)
+    })
+    .await??;
+    Ok(summary.diff_id().clone())
+}

@@ -1,0 +1,84 @@
+//! `skiff pull`, `push` and `copy`: moving images between registries and OCI layouts, with
+//! progress on stderr.
+
+use registry_client::image::{self, ImageLocation, TransferOptions};
+use registry_client::layout::LayoutTag;
+
+use super::Invocation;
+use crate::cli::{CopyArgs, PullArgs, PushArgs};
+use crate::failure::Failure;
+use crate::image_arg::ImageArg;
+use crate::progress;
+
+pub(crate) async fn pull(invocation: &Invocation, args: &PullArgs) -> Result<(), Failure> {
+    let what = format!("pulling {} into {}", args.image, args.layout);
+    // Without an explicit tag the image keeps its own tag in the layout.
+    let tag = match (args.layout.tag(), &args.image) {
+        (Some(tag), _) => Some(tag.clone()),
+        (None, ImageArg::Registry(reference)) => match reference.tag() {
+            Some(tag) => Some(tag.parse::<LayoutTag>().map_err(|e| Failure::usage(what.clone(), e))?),
+            None => None,
+        },
+        (None, ImageArg::Layout(source)) => source.tag().cloned(),
+    };
+    let destination = ImageLocation::Layout {
+        layout: super::create_layout(&args.layout).await?,
+        tag,
+    };
+    transfer(invocation, &args.image, &destination, &[&args.image], what).await
+}
+
+pub(crate) async fn push(invocation: &Invocation, args: &PushArgs) -> Result<(), Failure> {
+    let what = format!("pushing {} to {}", args.layout, args.image);
+    let source = ImageArg::Layout(args.layout.clone());
+    let destination = destination_location(&args.image).await?;
+    transfer(invocation, &source, &destination, &[&args.image], what).await
+}
+
+pub(crate) async fn copy(invocation: &Invocation, args: &CopyArgs) -> Result<(), Failure> {
+    let what = format!("copying {} to {}", args.source, args.destination);
+    let destination = destination_location(&args.destination).await?;
+    let images = [&args.source, &args.destination];
+    transfer(invocation, &args.source, &destination, &images, what).await
+}
+
+/// Where an image goes: a registry reference, or a layout created when missing.
+async fn destination_location(image: &ImageArg) -> Result<ImageLocation, Failure> {
+    match image {
+        ImageArg::Registry(reference) => Ok(ImageLocation::Registry(reference.clone())),
+        ImageArg::Layout(layout) => Ok(ImageLocation::Layout {
+            layout: super::create_layout(layout).await?,
+            tag: layout.tag().cloned(),
+        }),
+    }
+}
+
+async fn transfer(
+    invocation: &Invocation,
+    source: &ImageArg,
+    destination: &ImageLocation,
+    registries: &[&ImageArg],
+    what: String,
+) -> Result<(), Failure> {
+    let client = invocation.client_for_images(registries)?;
+    let source = super::source_location(source).await?;
+    let global = &invocation.global;
+    let mut options = TransferOptions::new().jobs(global.jobs.get());
+    if let Some(platform) = &global.platform {
+        options = options.platform(platform.clone());
+    }
+    let progress = progress::reporter(global.quiet);
+    let report = image::copy(&client, &source, destination, &options, progress)
+        .await
+        .map_err(|e| Failure::new(what, e))?;
+    tracing::debug!(
+        transferred = report.blobs_transferred(),
+        present = report.blobs_present(),
+        mounted = report.blobs_mounted(),
+        manifests = report.manifests_written(),
+        requests = client.request_counts().total(),
+        "transfer done"
+    );
+    println!("{}", report.digest());
+    Ok(())
+}

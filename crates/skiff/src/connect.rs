@@ -1,0 +1,129 @@
+//! From the global flags to a ready [`Client`]: credentials in the contract's order, insecure
+//! hosts, CA files, and request tracing at `-vv`.
+
+use std::io::BufRead;
+use std::time::Duration;
+
+use registry_auth::{AuthEnv, Credential, CredentialStore, Secret};
+use registry_client::{Client, HyperTransport, RepositoryRef, StaticCredentials};
+
+use crate::cli::GlobalArgs;
+use crate::failure::Failure;
+use crate::trace::TracingTransport;
+
+/// How long to wait for a TCP connection to a registry.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The credentials named on the command line, read once (stdin can be read only once).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ExplicitCredentials {
+    username: Option<String>,
+    password: Option<Secret>,
+}
+
+impl ExplicitCredentials {
+    /// Reads `--username` and `--password`, or the password from stdin for
+    /// `--password-stdin`.
+    pub(crate) fn from_flags(global: &GlobalArgs) -> Result<ExplicitCredentials, Failure> {
+        let password = match (&global.password, global.password_stdin) {
+            (Some(password), _) => Some(Secret::new(password.as_str())),
+            (None, true) => Some(read_password_line()?),
+            (None, false) => None,
+        };
+        if password.is_some() && global.username.is_none() {
+            return Err(Failure::usage(
+                "reading credentials",
+                "a password needs --username as well",
+            ));
+        }
+        Ok(ExplicitCredentials {
+            username: global.username.clone(),
+            password,
+        })
+    }
+
+    /// The username and password, when both were given.
+    pub(crate) fn basic(&self) -> Option<(&str, &Secret)> {
+        Some((self.username.as_deref()?, self.password.as_ref()?))
+    }
+
+    /// Whether a username was given.
+    pub(crate) fn has_username(&self) -> bool {
+        self.username.is_some()
+    }
+}
+
+/// The first line of stdin, without its line ending.
+fn read_password_line() -> Result<Secret, Failure> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::new("reading the password from stdin", e))?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        return Err(Failure::usage("reading the password from stdin", "it is empty"));
+    }
+    Ok(Secret::new(password))
+}
+
+/// The credential store over the auth files, with the flags' credentials first.
+pub(crate) fn credential_store(global: &GlobalArgs, explicit: &ExplicitCredentials) -> CredentialStore {
+    let mut store = CredentialStore::new(AuthEnv::from_process());
+    if let Some((username, password)) = explicit.basic() {
+        store = store.with_explicit(Credential::basic(username, password.clone()));
+    }
+    if let Some(path) = &global.authfile {
+        store = store.with_authfile(path);
+    }
+    store
+}
+
+/// A client with the credentials for `registries` (each a registry and, for namespaced
+/// auth-file keys, a repository) looked up now, so a broken auth file or credential helper
+/// fails the command up front with its own message.
+pub(crate) fn client(
+    global: &GlobalArgs,
+    explicit: &ExplicitCredentials,
+    registries: &[(&str, Option<&str>)],
+) -> Result<Client, Failure> {
+    if explicit.has_username() && explicit.basic().is_none() {
+        return Err(Failure::usage(
+            "reading credentials",
+            "--username needs --password or --password-stdin",
+        ));
+    }
+    let store = credential_store(global, explicit);
+    let mut credentials = StaticCredentials::new();
+    for (registry, repository) in registries {
+        let credential = store
+            .credential_for(registry, *repository)
+            .map_err(|e| Failure::new(format!("reading credentials for {registry}"), e))?;
+        tracing::debug!(registry, username = credential.username(), "credentials chosen");
+        credentials = credentials.with(registry, credential);
+    }
+    let transport = HyperTransport::new(&global.ca_file, CONNECT_TIMEOUT)
+        .map_err(|e| Failure::new("setting up TLS", e))?;
+    let mut builder = Client::builder()
+        .user_agent(concat!("skiff/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(CONNECT_TIMEOUT)
+        .credentials(credentials)
+        .transport(TracingTransport::new(transport));
+    for host in &global.insecure {
+        builder = builder.insecure_host(host);
+    }
+    builder.build().map_err(|e| Failure::new("setting up the registry client", e))
+}
+
+/// A client for one repository.
+pub(crate) fn client_for(
+    global: &GlobalArgs,
+    explicit: &ExplicitCredentials,
+    repository: &RepositoryRef,
+) -> Result<Client, Failure> {
+    client(
+        global,
+        explicit,
+        &[(repository.registry(), Some(repository.repository().as_str()))],
+    )
+}

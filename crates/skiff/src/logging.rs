@@ -1,0 +1,25 @@
+//! `-v` and `-vv`: what the libraries log, on stderr.
+//!
+//! Without `-v` nothing is logged, so stderr holds only progress and the one error line
+//! scripts read.
+
+use tracing_subscriber::EnvFilter;
+
+/// The crates whose logs `-v` shows.
+const CRATES: [&str; 4] = ["skiff", "registry_client", "registry_auth", "v1_compat"];
+
+/// Sends logs at the level `verbosity` asks for to stderr.
+pub(crate) fn init(verbosity: u8) {
+    let level = match verbosity {
+        0 => return,
+        1 => "debug",
+        _ => "trace",
+    };
+    let directives: Vec<String> = CRATES.iter().map(|name| format!("{name}={level}")).collect();
+    let filter = EnvFilter::new(directives.join(","));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,99 @@
+//! Running the binary in a clean environment, and asserting on what it did.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// `skiff` with a home of its own: no auth file, Docker config or credential helper of the
+/// machine can change what a test sees.
+pub(crate) struct Skiff {
+    home: tempfile::TempDir,
+}
+
+impl Skiff {
+    pub(crate) fn new() -> Skiff {
+        Skiff {
+            home: tempfile::Builder::new().prefix("skiff-home-").tempdir().unwrap(),
+        }
+    }
+
+    /// The isolated home directory.
+    pub(crate) fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_skiff"));
+        command
+            .args(args)
+            .env("HOME", self.home.path())
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("XDG_RUNTIME_DIR")
+            .env_remove("RUST_LOG");
+        command
+    }
+
+    /// Runs `skiff args` with `stdin` on its standard input.
+    pub(crate) fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start skiff");
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().expect("run skiff")
+    }
+
+    /// Runs `skiff args`.
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
+        self.command(args).stdin(Stdio::null()).output().expect("run skiff")
+    }
+
+    /// Runs `skiff args`, fails the test with everything it printed unless it succeeds, and
+    /// returns stdout.
+    pub(crate) fn ok(&self, args: &[&str]) -> Vec<u8> {
+        let out = self.run(args);
+        assert!(out.status.success(), "skiff {args:?} failed:\n{}", describe(&out));
+        out.stdout
+    }
+
+    /// [`Skiff::ok`] as text, trimmed.
+    pub(crate) fn ok_text(&self, args: &[&str]) -> String {
+        String::from_utf8(self.ok(args)).unwrap().trim_end().to_owned()
+    }
+
+    /// Runs `skiff args`, expects exit `code` and one `skiff: ` line on stderr, and returns it.
+    pub(crate) fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.run(args);
+        expect_failure(&out, code, args)
+    }
+}
+
+/// Checks an exit status and the one-line error; returns the line.
+pub(crate) fn expect_failure(out: &Output, code: i32, args: &[&str]) -> String {
+    assert_eq!(out.status.code(), Some(code), "skiff {args:?}:\n{}", describe(out));
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    if code == 1 {
+        assert!(stderr.starts_with("skiff: "), "skiff {args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "skiff {args:?}: {stderr}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+pub(crate) fn describe(out: &Output) -> String {
+    format!(
+        "status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// `sha256:HEX` of `bytes`.
+pub(crate) fn sha256(bytes: &[u8]) -> String {
+    oci_digest::Digest::sha256(bytes).to_string()
+}
