@@ -42,6 +42,7 @@ mod blob_reader;
 mod blob_writer;
 mod error;
 mod index;
+mod reference;
 mod tag;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +57,7 @@ pub use blob_reader::BlobReader;
 pub use blob_writer::BlobWriter;
 pub use error::LayoutError;
 pub use index::{ref_name, with_ref_name, LayoutIndex, REF_NAME_ANNOTATION};
+pub use reference::LayoutRef;
 pub use tag::LayoutTag;
 
 use blob_writer::{temp_path, TempFile, TEMP_PREFIX};
