@@ -6,6 +6,7 @@
 //! - `tidy`: the repository's structural rules (also run by `cargo test`).
 //! - `fixtures [--check]`: regenerate (or check) the committed manifest fixtures.
 
+mod demo;
 mod fixtures;
 mod tidy;
 mod tools;
@@ -16,7 +17,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
-        Some("demo") => demo(),
+        Some("demo") => demo::run(),
         Some("tidy") => tidy::check_all(&project_root()).map_err(|problems| problems.join("\n")),
         Some("install-peers") => tools::ensure_peers(),
         Some("fixtures") if args.len() == 1 => fixtures::run(&project_root(), false),
@@ -74,12 +75,4 @@ fn test() -> Result<(), String> {
     ])?;
     cargo(&["test", "--workspace", "--locked"])?;
     Ok(())
-}
-
-fn demo() -> Result<(), String> {
-    Err(
-        "the demo is not built yet: it arrives with the skiff CLI (push, pull, copy). \
-         Today `skiff digest --blob FILE` works: try `cargo run -p skiff -- digest --blob Cargo.toml`."
-            .to_owned(),
-    )
 }

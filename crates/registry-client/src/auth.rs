@@ -1,20 +1,21 @@
 //! Credentials on the wire: the registry's challenge decides between none, Basic and a Bearer
 //! token for the scopes a request needs.
 //!
-//! Tokens are cached per registry and scope set. Each cache entry has its own async lock, so
-//! concurrent requests needing the same token wait for one exchange instead of each starting
-//! their own; on a 401 the rejected token is replaced once, and a request that finds the entry
-//! already refreshed by another simply uses the new token.
+//! Tokens are cached per registry and scope set in `registry_auth`'s [`TokenCache`], which
+//! lets concurrent requests needing the same token wait for one exchange instead of each
+//! starting their own; on a 401 the rejected token is replaced once, and a request that finds
+//! the entry already refreshed by another simply uses the new token.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use http::header::HeaderValue;
 use http::{HeaderMap, Method, StatusCode};
 use registry_auth::{
-    get_fallback, token_request, BearerChallenge, Challenge, Credential, Scope, ScopeSet, Token, TokenOptions,
+    get_fallback, token_request, BearerChallenge, CacheKey, Challenge, Credential, Lookup, Scope, ScopeSet,
+    Token, TokenCache, TokenOptions,
 };
 
 use crate::client::Client;
@@ -87,12 +88,10 @@ impl Access {
     }
 }
 
-type TokenSlot = Arc<tokio::sync::Mutex<Option<Token>>>;
-
 /// Credentials and cached tokens of one client.
 pub(crate) struct Auth {
     source: Option<Arc<dyn CredentialSource>>,
-    tokens: Mutex<HashMap<String, TokenSlot>>,
+    tokens: TokenCache,
 }
 
 impl fmt::Debug for Auth {
@@ -107,7 +106,7 @@ impl Auth {
     pub(crate) fn new(source: Option<Arc<dyn CredentialSource>>) -> Auth {
         Auth {
             source,
-            tokens: Mutex::new(HashMap::new()),
+            tokens: TokenCache::new(),
         }
     }
 
@@ -180,28 +179,31 @@ impl Auth {
         credential: &Credential,
         rejected: Option<&HeaderValue>,
     ) -> Result<HeaderValue, Error> {
-        let key = format!("{host}|{}", scope_key(scopes));
-        let slot = {
-            let mut tokens = self
-                .tokens
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            Arc::clone(tokens.entry(key).or_default())
-        };
-        let mut cached = slot.lock().await;
-        if let Some(token) = cached.as_ref() {
-            let header = token.authorization_header();
-            let was_rejected = rejected.is_some_and(|r| *r == header);
-            if token.is_fresh(SystemTime::now()) && !was_rejected {
-                return Ok(header);
+        let key = CacheKey::new(host, scopes.clone());
+        loop {
+            match self.tokens.lookup(&key, SystemTime::now()) {
+                Lookup::Cached(token) => {
+                    let header = token.authorization_header();
+                    if rejected.is_some_and(|r| *r == header) {
+                        // The registry refused this very token: fetch a new one. A token
+                        // another request already refreshed is different and is used as is.
+                        self.tokens.invalidate(&key);
+                        continue;
+                    }
+                    return Ok(header);
+                }
+                Lookup::Begin(ticket) => {
+                    // On failure the ticket is dropped and a waiting request tries itself.
+                    let token = self
+                        .exchange(client, registry, challenge, scopes, credential)
+                        .await?;
+                    let header = token.authorization_header();
+                    ticket.complete(token);
+                    return Ok(header);
+                }
+                Lookup::Wait(waiter) => waiter.await,
             }
         }
-        let token = self
-            .exchange(client, registry, challenge, scopes, credential)
-            .await?;
-        let header = token.authorization_header();
-        *cached = Some(token);
-        Ok(header)
     }
 
     async fn exchange(
@@ -252,16 +254,16 @@ async fn send_token_request(
     Ok((status, body))
 }
 
-/// A stable cache key for a scope set: its scopes, sorted.
-fn scope_key(scopes: &ScopeSet) -> String {
-    let mut parts: Vec<String> = scopes.iter().map(ToString::to_string).collect();
-    parts.sort();
-    parts.join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stable cache key for a scope set: its scopes, sorted.
+    fn scope_key(scopes: &ScopeSet) -> String {
+        let mut parts: Vec<String> = scopes.iter().map(ToString::to_string).collect();
+        parts.sort();
+        parts.join(" ")
+    }
 
     #[test]
     fn access_becomes_scopes() {

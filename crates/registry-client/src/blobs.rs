@@ -143,6 +143,7 @@ impl Download {
 
     /// Asks for the rest of the blob; a server that ignores `Range` sends it all again.
     async fn resume(&mut self) -> Result<(), Error> {
+        self.body.release_slot();
         let range = HeaderValue::from_str(&format!("bytes={}-", self.received)).map_err(|_| {
             Error::InvalidHeader {
                 name: "Range",

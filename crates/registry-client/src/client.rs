@@ -406,10 +406,11 @@ impl Client {
             }
         }
         let spare = request.try_clone();
-        let response = self.inner.dispatcher.send(request).await?;
+        let mut response = self.inner.dispatcher.send(request).await?;
         if response.status() != StatusCode::UNAUTHORIZED || !send_credentials {
             return Ok(response);
         }
+        response.body_mut().release_slot();
         // The 401's own challenge is the freshest word on what is needed; a registry that
         // answered the ping openly may still protect some repositories.
         let mut challenge = HeaderMap::new();

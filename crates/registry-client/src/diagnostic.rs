@@ -16,7 +16,7 @@ pub enum ErrorCode {
     BlobUnknown,
     /// `BLOB_UPLOAD_INVALID`: the upload failed (bad range, bad data).
     BlobUploadInvalid,
-    /// `BLOB_UPLOAD_UNKNOWN`: the upload session does not exist (any more).
+    /// `BLOB_UPLOAD_UNKNOWN`: the upload does not exist (any more).
     BlobUploadUnknown,
     /// `DIGEST_INVALID`: the content did not match the digest given.
     DigestInvalid,

@@ -190,7 +190,7 @@ impl Dispatcher {
             idle,
             url,
             received: 0,
-            _permit: permit,
+            permit,
         });
         // Operations report errors against the URL that answered, after any redirects.
         response.extensions_mut().insert(request_uri);
@@ -225,7 +225,7 @@ pub(crate) struct Body {
     idle: Duration,
     url: String,
     received: u64,
-    _permit: Option<OwnedSemaphorePermit>,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl std::fmt::Debug for Body {
@@ -238,6 +238,13 @@ impl std::fmt::Debug for Body {
 }
 
 impl Body {
+    /// Gives the concurrency slot back while the body is still held: for a body that broke
+    /// off, or one kept only for its error while the caller sends another request (a token
+    /// request, a resume), which would otherwise wait for this slot forever.
+    pub(crate) fn release_slot(&mut self) {
+        self.permit = None;
+    }
+
     /// The next chunk of data, `None` at the end.
     pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
         loop {

@@ -40,7 +40,7 @@ pub enum Error {
         actual: Digest,
     },
     /// The connection failed before a response arrived (refused, reset, TLS handshake).
-    #[error("{method} {url}: connection failed: {source}")]
+    #[error("{method} {url}: connection failed: {}", Chain(source.as_ref()))]
     Connection {
         /// The HTTP method.
         method: Method,
@@ -51,7 +51,7 @@ pub enum Error {
         source: BoxError,
     },
     /// The body of a response broke off or could not be read.
-    #[error("{url}: reading the response failed after {received} bytes: {source}")]
+    #[error("{url}: reading the response failed after {received} bytes: {}", Chain(source.as_ref()))]
     Body {
         /// The request URL, without its query string.
         url: String,
@@ -311,6 +311,22 @@ impl fmt::Display for Context {
     }
 }
 
+/// An error and its causes on one line: transport errors put the useful part (connection
+/// refused, certificate unknown) in their sources.
+struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
+        }
+        Ok(())
+    }
+}
+
 struct DiagnosticList<'a>(&'a [Diagnostic]);
 
 impl fmt::Display for DiagnosticList<'_> {
@@ -405,6 +421,23 @@ mod tests {
             )
         );
         assert_eq!(e.status(), Some(StatusCode::NOT_FOUND));
+    }
+
+    #[test]
+    fn connection_errors_show_their_causes() {
+        let cause = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        #[derive(Debug, thiserror::Error)]
+        #[error("client error (Connect)")]
+        struct Outer(#[source] std::io::Error);
+        let e = Error::Connection {
+            method: Method::GET,
+            url: "http://127.0.0.1:1/v2/".into(),
+            source: Box::new(Outer(cause)),
+        };
+        assert_eq!(
+            e.to_string(),
+            "GET http://127.0.0.1:1/v2/: connection failed: client error (Connect): connection refused"
+        );
     }
 
     #[test]

@@ -131,7 +131,7 @@ fn manifest_digest(
 
 /// Checks bytes fetched by `expected` before anything else reads them: the raw bytes first;
 /// only when they differ and the registry says signed schema1 is the payload extracted.
-fn verify_fetched(bytes: &[u8], content_type: Option<&str>, expected: &Digest) -> Result<(), Error> {
+fn verify_digest(bytes: &[u8], content_type: Option<&str>, expected: &Digest) -> Result<(), Error> {
     if expected.matches(bytes) {
         return Ok(());
     }
@@ -206,7 +206,7 @@ impl Client {
             .bytes(self.limits().max_manifest_size)
             .await?;
         if let Some(expected) = reference.digest() {
-            verify_fetched(&bytes, content_type.as_deref(), expected)?;
+            verify_digest(&bytes, content_type.as_deref(), expected)?;
         }
         let media_type = media_type_of(&bytes, content_type.as_deref());
         let digest = match reference.digest() {
@@ -265,7 +265,9 @@ impl Client {
                 size,
             })
         };
-        result.await.map_err(|e: Error| e.context(reference_context(reference)))
+        result
+            .await
+            .map_err(|e: Error| e.context(reference_context(reference)))
     }
 
     /// Pushes `bytes` as a manifest of `media_type` under `reference`'s tag (or digest), and
@@ -280,7 +282,7 @@ impl Client {
         let result = async {
             let digest = manifest_digest(&bytes, media_type, &oci_digest::Algorithm::Sha256)?;
             if let Some(pinned) = reference.digest() {
-                verify_fetched(&bytes, Some(media_type.as_str()), pinned)?;
+                verify_digest(&bytes, Some(media_type.as_str()), pinned)?;
             }
             let repository = reference.repository().as_str();
             let content_type =
@@ -376,9 +378,9 @@ mod tests {
     fn fetched_bytes_must_match_their_digest() {
         let bytes = br#"{"schemaVersion":2}"#;
         let good = Digest::sha256(bytes);
-        assert!(verify_fetched(bytes, Some("application/vnd.oci.image.manifest.v1+json"), &good).is_ok());
+        assert!(verify_digest(bytes, Some("application/vnd.oci.image.manifest.v1+json"), &good).is_ok());
         let bad = Digest::sha256(b"other");
-        match verify_fetched(bytes, Some("application/vnd.oci.image.manifest.v1+json"), &bad) {
+        match verify_digest(bytes, Some("application/vnd.oci.image.manifest.v1+json"), &bad) {
             Err(Error::DigestMismatch { expected, actual }) => {
                 assert_eq!(expected, bad);
                 assert_eq!(actual, good);

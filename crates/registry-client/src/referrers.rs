@@ -11,6 +11,7 @@ use crate::client::{Call, Client, Target};
 use crate::dispatch::expect_status;
 use crate::error::{Context, Error};
 use crate::repository::RepositoryRef;
+use crate::url::encode_query_value;
 
 /// Referrers indexes are at most this large.
 const INDEX_LIMIT: u64 = 4 * 1024 * 1024;
@@ -74,7 +75,7 @@ impl Client {
         let mut path = format!("/v2/{}/referrers/{digest}", repository.repository());
         if let Some(artifact_type) = artifact_type {
             path.push_str("?artifactType=");
-            path.push_str(&artifact_type.replace('+', "%2B"));
+            path.push_str(&encode_query_value(artifact_type));
         }
         let call = Call::new(
             repository.registry(),

@@ -39,7 +39,7 @@ pub(crate) fn verified_config(ca_files: &[PathBuf], system_roots: bool) -> Resul
 }
 
 /// A config that accepts any server certificate (signatures on the handshake are still
-/// checked, so the session keys are sound; only the server's identity is not).
+/// checked, so the connection keys are sound; only the server's identity is not).
 pub(crate) fn unverified_config() -> Result<ClientConfig, Error> {
     let provider = provider();
     Ok(ClientConfig::builder_with_provider(provider.clone())

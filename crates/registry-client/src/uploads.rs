@@ -17,7 +17,7 @@ use crate::error::{display_url, Error};
 use crate::manifests::content_digest;
 use crate::repository::RepositoryRef;
 use crate::transport::RequestBody;
-use crate::url::resolve;
+use crate::url::{encode_query_value, resolve};
 
 /// Upload chunks are read from the source in pieces of this size.
 const READ_BUFFER: usize = 256 * 1024;
@@ -72,20 +72,6 @@ fn with_query(uri: &Uri, name: &str, value: &str) -> Result<Uri, Error> {
     let text = uri.to_string();
     let separator = if uri.query().is_some() { '&' } else { '?' };
     crate::client::parse_uri(&format!("{text}{separator}{name}={}", encode_query_value(value)))
-}
-
-/// Percent-encodes the characters a digest or repository name may hold that a query may not.
-fn encode_query_value(value: &str) -> String {
-    value
-        .chars()
-        .map(|c| match c {
-            ':' => "%3A".to_owned(),
-            '+' => "%2B".to_owned(),
-            '/' => "%2F".to_owned(),
-            '=' => "%3D".to_owned(),
-            other => other.to_string(),
-        })
-        .collect()
 }
 
 /// The last byte the registry has, from `Range: 0-END` (`None` when it has none).
@@ -191,7 +177,7 @@ impl Client {
             .map_err(|e: Error| e.context(blob_context(repository, digest)))
     }
 
-    /// `POST ?mount=&from=`: `None` when mounted, else the upload session the registry opened.
+    /// `POST ?mount=&from=`: `None` when mounted, else the upload URL the registry opened.
     async fn mount_or_start(
         &self,
         repository: &RepositoryRef,
@@ -239,7 +225,7 @@ impl Client {
         upload_location(&response)
     }
 
-    /// Best effort: a session left open expires on the registry anyway.
+    /// Best effort: an upload left open expires on the registry anyway.
     async fn cancel_upload(&self, repository: &RepositoryRef, location: Uri) {
         let call = Call::new(
             repository.registry(),
@@ -252,7 +238,7 @@ impl Client {
         }
     }
 
-    /// Sends the content to an open session and commits it.
+    /// Sends the content to an open upload and commits it.
     async fn upload<R>(
         &self,
         repository: &RepositoryRef,

@@ -106,6 +106,20 @@ fn remove_dot_segments(path: &str) -> String {
     }
 }
 
+/// A query parameter value with everything but RFC 3986's unreserved characters
+/// percent-encoded (digests carry `:`, media types `/` and `+`, which a query may misread).
+pub(crate) fn encode_query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// Whether two URLs share scheme, host and port (credentials may travel between them).
 pub(crate) fn same_origin(a: &Uri, b: &Uri) -> bool {
     a.scheme_str() == b.scheme_str()
@@ -168,6 +182,20 @@ mod tests {
         let base: Uri = "https://reg.example/v2/".parse().unwrap();
         for reference in ["", "  ", "ftp://x/y", "javascript:alert(1)", "https://"] {
             assert!(resolve(&base, reference).is_err(), "{reference:?}");
+        }
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        let cases = [
+            ("sha256:abc", "sha256%3Aabc"),
+            ("application/vnd.example+json", "application%2Fvnd.example%2Bjson"),
+            ("team/app_1-x.y~z", "team%2Fapp_1-x.y~z"),
+            ("a b;c=d", "a%20b%3Bc%3Dd"),
+            ("é", "%C3%A9"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(encode_query_value(value), expected, "{value}");
         }
     }
 

@@ -423,10 +423,8 @@ async fn copy_of_one_platform_and_between_layouts() {
 
     // Layout to layout, everything.
     let copy_dir = work.path().join("copy");
-    let destination = ImageLocation::Layout {
-        layout: OciLayout::create(&copy_dir).await.unwrap(),
-        tag: Some(tag("copied")),
-    };
+    let destination_ref = format!("{}:copied", copy_dir.display()).parse().unwrap();
+    let destination = ImageLocation::create_layout(&destination_ref).await.unwrap();
     let report = image::copy(
         &client(),
         &source,
@@ -438,6 +436,12 @@ async fn copy_of_one_platform_and_between_layouts() {
     .unwrap();
     assert_eq!(report.digest(), image.digest());
     assert_layout_holds(&copy_dir, &image);
+    let copied = ImageLocation::open_layout(&destination_ref).await.unwrap();
+    let resolved = image::resolve(&client(), &copied, Some(&"linux/arm64".parse().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(resolved.top().digest(), image.digest());
+    assert_eq!(resolved.image().digest(), image.children[1].digest());
 }
 
 #[tokio::test]

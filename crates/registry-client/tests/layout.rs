@@ -278,6 +278,15 @@ async fn missing_and_oversized_blobs_are_typed_errors() {
     assert!(err.is_not_found(), "{err}");
     assert!(matches!(err, LayoutError::BlobNotFound { .. }), "{err}");
 
+    // Content under an algorithm nobody can compute cannot be verified, so
+    // it is neither written nor read.
+    let unknown: Digest = "b3:abcdef".parse().unwrap();
+    let err = layout.write_blob(&unknown, b"x").await.unwrap_err();
+    assert!(matches!(err, LayoutError::UnsupportedDigest { .. }), "{err}");
+    assert!(!dir.path().join("blobs/b3").join("abcdef").exists());
+    let err = layout.open_blob(&unknown).await.unwrap_err();
+    assert!(matches!(err, LayoutError::UnsupportedDigest { .. }), "{err}");
+
     let big = vec![b'x'; 100];
     let digest = Digest::sha256(&big);
     layout.write_blob(&digest, &big).await.unwrap();
@@ -356,6 +365,31 @@ async fn tags_name_index_entries() {
     layout.add_untagged(manifest_descriptor(b"one")).await.unwrap();
     layout.add_untagged(manifest_descriptor(b"one")).await.unwrap();
     assert_eq!(layout.index().await.unwrap().manifests().len(), 2);
+}
+
+#[tokio::test]
+async fn manifests_are_found_by_digest_listed_or_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = OciLayout::create(dir.path()).await.unwrap();
+    let image = image_fixtures::index("by-digest", &["linux/amd64", "linux/arm64"]);
+    image_fixtures::write(&layout, &image, "idx").await;
+
+    // The index is listed in index.json: its entry comes back, tag and all.
+    let (entry, bytes) = layout.manifest_by_digest(image.digest()).await.unwrap();
+    assert_eq!(ref_name(&entry), Some("idx"));
+    assert_eq!(bytes, image.manifest.content);
+
+    // A platform manifest is only a blob: its type is read from its bytes.
+    let child = &image.children[1];
+    let (entry, bytes) = layout.manifest_by_digest(child.digest()).await.unwrap();
+    assert_eq!(entry.media_type(), &MediaType::OciManifest);
+    assert_eq!(entry.size(), child.manifest.content.len() as u64);
+    assert_eq!(bytes, child.manifest.content);
+
+    // A layer is not a manifest.
+    let layer = &child.blobs[2].digest;
+    let err = layout.manifest_by_digest(layer).await.unwrap_err();
+    assert!(matches!(err, LayoutError::NotAManifest { .. }), "{err}");
 }
 
 #[tokio::test]

@@ -116,6 +116,18 @@ pub(crate) enum Command {
         skiff copy docker://localhost:5000/team/app:1.0 oci:./app-layout:1.0\n  \
         skiff copy --platform linux/arm64 oci:./app-layout:1.0 other.example:5000/app:arm64")]
     Copy(CopyArgs),
+    /// Copy one image while rewriting its manifest: Docker schema1 (`v2s1`), Docker schema2
+    /// (`v2s2`) or OCI (`oci`).
+    ///
+    /// A list or index resolves to the image for `--platform` (default: this machine's).
+    /// Schema1 images get an image config built from their v1 history (each layer is read
+    /// once for its diffID); images converted to schema1 are signed with a throwaway key, as
+    /// Docker does. Prints the destination's manifest digest.
+    #[command(after_help = "Examples:\n  \
+        skiff convert --to oci localhost:5000/legacy/app:1.0 localhost:5000/app:1.0-oci\n  \
+        skiff convert --to v2s1 localhost:5000/app:1.0 old-registry.internal:5000/app:1.0\n  \
+        skiff convert --to v2s2 localhost:5000/legacy/app:1.0 oci:./app-layout:1.0")]
+    Convert(ConvertArgs),
     /// Delete a manifest from a registry (a tag is resolved to its digest first).
     #[command(after_help = "Examples:\n  \
         skiff delete localhost:5000/team/app@sha256:...\n  \
@@ -216,6 +228,40 @@ pub(crate) struct CopyArgs {
     /// Where it goes.
     #[arg(value_name = "DST")]
     pub(crate) destination: ImageArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConvertArgs {
+    /// The manifest format to write.
+    #[arg(long, value_enum)]
+    pub(crate) to: FormatArg,
+    /// Where the image is.
+    #[arg(value_name = "SRC")]
+    pub(crate) source: ImageArg,
+    /// Where the converted image goes.
+    #[arg(value_name = "DST")]
+    pub(crate) destination: ImageArg,
+}
+
+/// The manifest formats `convert` writes, named as skopeo's `--format` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FormatArg {
+    /// Docker schema1, signed.
+    V2s1,
+    /// Docker schema2.
+    V2s2,
+    /// OCI image manifest.
+    Oci,
+}
+
+impl std::fmt::Display for FormatArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FormatArg::V2s1 => "v2s1",
+            FormatArg::V2s2 => "v2s2",
+            FormatArg::Oci => "oci",
+        })
+    }
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 
 mod cli {
     mod auth;
+    mod convert;
     mod errors;
     mod local;
     mod reads;

@@ -181,6 +181,64 @@ pub enum Error {
     /// A digest could not be used (for example its algorithm cannot be computed).
     #[error(transparent)]
     Digest(#[from] oci_digest::Error),
+    /// A conversion target was named with something other than `v2s1`, `v2s2` or `oci`.
+    #[error("unknown manifest format {input:?}: expected v2s1, v2s2 or oci")]
+    InvalidTargetFormat {
+        /// The rejected name.
+        input: String,
+    },
+    /// The image to convert could not be resolved (fetched, verified, parsed,
+    /// or a platform chosen out of its list or index).
+    #[error("reading {image}: {source}")]
+    Image {
+        /// The image, as the caller named it.
+        image: String,
+        /// What went wrong.
+        #[source]
+        source: Box<registry_client::image::ImageError>,
+    },
+    /// A registry request of a conversion failed.
+    #[error("{operation} {subject}: {source}")]
+    Registry {
+        /// What was being done (`downloading`, `uploading`, ...).
+        operation: &'static str,
+        /// The blob (`HOST/NAME@DIGEST`) or image it was done to.
+        subject: String,
+        /// The registry client's error, with the registry's diagnostics.
+        #[source]
+        source: Box<registry_client::Error>,
+    },
+    /// The image's manifest is of a type that cannot be converted (an index
+    /// without a usable image, an artifact).
+    #[error("{image} is a {media_type} manifest, which cannot be converted")]
+    UnsupportedSource {
+        /// The image, as the caller named it.
+        image: String,
+        /// Its manifest's type.
+        media_type: oci_manifest::MediaType,
+    },
+    /// A config or layer type has no counterpart in the target format.
+    #[error("{media_type} has no equivalent in {target} manifests")]
+    NoEquivalentMediaType {
+        /// The type without a counterpart.
+        media_type: oci_manifest::MediaType,
+        /// The format being written.
+        target: crate::TargetFormat,
+    },
+    /// The converted manifest could not be serialised.
+    #[error("building the converted manifest: {source}")]
+    BuildManifest {
+        /// The serialiser's error.
+        source: oci_manifest::Error,
+    },
+    /// A blob could not be held in a temporary file between download and upload.
+    #[error("staging blob {blob} in a temporary file: {source}")]
+    Staging {
+        /// The blob.
+        blob: Digest,
+        /// The file system's error.
+        source: std::io::Error,
+    },
 }
 
 impl Error {

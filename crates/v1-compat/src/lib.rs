@@ -9,7 +9,9 @@
 //! whose digest is the image ID Docker reports ([`schema1_to_config`]), and
 //! goes the other way for registries that only take schema1
 //! ([`config_to_schema1`]). [`scan_layer`] reads a layer blob once to find its
-//! digest, diffID and unpacked size. Nothing here does network I/O.
+//! digest, diffID and unpacked size. All of that is pure; [`convert`] is the
+//! one function that talks to registries, converting whole images between
+//! schema1, schema2 and OCI through `registry-client`.
 //!
 //! # Example
 //!
@@ -44,6 +46,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod convert;
 mod error;
 mod go_json;
 mod history;
@@ -56,6 +59,7 @@ mod to_config;
 mod to_schema1;
 mod v1_id;
 
+pub use convert::{convert, ConvertOptions, Converted, TargetFormat};
 pub use error::Error;
 pub use history::{fix_layers, V1History};
 pub use inspect::InspectSummary;

@@ -8,7 +8,7 @@ use oci_digest::Digest;
 use oci_manifest::{Descriptor, Manifest, MediaType, Reference};
 
 use super::ImageError;
-use crate::layout::{LayoutTag, OciLayout, MANIFEST_LIMIT};
+use crate::layout::{LayoutError, LayoutRef, LayoutTag, OciLayout, MANIFEST_LIMIT};
 use crate::{Client, RepositoryRef};
 
 /// An image's address: a reference on a registry, or an entry of an OCI
@@ -27,6 +27,23 @@ pub enum ImageLocation {
 }
 
 impl ImageLocation {
+    /// The image `reference` names in an existing layout (a source).
+    pub async fn open_layout(reference: &LayoutRef) -> Result<ImageLocation, LayoutError> {
+        Ok(ImageLocation::Layout {
+            layout: OciLayout::open(reference.dir()).await?,
+            tag: reference.tag().cloned(),
+        })
+    }
+
+    /// The image `reference` names in a layout that is created when missing
+    /// (a destination).
+    pub async fn create_layout(reference: &LayoutRef) -> Result<ImageLocation, LayoutError> {
+        Ok(ImageLocation::Layout {
+            layout: OciLayout::create(reference.dir()).await?,
+            tag: reference.tag().cloned(),
+        })
+    }
+
     /// The registry repository, when the image is on a registry.
     pub(crate) fn repository(&self) -> Option<RepositoryRef> {
         match self {

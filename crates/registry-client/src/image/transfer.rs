@@ -237,22 +237,35 @@ async fn plan(
             chosen: Some(entry),
         });
     }
-    let mut children = Vec::new();
-    for entry in parsed.manifests().unwrap_or_default() {
-        let not_a_manifest = || ImageError::NotAManifest {
-            parent: top.digest().clone(),
-            child: entry.digest().clone(),
-            media_type: entry.media_type().clone(),
-        };
-        if !entry.media_type().is_manifest() {
-            return Err(not_a_manifest());
-        }
-        let child = source.child_manifest(client, entry).await?;
-        let child_parsed = child.parse()?;
+    // Every entry must be an image manifest: nested indexes exist in the
+    // wild but no tool writes them for platforms, and refusing is clearer
+    // than half a copy.
+    let not_a_manifest = |entry: &Descriptor| ImageError::NotAManifest {
+        parent: top.digest().clone(),
+        child: entry.digest().clone(),
+        media_type: entry.media_type().clone(),
+    };
+    let entries = parsed.manifests().unwrap_or_default();
+    if let Some(entry) = entries
+        .iter()
+        .find(|e| !e.media_type().is_manifest() || e.media_type().is_index())
+    {
+        return Err(not_a_manifest(entry));
+    }
+    // Fetched concurrently, kept in the list's order.
+    let fetched: Vec<(ManifestData, Manifest)> = stream::iter(entries)
+        .map(|entry| async move {
+            let child = source.child_manifest(client, entry).await?;
+            let parsed = child.parse()?;
+            Ok::<_, ImageError>((child, parsed))
+        })
+        .buffered(options.jobs)
+        .try_collect()
+        .await?;
+    let mut children = Vec::with_capacity(fetched.len());
+    for ((child, child_parsed), entry) in fetched.into_iter().zip(entries) {
         if child_parsed.is_index() {
-            // Nested indexes exist in the wild but no tool writes them for
-            // platforms; refusing is clearer than half a copy.
-            return Err(not_a_manifest());
+            return Err(not_a_manifest(entry));
         }
         collect_blobs(&child_parsed, &mut blobs, &mut seen);
         children.push(child);

@@ -27,6 +27,21 @@ pub(crate) fn temp_path(dir: &Path, label: &str) -> PathBuf {
     dir.join(format!("{TEMP_PREFIX}{}-{n}-{label}", std::process::id()))
 }
 
+/// Creates a fresh temp file at `path`.
+///
+/// Deliberately synchronous (one `open`, microseconds): an open sent to the
+/// blocking pool outlives a cancelled future and would create the file after
+/// nobody is left to remove it. Opened here, the file and the guard that
+/// removes it come into being in the same poll.
+pub(crate) fn create_temp_file(path: &Path) -> Result<tokio::fs::File, LayoutError> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map(tokio::fs::File::from_std)
+        .map_err(LayoutError::io("cannot create", path))
+}
+
 /// A blob being written into a layout.
 ///
 /// Feed it with [`write`](Self::write), then [`commit`](Self::commit): the
@@ -52,21 +67,15 @@ impl BlobWriter {
         expected: &Digest,
         expected_size: Option<u64>,
     ) -> Result<BlobWriter, LayoutError> {
-        let verifier = Verifier::new(expected).map_err(|source| LayoutError::UnsupportedDigest {
+        let verifier = Verifier::new(expected).map_err(|_| LayoutError::UnsupportedDigest {
             digest: expected.clone(),
-            source,
         })?;
         tokio::fs::create_dir_all(dir)
             .await
             .map_err(LayoutError::io("cannot create", dir))?;
         let label = &expected.encoded()[..expected.encoded().len().min(16)];
         let path = temp_path(dir, label);
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .await
-            .map_err(LayoutError::io("cannot create", &path))?;
+        let file = create_temp_file(&path)?;
         Ok(BlobWriter {
             file: BufWriter::with_capacity(WRITE_BUFFER, file),
             temp: TempFile::new(path),
@@ -122,7 +131,7 @@ impl BlobWriter {
             oci_digest::Error::Mismatch { expected, actual } => {
                 LayoutError::DigestMismatch { expected, actual }
             }
-            source => LayoutError::UnsupportedDigest { digest, source },
+            _ => LayoutError::UnsupportedDigest { digest },
         })?;
         let temp_path = self.temp.path().to_path_buf();
         self.file

@@ -79,13 +79,10 @@ pub enum LayoutError {
     },
     /// The digest uses an algorithm that cannot be computed, so content
     /// under it cannot be verified.
-    #[error("cannot verify blob {digest}: {source}")]
+    #[error("cannot verify blob {digest}: its algorithm cannot be computed (supported: sha256, sha512)")]
     UnsupportedDigest {
         /// The digest.
         digest: Digest,
-        /// Why it cannot be computed.
-        #[source]
-        source: oci_digest::Error,
     },
     /// A tag does not follow the `org.opencontainers.image.ref.name` grammar.
     #[error("invalid layout tag {tag:?}: {reason}")]
@@ -115,6 +112,12 @@ pub enum LayoutError {
         /// The layout directory.
         dir: PathBuf,
         /// The missing blob.
+        digest: Digest,
+    },
+    /// The blob asked for as a manifest is not one of the manifest formats.
+    #[error("blob {digest} is not a manifest")]
+    NotAManifest {
+        /// The blob.
         digest: Digest,
     },
     /// No tag was given and `index.json` does not hold exactly one image.

@@ -49,7 +49,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use oci_digest::{Digest, Verifier};
-use oci_manifest::Descriptor;
+use oci_manifest::{guess_media_type, Descriptor};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
@@ -60,7 +60,7 @@ pub use index::{ref_name, with_ref_name, LayoutIndex, REF_NAME_ANNOTATION};
 pub use reference::LayoutRef;
 pub use tag::LayoutTag;
 
-use blob_writer::{temp_path, TempFile, TEMP_PREFIX};
+use blob_writer::{create_temp_file, temp_path, TempFile, TEMP_PREFIX};
 
 /// The one image layout version this crate writes.
 const LAYOUT_VERSION: &str = "1.0.0";
@@ -232,9 +232,8 @@ impl OciLayout {
 
     /// Opens a blob for reading, verified as it streams.
     pub async fn open_blob(&self, digest: &Digest) -> Result<BlobReader, LayoutError> {
-        let verifier = Verifier::new(digest).map_err(|source| LayoutError::UnsupportedDigest {
+        let verifier = Verifier::new(digest).map_err(|_| LayoutError::UnsupportedDigest {
             digest: digest.clone(),
-            source,
         })?;
         let path = self.blob_path(digest);
         let file = match tokio::fs::File::open(&path).await {
@@ -360,6 +359,25 @@ impl OciLayout {
         Ok((descriptor, bytes))
     }
 
+    /// The manifest with `digest`, verified, with a descriptor: the
+    /// `index.json` entry for it when there is one, else one whose media type
+    /// is read from the bytes (a platform manifest under an index is not
+    /// listed in `index.json`).
+    pub async fn manifest_by_digest(&self, digest: &Digest) -> Result<(Descriptor, Vec<u8>), LayoutError> {
+        let listed = self.index().await?.find_digest(digest).cloned();
+        let bytes = self.read_blob(digest, MANIFEST_LIMIT).await?;
+        let descriptor = match listed {
+            Some(entry) => entry,
+            None => {
+                let media_type = guess_media_type(&bytes).ok_or_else(|| LayoutError::NotAManifest {
+                    digest: digest.clone(),
+                })?;
+                Descriptor::new(media_type, digest.clone(), bytes.len() as u64)
+            }
+        };
+        Ok((descriptor, bytes))
+    }
+
     /// Removes temp files that interrupted writers (a killed process) left
     /// in `blobs/`; returns how many. Call it only when no other process is
     /// writing into this layout: their temp files look the same.
@@ -431,12 +449,7 @@ async fn write_atomically(path: &Path, content: &[u8]) -> Result<(), LayoutError
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut temp = TempFile::new(temp_path(dir, &name));
-    let mut file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(temp.path())
-        .await
-        .map_err(LayoutError::io("cannot create", temp.path()))?;
+    let mut file = create_temp_file(temp.path())?;
     file.write_all(content)
         .await
         .map_err(LayoutError::io("cannot write", temp.path()))?;

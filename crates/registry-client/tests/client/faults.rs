@@ -3,7 +3,7 @@
 
 use http::Method;
 use registry_client::{Credential, StaticCredentials};
-use skiff_integration::{Fault, FaultProxy, Match, Registry, Route, Rule, User};
+use skiff_integration::{Fault, FaultProxy, Match, Registry, Route, Rule, TokenService, TokenUser, User};
 
 use crate::util::{builder, bytes_of, client, push_image, reference, repo};
 
@@ -176,4 +176,30 @@ async fn a_broken_upload_is_an_error_and_leaves_no_blob() {
         client.blob_size(&repository, &digest).await.unwrap(),
         Some(SIZE as u64)
     );
+}
+
+#[tokio::test]
+async fn one_request_slot_is_enough_for_refreshes_and_resumes() {
+    let tokens = TokenService::builder()
+        .user(TokenUser::admin("alice", "secret"))
+        .start();
+    let registry = Registry::builder().token(&tokens).start();
+    let proxy = FaultProxy::start(&registry);
+    let client = builder()
+        .max_concurrent_requests(1)
+        .credentials(StaticCredentials::new().with(&proxy.addr(), Credential::basic("alice", "secret")))
+        .build()
+        .unwrap();
+    let repository = repo(&proxy.addr(), "narrow/app");
+    let content = bytes_of(74, SIZE);
+    let digest = client
+        .push_blob_bytes(&repository, content.clone())
+        .await
+        .unwrap();
+
+    proxy.add(Rule::new(Match::blob_get(), Fault::Unauthorized).times(1));
+    proxy.add(Rule::new(Match::blob_get(), Fault::CutBodyAfter(100_000)).times(1));
+    let blob = client.get_blob(&repository, &digest).await.unwrap();
+    assert_eq!(blob.bytes(1 << 20).await.unwrap(), content);
+    assert_eq!(proxy.count(&Method::GET, Route::Blob), 3);
 }

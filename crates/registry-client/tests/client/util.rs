@@ -1,4 +1,4 @@
-//! Shared helpers: clients tuned for tests, names on a harness registry, small images.
+//! Shared test utilities: clients tuned for tests, names on a harness registry, small images.
 
 use std::time::Duration;
 

@@ -1,7 +1,6 @@
 //! `skiff inspect`: an image's summary (skopeo's keys), its raw manifest, or its config.
 
 use futures_util::TryStreamExt;
-use tokio::io::AsyncWriteExt;
 use oci_digest::Digest;
 use oci_manifest::Manifest;
 use registry_client::image::{self, ResolvedImage};
@@ -100,8 +99,7 @@ async fn repository_tags(client: &Client, reference: &oci_manifest::Reference) -
     }
 }
 
-/// The image config of a schema1 image, built from its v1 history and the diffIDs of its
-/// content layers (each layer is downloaded, verified and unpacked once to find them).
+/// The image config of a schema1 image, converted from its v1 history.
 async fn schema1_config(client: &Client, image: &ImageArg, resolved: &ResolvedImage) -> Result<Vec<u8>, Failure> {
     let what = || format!("converting the schema1 history of {image} to a config");
     let (Manifest::Schema1(schema1), ImageArg::Registry(reference)) = (resolved.manifest(), image) else {
@@ -109,33 +107,8 @@ async fn schema1_config(client: &Client, image: &ImageArg, resolved: &ResolvedIm
     };
     let history = V1History::from_schema1(schema1).map_err(|e| Failure::new(what(), e))?;
     let repository = RepositoryRef::from(reference);
-    let mut diff_ids = Vec::new();
-    for layer in history.content_layers() {
-        let digest = layer.blob_sum().clone();
-        diff_ids.push(diff_id(client, &repository, &digest).await.map_err(|e| Failure::new(what(), e))?);
-    }
-    let config = v1_compat::schema1_to_config(&history, &diff_ids).map_err(|e| Failure::new(what(), e))?;
-    Ok(config.into_bytes())
-}
-
-/// Downloads a layer blob into a temp file (verified as it streams) and reads its diffID.
-async fn diff_id(
-    client: &Client,
-    repository: &RepositoryRef,
-    digest: &Digest,
-) -> Result<Digest, Box<dyn std::error::Error + Send + Sync>> {
-    let temp = tempfile::tempfile()?;
-    let mut file = tokio::fs::File::from_std(temp.try_clone()?);
-    client.get_blob(repository, digest).await?.write_to(&mut file).await?;
-    file.flush().await?;
-    drop(file);
-    let expected = digest.clone();
-    let summary = tokio::task::spawn_blocking(move || {
-        use std::io::Seek as _;
-        let mut temp = temp;
-        temp.rewind()?;
-        v1_compat::scan_layer(std::io::BufReader::new(temp), &expected).map_err(Box::<dyn std::error::Error + Send + Sync>::from)
-    })
-    .await??;
-    Ok(summary.diff_id().clone())
+    let (config, _) = super::schema1::config_from_history(client, &repository, &history)
+        .await
+        .map_err(|e| Failure::new(what(), e))?;
+    Ok(config)
 }

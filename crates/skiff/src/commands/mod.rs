@@ -4,10 +4,12 @@
 mod blob;
 mod catalog;
 mod completions;
+mod convert;
 mod delete;
 mod digest;
 mod inspect;
 mod login;
+mod schema1;
 mod tags;
 mod transfer;
 mod verify;
@@ -68,6 +70,7 @@ pub(crate) async fn run(invocation: &Invocation, command: Command) -> Result<(),
         Command::Pull(args) => transfer::pull(invocation, &args).await,
         Command::Push(args) => transfer::push(invocation, &args).await,
         Command::Copy(args) => transfer::copy(invocation, &args).await,
+        Command::Convert(args) => convert::run(invocation, &args).await,
         Command::Delete(args) => delete::run(invocation, &args).await,
         Command::Blob(BlobCommand::Get(args)) => blob::get(invocation, &args).await,
         Command::Blob(BlobCommand::Put(args)) => blob::put(invocation, &args).await,

@@ -17,7 +17,7 @@ fn completions_are_generated_for_each_shell() {
 #[test]
 fn every_contract_command_has_help_with_an_example() {
     let skiff = Skiff::new();
-    let commands: [&[&str]; 15] = [
+    let commands: [&[&str]; 16] = [
         &["inspect"],
         &["digest"],
         &["verify"],
@@ -26,6 +26,7 @@ fn every_contract_command_has_help_with_an_example() {
         &["pull"],
         &["push"],
         &["copy"],
+        &["convert"],
         &["delete"],
         &["blob", "get"],
         &["blob", "put"],
