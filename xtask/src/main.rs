@@ -5,9 +5,12 @@
 //! - `demo`: skiff's main job on a built-in demo.
 //! - `tidy`: the repository's structural rules (also run by `cargo test`).
 //! - `fixtures [--check]`: regenerate (or check) the committed manifest fixtures.
+//! - `dist`: release build of skiff into `target/dist` with `SHA256SUMS`.
+//! - `release --dry-run`: versions, changelog, `cargo package` of every crate, then `dist`.
 
 mod demo;
 mod fixtures;
+mod release;
 mod tidy;
 mod tools;
 
@@ -20,10 +23,14 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(),
         Some("tidy") => tidy::check_all(&project_root()).map_err(|problems| problems.join("\n")),
         Some("install-peers") => tools::ensure_peers(),
+        Some("dist") => release::dist().map(drop),
+        Some("release") => release::release(args.get(1).map(String::as_str) == Some("--dry-run")),
         Some("fixtures") if args.len() == 1 => fixtures::run(&project_root(), false),
         Some("fixtures") if args.len() == 2 && args[1] == "--check" => fixtures::run(&project_root(), true),
         _ => {
-            eprintln!("usage: cargo xtask <test|demo|tidy|install-peers|fixtures [--check]>");
+            eprintln!(
+                "usage: cargo xtask <test|demo|tidy|install-peers|fixtures [--check]|dist|release --dry-run>"
+            );
             return ExitCode::from(2);
         }
     };

@@ -49,7 +49,7 @@ pub(crate) fn check_all(root: &Path) -> Result<(), Vec<String>> {
     }
 }
 
-fn cargo_metadata(root: &Path) -> Result<Value, String> {
+pub(crate) fn cargo_metadata(root: &Path) -> Result<Value, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let out = Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--locked"])
