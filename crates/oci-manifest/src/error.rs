@@ -81,7 +81,9 @@ pub enum Error {
     },
     /// Neither the content type nor the bytes identify a manifest format this crate reads.
     #[error(
-        "not a manifest format this crate reads (Content-Type {content_type:?}, mediaType field {media_type:?})"
+        "not a manifest format this crate reads (Content-Type: {}, mediaType field: {})",
+        content_type.as_deref().unwrap_or("none"),
+        media_type.as_deref().unwrap_or("none")
     )]
     UnknownFormat {
         /// The content type the caller passed, if any.

@@ -1,7 +1,15 @@
 //! Which scheme and TLS mode to use for a registry host, and in what order to try them.
 //!
-//! https with verified certificates is the default. Plain http is used without asking for
-//! hosts that cannot be reached from elsewhere (`localhost`, loopback addresses, `*.local`).
+//! https with verified certificates is the default, and the only scheme for other hosts.
+//!
+//! Hosts that cannot be reached from elsewhere (`localhost`, loopback addresses, `*.local`) are
+//! tried with verified https first and plain http second, so a local plain-http registry works
+//! without configuration and a local TLS registry can be verified with a CA file. The fallback
+//! is taken only when the https attempt shows the peer does not speak TLS (it answered the
+//! handshake with something else, or closed or refused the connection). A peer that does speak
+//! TLS but whose certificate fails verification ends discovery with a TLS error: quietly
+//! switching to http then would hide the misconfiguration and send credentials in the clear.
+//!
 //! Hosts the user marks insecure are tried as https without certificate verification first and
 //! as plain http second, so a registry that does have TLS keeps it.
 
@@ -60,6 +68,9 @@ pub fn api_host(registry: &str) -> &str {
 
 /// The schemes to try for `host`, in order; `insecure` says whether the user marked it.
 ///
+/// A local host not marked insecure gets verified https and then plain http; see
+/// [`peer_speaks_tls`] for when the second is allowed.
+///
 /// A local host the user marks insecure is tried with unverified https first too: marking says
 /// "this host may have TLS I cannot verify", which is how a test registry with a self-made
 /// certificate on a loopback address is reached.
@@ -67,7 +78,7 @@ pub fn candidate_schemes(host: &str, insecure: bool) -> &'static [Scheme] {
     if insecure {
         &[Scheme::HttpsUnverified, Scheme::Http]
     } else if is_local(host) {
-        &[Scheme::Http]
+        &[Scheme::Https, Scheme::Http]
     } else {
         &[Scheme::Https]
     }
@@ -85,6 +96,28 @@ pub fn is_local(host: &str) -> bool {
     }
     let bare = name.trim_start_matches('[').trim_end_matches(']');
     bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a failed connection shows that the peer speaks TLS: a TLS error other than
+/// "these bytes are not TLS records" was raised during the handshake (an unknown issuer, a
+/// name mismatch, an alert from the server). Such a failure must not lead to a plain-http
+/// retry; a refused or closed connection, or an http answer to the handshake, may.
+pub(crate) fn peer_speaks_tls(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        // io::Error hides the error it wraps from `source()`; look inside it explicitly.
+        let wrapped = current
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        for candidate in [Some(current), wrapped].into_iter().flatten() {
+            if let Some(tls) = candidate.downcast_ref::<rustls::Error>() {
+                return !matches!(tls, rustls::Error::InvalidMessage(_));
+            }
+        }
+        cause = current.source();
+    }
+    false
 }
 
 fn has_suffix_ignore_case(name: &str, suffix: &str) -> bool {
@@ -118,15 +151,15 @@ mod tests {
     fn scheme_choice() {
         use Scheme::*;
         let cases: &[(&str, bool, &[Scheme])] = &[
-            ("localhost", false, &[Http]),
-            ("localhost:5000", false, &[Http]),
-            ("LocalHost:5000", false, &[Http]),
-            ("127.0.0.1:5000", false, &[Http]),
-            ("127.3.2.1", false, &[Http]),
-            ("[::1]:5000", false, &[Http]),
-            ("::1", false, &[Http]),
-            ("myregistry.local:443", false, &[Http]),
-            ("box.localhost", false, &[Http]),
+            ("localhost", false, &[Https, Http]),
+            ("localhost:5000", false, &[Https, Http]),
+            ("LocalHost:5000", false, &[Https, Http]),
+            ("127.0.0.1:5000", false, &[Https, Http]),
+            ("127.3.2.1", false, &[Https, Http]),
+            ("[::1]:5000", false, &[Https, Http]),
+            ("::1", false, &[Https, Http]),
+            ("myregistry.local:443", false, &[Https, Http]),
+            ("box.localhost", false, &[Https, Http]),
             ("quay.io", false, &[Https]),
             ("registry-1.docker.io", false, &[Https]),
             ("10.0.0.5:5000", false, &[Https]),
@@ -142,6 +175,57 @@ mod tests {
                 *expected,
                 "{host} insecure={insecure}"
             );
+        }
+    }
+
+    #[test]
+    fn only_a_tls_speaking_peer_blocks_the_fallback() {
+        use rustls::{CertificateError, InvalidMessage};
+        #[derive(Debug, thiserror::Error)]
+        #[error("client error (Connect)")]
+        struct Outer(#[source] std::io::Error);
+        let wrapped = |tls: rustls::Error| -> Box<dyn std::error::Error + 'static> {
+            Box::new(Outer(std::io::Error::new(std::io::ErrorKind::InvalidData, tls)))
+        };
+        let cases: Vec<(&str, Box<dyn std::error::Error + 'static>, bool)> = vec![
+            (
+                "unknown issuer",
+                wrapped(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+                true,
+            ),
+            (
+                "name mismatch",
+                wrapped(rustls::Error::InvalidCertificate(CertificateError::NotValidForName)),
+                true,
+            ),
+            (
+                "alert",
+                wrapped(rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure)),
+                true,
+            ),
+            (
+                "bare TLS error",
+                Box::new(rustls::Error::InvalidCertificate(CertificateError::Expired)),
+                true,
+            ),
+            (
+                "http answer to a ClientHello",
+                wrapped(rustls::Error::InvalidMessage(InvalidMessage::InvalidContentType)),
+                false,
+            ),
+            (
+                "refused",
+                Box::new(Outer(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))),
+                false,
+            ),
+            (
+                "closed",
+                Box::new(Outer(std::io::Error::from(std::io::ErrorKind::UnexpectedEof))),
+                false,
+            ),
+        ];
+        for (name, error, expected) in cases {
+            assert_eq!(peer_speaks_tls(error.as_ref()), expected, "{name}");
         }
     }
 
