@@ -8,6 +8,7 @@
 //! - `dist`: release build of skiff into `target/dist` with `SHA256SUMS`.
 //! - `release --dry-run`: versions, changelog, `cargo package` of every crate, then `dist`.
 
+mod bench;
 mod demo;
 mod fixtures;
 mod release;
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("demo") => demo::run(),
+        Some("bench") => bench::run(&args[1..]),
         Some("tidy") => tidy::check_all(&project_root()).map_err(|problems| problems.join("\n")),
         Some("install-peers") => tools::ensure_peers(),
         Some("dist") => release::dist().map(drop),

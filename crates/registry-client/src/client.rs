@@ -13,7 +13,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use crate::auth::{Auth, CredentialSource};
 use crate::counters::{Counters, RequestCounts};
 use crate::dispatch::{status_error, Body, Dispatcher, Prepared};
-use crate::endpoint::{api_host, candidate_schemes, host_matches, Scheme};
+use crate::endpoint::{api_host, candidate_schemes, host_matches, peer_speaks_tls, Scheme};
 use crate::error::{Context, Error};
 use crate::retry::RetryPolicy;
 use crate::transport::{HyperTransport, RequestBody, Transport};
@@ -111,7 +111,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Trusts the CA certificates in a PEM file in addition to the system roots.
+    /// Trusts the CA certificates in a PEM file in addition to the system roots. This is how a
+    /// registry with a self-made CA is verified, local ones included: local hosts are tried
+    /// with verified https before plain http.
     pub fn ca_file(mut self, path: impl Into<PathBuf>) -> ClientBuilder {
         self.ca_files.push(path.into());
         self
@@ -298,6 +300,11 @@ impl Client {
         self.inner.dispatcher.retry.max_retries()
     }
 
+    /// How long to wait before repeat number `attempt` (from 0) of a whole operation.
+    pub(crate) fn retry_backoff(&self, attempt: u32) -> Duration {
+        self.inner.dispatcher.retry.backoff(attempt)
+    }
+
     pub(crate) fn limits(&self) -> Limits {
         self.inner.limits
     }
@@ -355,6 +362,13 @@ impl Client {
                     }));
                 }
                 Ok(response) => last_error = Some(status_error(&Method::GET, &uri, response).await),
+                Err(error) if scheme == Scheme::Https && peer_speaks_tls(&error) => {
+                    // Never trade a failed verification for plain http (see `endpoint`).
+                    return Err(Error::TlsVerification {
+                        registry: host.to_owned(),
+                        source: Box::new(error),
+                    });
+                }
                 Err(error) => last_error = Some(error),
             }
         }

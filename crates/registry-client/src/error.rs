@@ -127,6 +127,19 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// The registry speaks TLS but its certificate could not be verified. Discovery stops
+    /// here rather than trying plain http, even for a local host.
+    #[error(
+        "the TLS certificate of registry {registry} could not be verified ({source}); \
+         add the CA that issued it as a CA file, or mark the host insecure"
+    )]
+    TlsVerification {
+        /// The registry host.
+        registry: String,
+        /// The failed connection.
+        #[source]
+        source: Box<Error>,
+    },
     /// The registry asks for an authentication scheme this client does not speak.
     #[error("registry {registry} asks for unsupported authentication: {challenge}")]
     UnsupportedChallenge {
@@ -237,6 +250,20 @@ impl Error {
     pub fn is_rate_limited(&self) -> bool {
         self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
             || self.has_code(|c| *c == ErrorCode::TooManyRequests)
+    }
+
+    /// Whether the registry's TLS certificate failed verification.
+    pub fn is_tls_verification(&self) -> bool {
+        matches!(self.root(), Error::TlsVerification { .. })
+    }
+
+    /// Whether the connection broke, stalled or was refused before the exchange finished:
+    /// the failures worth repeating a whole operation for.
+    pub(crate) fn is_broken_connection(&self) -> bool {
+        matches!(
+            self.root(),
+            Error::Connection { .. } | Error::Body { .. } | Error::Timeout { .. }
+        )
     }
 
     /// Whether content failed its digest check.

@@ -5,7 +5,9 @@
 //! request counters. Every operation prepares its request completely and sends it through one
 //! place that owns redirects (credentials never follow a redirect to another host, https never
 //! downgrades to http), retries (bounded, jittered, only for requests safe to repeat) and
-//! timeouts. The first request to a registry pings `/v2/` to learn its scheme and challenge;
+//! timeouts. The first request to a registry pings `/v2/` to learn its scheme and challenge
+//! (verified https; local hosts fall back to plain http only when they do not speak TLS, never
+//! after a failed certificate check — see [`candidate_schemes`]);
 //! credentials come from a [`CredentialSource`] and are sent as Basic or exchanged for Bearer
 //! tokens per scope, refreshed once on a 401.
 //!

@@ -387,7 +387,7 @@ mod tests {
             "",
             "localhost:5000/app:1.0",
             "localhost:5000/app@sha256:4b",
-            "UPPER/case",
+            "team/Upper",
         ];
         for input in invalid {
             assert!(parse_repository(input).is_err(), "{input}");

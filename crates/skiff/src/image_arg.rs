@@ -210,7 +210,7 @@ mod tests {
         }
         let invalid = [
             "",
-            "UPPER/case",
+            "team/Upper",
             "docker://",
             "localhost:5000/app@sha256:short",
             "oci:",

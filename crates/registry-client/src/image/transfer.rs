@@ -403,29 +403,43 @@ async fn to_registry(
             return Ok(BlobOutcome::Mounted);
         }
     }
-    match source {
-        ImageLocation::Registry(reference) => {
-            let from = RepositoryRef::from(reference);
-            let size = match blob.size {
-                Some(size) => size,
-                None => client.blob_size(&from, &blob.digest).await?.unwrap_or(0),
-            };
-            let stream = client.get_blob(&from, &blob.digest).await?;
-            let reader = ProgressReader::new(
-                BlobStreamReader::new(stream),
-                blob.digest.clone(),
-                Arc::clone(progress),
-            );
-            client.push_blob(target, &blob.digest, size, reader).await?;
-        }
-        ImageLocation::Layout { layout, .. } => {
-            let reader = layout.open_blob(&blob.digest).await?;
-            let size = blob.size.unwrap_or(reader.len());
-            let reader = ProgressReader::new(reader, blob.digest.clone(), Arc::clone(progress));
-            client.push_blob(target, &blob.digest, size, reader).await?;
+    // distribution discards an upload whose connection broke, so there is nothing to resume:
+    // a broken upload is started again from a fresh read of the source. The registry checks
+    // the digest on commit, so a partial upload can never be committed under it.
+    let mut restarts = 0;
+    loop {
+        let pushed = match source {
+            ImageLocation::Registry(reference) => {
+                let from = RepositoryRef::from(reference);
+                let size = match blob.size {
+                    Some(size) => size,
+                    None => client.blob_size(&from, &blob.digest).await?.unwrap_or(0),
+                };
+                let stream = client.get_blob(&from, &blob.digest).await?;
+                let reader = ProgressReader::new(
+                    BlobStreamReader::new(stream),
+                    blob.digest.clone(),
+                    Arc::clone(progress),
+                );
+                client.push_blob(target, &blob.digest, size, reader).await
+            }
+            ImageLocation::Layout { layout, .. } => {
+                let reader = layout.open_blob(&blob.digest).await?;
+                let size = blob.size.unwrap_or(reader.len());
+                let reader = ProgressReader::new(reader, blob.digest.clone(), Arc::clone(progress));
+                client.push_blob(target, &blob.digest, size, reader).await
+            }
+        };
+        match pushed {
+            Ok(_) => return Ok(BlobOutcome::Transferred),
+            Err(error) if error.is_broken_connection() && restarts < client.max_retries() => {
+                tracing::debug!(digest = %blob.digest, %error, "restarting a broken upload");
+                tokio::time::sleep(client.retry_backoff(restarts)).await;
+                restarts += 1;
+            }
+            Err(error) => return Err(error.into()),
         }
     }
-    Ok(BlobOutcome::Transferred)
 }
 
 /// Which manifest of a transfer is being written.

@@ -12,23 +12,14 @@ pub(crate) async fn run(invocation: &Invocation, args: &DeleteArgs) -> Result<()
     let client = invocation.client_for_images(&[&args.image])?;
     let digest = match reference.digest() {
         Some(digest) => digest.clone(),
-        None => {
-            // HEAD names the digest without the body when the registry sends
-            // Docker-Content-Digest; otherwise the manifest itself says.
-            let head = client
-                .head_manifest(reference)
-                .await
-                .map_err(|e| Failure::new(what(), e))?;
-            match head.digest() {
-                Some(digest) => digest.clone(),
-                None => client
-                    .get_manifest(reference)
-                    .await
-                    .map_err(|e| Failure::new(what(), e))?
-                    .digest()
-                    .clone(),
-            }
-        }
+        // GET rather than HEAD: a HEAD answer has no body, so a missing tag would come
+        // without the registry's diagnostic codes.
+        None => client
+            .get_manifest(reference)
+            .await
+            .map_err(|e| Failure::new(what(), e))?
+            .digest()
+            .clone(),
     };
     tracing::debug!(%digest, "deleting manifest");
     client

@@ -8,7 +8,7 @@ fn completions_are_generated_for_each_shell() {
     for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef skiff"), ("fish", "complete -c skiff")] {
         let script = skiff.ok_text(&["completions", shell]);
         assert!(script.contains(marker), "{shell}: {script}");
-        assert!(script.contains("inspect") && script.contains("--insecure"), "{shell}");
+        assert!(script.contains("inspect") && script.contains("insecure"), "{shell}");
     }
     let out = skiff.run(&["completions", "powershell"]);
     assert_eq!(out.status.code(), Some(2));

@@ -50,7 +50,11 @@ pub(super) struct BlobMover<'a> {
 }
 
 impl<'a> BlobMover<'a> {
-    pub(super) fn new(client: &'a Client, source: RepositoryRef, destination: RepositoryRef) -> BlobMover<'a> {
+    pub(super) fn new(
+        client: &'a Client,
+        source: RepositoryRef,
+        destination: RepositoryRef,
+    ) -> BlobMover<'a> {
         BlobMover {
             client,
             source,
@@ -118,10 +122,11 @@ impl<'a> BlobMover<'a> {
             .get_blob(&self.source, digest)
             .await
             .map_err(Self::registry_error("downloading", &self.source, digest))?;
-        let size = stream
-            .write_to(&mut writer)
-            .await
-            .map_err(Self::registry_error("downloading", &self.source, digest))?;
+        let size = stream.write_to(&mut writer).await.map_err(Self::registry_error(
+            "downloading",
+            &self.source,
+            digest,
+        ))?;
         Ok(Staged {
             digest: digest.clone(),
             file,

@@ -105,10 +105,13 @@ impl TargetFormat {
             packing,
             foreign: false,
         };
-        kind.media_type(*self).ok_or_else(|| Error::NoEquivalentMediaType {
-            media_type: kind.media_type(TargetFormat::Oci).unwrap_or(MediaType::OciLayerZstd),
-            target: *self,
-        })
+        kind.media_type(*self)
+            .ok_or_else(|| Error::NoEquivalentMediaType {
+                media_type: kind
+                    .media_type(TargetFormat::Oci)
+                    .unwrap_or(MediaType::OciLayerZstd),
+                target: *self,
+            })
     }
 }
 
@@ -201,9 +204,15 @@ mod tests {
         }
         for bad in ["", "V2S2", "schema2", "oci ", "v2s3"] {
             let err = bad.parse::<TargetFormat>().unwrap_err();
-            assert!(matches!(err, Error::InvalidTargetFormat { ref input } if input == bad), "{bad:?}");
+            assert!(
+                matches!(err, Error::InvalidTargetFormat { ref input } if input == bad),
+                "{bad:?}"
+            );
         }
-        assert_eq!(TargetFormat::of(&MediaType::DockerSchema1), Some(TargetFormat::V2s1));
+        assert_eq!(
+            TargetFormat::of(&MediaType::DockerSchema1),
+            Some(TargetFormat::V2s1)
+        );
         assert_eq!(TargetFormat::of(&MediaType::OciIndex), None);
     }
 
@@ -232,8 +241,16 @@ mod tests {
                 Some(MediaType::DockerForeignLayerGzip),
                 Some(MediaType::OciNondistributableLayerGzip),
             ),
-            (MediaType::OciLayer, Some(docker_tar.clone()), Some(MediaType::OciLayer)),
-            (docker_tar.clone(), Some(docker_tar.clone()), Some(MediaType::OciLayer)),
+            (
+                MediaType::OciLayer,
+                Some(docker_tar.clone()),
+                Some(MediaType::OciLayer),
+            ),
+            (
+                docker_tar.clone(),
+                Some(docker_tar.clone()),
+                Some(MediaType::OciLayer),
+            ),
             (MediaType::OciLayerZstd, None, Some(MediaType::OciLayerZstd)),
             (
                 MediaType::OciNondistributableLayerZstd,
@@ -249,10 +266,16 @@ mod tests {
             (MediaType::from("application/vnd.example.thing"), None, None),
         ];
         for (source, schema2, oci) in cases {
-            assert_eq!(TargetFormat::V2s2.map_layer(&source).ok(), schema2, "{source} -> v2s2");
+            assert_eq!(
+                TargetFormat::V2s2.map_layer(&source).ok(),
+                schema2,
+                "{source} -> v2s2"
+            );
             assert_eq!(TargetFormat::Oci.map_layer(&source).ok(), oci, "{source} -> oci");
         }
-        let err = TargetFormat::V2s2.map_layer(&MediaType::OciLayerZstd).unwrap_err();
+        let err = TargetFormat::V2s2
+            .map_layer(&MediaType::OciLayerZstd)
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "application/vnd.oci.image.layer.v1.tar+zstd has no equivalent in v2s2 manifests"
@@ -261,7 +284,11 @@ mod tests {
 
     #[test]
     fn schema1_takes_only_plain_or_gzipped_registry_layers() {
-        let accepted = [MediaType::DockerLayerGzip, MediaType::OciLayerGzip, MediaType::OciLayer];
+        let accepted = [
+            MediaType::DockerLayerGzip,
+            MediaType::OciLayerGzip,
+            MediaType::OciLayer,
+        ];
         for source in accepted {
             assert!(TargetFormat::V2s1.map_layer(&source).is_ok(), "{source}");
         }
@@ -278,25 +305,57 @@ mod tests {
     #[test]
     fn scanned_compression_picks_the_layer_type() {
         let cases = [
-            (TargetFormat::V2s2, Compression::Gzip, Some(MediaType::DockerLayerGzip)),
-            (TargetFormat::V2s2, Compression::None, Some(MediaType::from(DOCKER_LAYER_TAR))),
+            (
+                TargetFormat::V2s2,
+                Compression::Gzip,
+                Some(MediaType::DockerLayerGzip),
+            ),
+            (
+                TargetFormat::V2s2,
+                Compression::None,
+                Some(MediaType::from(DOCKER_LAYER_TAR)),
+            ),
             (TargetFormat::V2s2, Compression::Zstd, None),
-            (TargetFormat::Oci, Compression::Gzip, Some(MediaType::OciLayerGzip)),
+            (
+                TargetFormat::Oci,
+                Compression::Gzip,
+                Some(MediaType::OciLayerGzip),
+            ),
             (TargetFormat::Oci, Compression::None, Some(MediaType::OciLayer)),
-            (TargetFormat::Oci, Compression::Zstd, Some(MediaType::OciLayerZstd)),
+            (
+                TargetFormat::Oci,
+                Compression::Zstd,
+                Some(MediaType::OciLayerZstd),
+            ),
             (TargetFormat::Oci, Compression::Xz, None),
         ];
         for (format, compression, expected) in cases {
-            assert_eq!(format.layer_for(compression).ok(), expected, "{format} {compression:?}");
+            assert_eq!(
+                format.layer_for(compression).ok(),
+                expected,
+                "{format} {compression:?}"
+            );
         }
     }
 
     #[test]
     fn configs_map_only_between_image_config_types() {
         let cases = [
-            (TargetFormat::V2s2, MediaType::OciConfig, Some(MediaType::DockerContainerConfig)),
-            (TargetFormat::Oci, MediaType::DockerContainerConfig, Some(MediaType::OciConfig)),
-            (TargetFormat::Oci, MediaType::OciConfig, Some(MediaType::OciConfig)),
+            (
+                TargetFormat::V2s2,
+                MediaType::OciConfig,
+                Some(MediaType::DockerContainerConfig),
+            ),
+            (
+                TargetFormat::Oci,
+                MediaType::DockerContainerConfig,
+                Some(MediaType::OciConfig),
+            ),
+            (
+                TargetFormat::Oci,
+                MediaType::OciConfig,
+                Some(MediaType::OciConfig),
+            ),
             (TargetFormat::Oci, MediaType::DockerPluginConfig, None),
             (TargetFormat::V2s2, MediaType::OciEmpty, None),
             (TargetFormat::V2s1, MediaType::OciConfig, None),

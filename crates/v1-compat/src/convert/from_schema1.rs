@@ -16,7 +16,11 @@ use crate::{schema1_to_config, Error, LayerSummary, V1History};
 ///
 /// `throwaway` layers are left out of `layers` (their history entries say
 /// `empty_layer`), exactly as Docker and containers/image convert.
-pub(super) async fn convert(job: &Job<'_>, schema1: &Schema1, target: TargetFormat) -> Result<NewManifest, Error> {
+pub(super) async fn convert(
+    job: &Job<'_>,
+    schema1: &Schema1,
+    target: TargetFormat,
+) -> Result<NewManifest, Error> {
     let history = V1History::from_schema1(schema1)?;
     let content: Vec<Digest> = history
         .content_layers()

@@ -12,7 +12,11 @@ use crate::{config_to_schema1, Error};
 /// Converts a schema2 or OCI image with config bytes `config` to signed
 /// schema1 named after the destination, moving its layers (and the gzipped
 /// empty tar when an empty history entry needs it); returns the manifest to push.
-pub(super) async fn convert(job: &Job<'_>, manifest: &Manifest, config: Option<&Bytes>) -> Result<NewManifest, Error> {
+pub(super) async fn convert(
+    job: &Job<'_>,
+    manifest: &Manifest,
+    config: Option<&Bytes>,
+) -> Result<NewManifest, Error> {
     let (Some(descriptor), Some(layers), Some(config)) =
         (manifest.config(), manifest.layer_descriptors(), config)
     else {

@@ -7,13 +7,6 @@
 //! it is there, a cross-repository mount within one registry, else a verified
 //! download and upload), and pushes the new manifest last, so the destination
 //! never names a blob it lacks.
-//!
-//! | from | to | how |
-//! | --- | --- | --- |
-//! | schema1 | schema2, OCI | each distinct content layer is downloaded once to compute its diffID; the config is built from the v1 history ([`schema1_to_config`](crate::schema1_to_config)); `throwaway` layers leave `layers` but keep their history entry |
-//! | schema2 | OCI, and back | config and layer media types mapped; blobs and their digests unchanged |
-//! | schema2, OCI | schema1 | v1 history built from the config ([`config_to_schema1`](crate::config_to_schema1)), signed with a throwaway key, the gzipped empty tar added when a history entry is empty |
-//! | any | its own format | a copy: the manifest bytes are pushed unchanged |
 
 mod blobs;
 mod format;
@@ -146,6 +139,29 @@ impl Job<'_> {
 /// index, whose image for [`ConvertOptions::platform`] is converted. Every
 /// blob is verified while it is downloaded; nothing unverified is uploaded.
 ///
+/// | from | to | how |
+/// | --- | --- | --- |
+/// | schema1 | schema2, OCI | each distinct content layer is downloaded once to compute its diffID; the config is built from the v1 history ([`schema1_to_config`](crate::schema1_to_config)); `throwaway` layers leave `layers` but keep their history entry |
+/// | schema2 | OCI, and back | config and layer media types mapped; blobs and their digests unchanged |
+/// | schema2, OCI | schema1 | v1 history built from the config ([`config_to_schema1`](crate::config_to_schema1)), signed with a throwaway key, the gzipped empty tar added when a history entry is empty |
+/// | any | its own format | a copy: the manifest bytes are pushed unchanged |
+///
+/// Blobs the destination repository has are not sent; within one registry
+/// they are mounted from the source repository; otherwise they are downloaded
+/// (verified) into a temporary file and uploaded, at most
+/// [`ConvertOptions::jobs`] at once. The manifest is pushed last, so the
+/// destination never names a blob it lacks.
+///
+/// # Errors
+///
+/// [`Error::Image`] when the source cannot be resolved (missing, failing its
+/// digest, no image for the platform), [`Error::Registry`] when a blob or the
+/// manifest cannot be moved (a layer failing its digest included),
+/// [`Error::NoEquivalentMediaType`] or [`Error::UnsupportedSource`] when the
+/// target format cannot express the image, and the history errors of
+/// [`schema1_to_config`](crate::schema1_to_config) and
+/// [`config_to_schema1`](crate::config_to_schema1).
+///
 /// ```no_run
 /// use v1_compat::{convert, ConvertOptions, TargetFormat};
 ///
@@ -173,7 +189,11 @@ pub async fn convert(
             source: Box::new(e),
         })?;
     let job = Job {
-        blobs: BlobMover::new(client, RepositoryRef::from(source), RepositoryRef::from(destination)),
+        blobs: BlobMover::new(
+            client,
+            RepositoryRef::from(source),
+            RepositoryRef::from(destination),
+        ),
         jobs: options.jobs,
         source,
         destination,
@@ -193,7 +213,9 @@ pub async fn convert(
         (Manifest::Schema2(_) | Manifest::OciManifest(_), TargetFormat::V2s1) => {
             into_schema1::convert(&job, manifest, resolved.config()).await?
         }
-        (Manifest::Schema2(_) | Manifest::OciManifest(_), _) => retype::convert(&job, manifest, target).await?,
+        (Manifest::Schema2(_) | Manifest::OciManifest(_), _) => {
+            retype::convert(&job, manifest, target).await?
+        }
         (other, _) => return Err(job.unsupported(other)),
     };
     let digest = client
@@ -225,7 +247,12 @@ fn registry_blobs(manifest: &Manifest) -> Vec<Digest> {
                 .filter(|layer| !layer.media_type().is_foreign_layer())
                 .map(|layer| layer.digest().clone()),
         ),
-        None => digests.extend(manifest.layer_infos().into_iter().map(|info| info.digest().clone())),
+        None => digests.extend(
+            manifest
+                .layer_infos()
+                .into_iter()
+                .map(|info| info.digest().clone()),
+        ),
     }
     distinct(digests)
 }
@@ -237,7 +264,11 @@ fn distinct(digests: impl IntoIterator<Item = Digest>) -> Vec<Digest> {
 }
 
 /// Serialises a schema2 or OCI image manifest for `target`.
-fn image_manifest(target: TargetFormat, config: Descriptor, layers: Vec<Descriptor>) -> Result<NewManifest, Error> {
+fn image_manifest(
+    target: TargetFormat,
+    config: Descriptor,
+    layers: Vec<Descriptor>,
+) -> Result<NewManifest, Error> {
     let bytes = match target {
         TargetFormat::V2s2 => Schema2::new(config, layers).map(|m| m.as_bytes().to_vec()),
         TargetFormat::Oci => OciManifest::new(config, layers).map(|m| m.as_bytes().to_vec()),
@@ -290,8 +321,16 @@ mod tests {
     #[test]
     fn schema1_is_not_built_as_an_image_manifest() {
         let config = descriptor(MediaType::DockerContainerConfig, b"config");
-        let err = image_manifest(TargetFormat::V2s1, config, Vec::new()).err().unwrap();
-        assert!(matches!(err, Error::NoEquivalentMediaType { target: TargetFormat::V2s1, .. }));
+        let err = image_manifest(TargetFormat::V2s1, config, Vec::new())
+            .err()
+            .unwrap();
+        assert!(matches!(
+            err,
+            Error::NoEquivalentMediaType {
+                target: TargetFormat::V2s1,
+                ..
+            }
+        ));
         let built = image_manifest(
             TargetFormat::Oci,
             descriptor(MediaType::OciConfig, b"c"),

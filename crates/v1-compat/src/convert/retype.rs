@@ -9,7 +9,11 @@ use crate::Error;
 /// Re-types a schema2 or OCI manifest for `target` (the other of the two) and
 /// moves its blobs; returns the manifest to push. Foreign layers keep their
 /// URLs and stay where they are.
-pub(super) async fn convert(job: &Job<'_>, manifest: &Manifest, target: TargetFormat) -> Result<NewManifest, Error> {
+pub(super) async fn convert(
+    job: &Job<'_>,
+    manifest: &Manifest,
+    target: TargetFormat,
+) -> Result<NewManifest, Error> {
     let (Some(config), Some(layers)) = (manifest.config(), manifest.layer_descriptors()) else {
         return Err(job.unsupported(manifest));
     };
@@ -25,5 +29,6 @@ pub(super) async fn convert(job: &Job<'_>, manifest: &Manifest, target: TargetFo
 /// `descriptor` under `media_type`: digest, size and URLs kept; annotations
 /// dropped, as schema2 has none and OCI's would describe the old type.
 fn retyped(descriptor: &Descriptor, media_type: oci_manifest::MediaType) -> Descriptor {
-    Descriptor::new(media_type, descriptor.digest().clone(), descriptor.size()).with_urls(descriptor.urls().to_vec())
+    Descriptor::new(media_type, descriptor.digest().clone(), descriptor.size())
+        .with_urls(descriptor.urls().to_vec())
 }

@@ -1,0 +1,278 @@
+//! `cargo xtask bench [--quick] [--rounds N]`: skiff against skopeo, end to end.
+//!
+//! Starts Debian's `docker-registry` on a loopback port in a temp dir, builds
+//! and pushes (with skopeo) the benchmark images, builds skiff in release
+//! mode, then runs every scenario with the contenders alternating, and writes
+//! the results between the markers of `docs/PERFORMANCE.md`.
+
+mod driver;
+mod measure;
+mod report;
+mod requests;
+mod scenario;
+
+use std::path::{Path, PathBuf};
+
+use skiff_integration::{ImageFormat, PushedImage, Registry, Skopeo};
+
+use measure::Invocation;
+use scenario::{BenchImage, Programs, Scenario, Target, Tool};
+
+const MIB: usize = 1 << 20;
+/// Rounds when not told otherwise; the issue asks for at least five.
+const DEFAULT_ROUNDS: usize = 5;
+const QUICK_ROUNDS: usize = 3;
+/// Repository prefix the warm-copy destination lives under.
+const WARM_PREFIX: &str = "warm";
+/// Programs the benchmark runs besides the integration peers, with their
+/// Debian packages.
+const BENCH_TOOLS: [(&str, &str); 2] = [("/usr/bin/time", "time"), ("/usr/bin/curl", "curl")];
+
+/// What the command line asked for.
+#[derive(Debug, PartialEq, Eq)]
+struct Options {
+    rounds: usize,
+    quick: bool,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Options, String> {
+        let mut options = Options {
+            rounds: DEFAULT_ROUNDS,
+            quick: false,
+        };
+        let mut rounds = None;
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--quick" => options.quick = true,
+                "--rounds" => {
+                    let value = args.next().ok_or("--rounds needs a number")?;
+                    let n: usize = value
+                        .parse()
+                        .map_err(|_| format!("--rounds {value:?}: not a number"))?;
+                    if n == 0 {
+                        return Err("--rounds must be at least 1".to_owned());
+                    }
+                    rounds = Some(n);
+                }
+                other => return Err(format!("bench: unknown argument {other:?} (try --quick, --rounds N)")),
+            }
+        }
+        options.rounds = rounds.unwrap_or(if options.quick { QUICK_ROUNDS } else { DEFAULT_ROUNDS });
+        Ok(options)
+    }
+
+    /// The command line that reproduces this run.
+    fn command_line(&self) -> String {
+        let mut line = "cargo xtask bench".to_owned();
+        if self.quick {
+            line.push_str(" --quick");
+        }
+        let default = if self.quick { QUICK_ROUNDS } else { DEFAULT_ROUNDS };
+        if self.rounds != default {
+            line.push_str(&format!(" --rounds {}", self.rounds));
+        }
+        line
+    }
+}
+
+/// Runs the benchmark and updates `docs/PERFORMANCE.md`.
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let options = Options::parse(args)?;
+    crate::tools::ensure_peers()?;
+    require_bench_tools()?;
+    crate::cargo(&["build", "--release", "-p", "skiff"])?;
+    let skiff = release_binary("skiff");
+    let machine = report::Machine::describe(&skiff);
+
+    let work = tempfile::Builder::new()
+        .prefix("skiff-bench-")
+        .tempdir()
+        .map_err(|e| format!("creating a temp dir: {e}"))?;
+    let authfile = work.path().join("auth.json");
+    std::fs::write(&authfile, r#"{"auths":{}}"#).map_err(|e| format!("writing {}: {e}", authfile.display()))?;
+    let programs = Programs {
+        skiff,
+        skopeo_authfile: authfile,
+    };
+
+    let registry = Registry::anonymous();
+    eprintln!("# registry on {}; generating and pushing images", registry.addr());
+    let skopeo = Skopeo::new();
+    let big = push_image(&skopeo, &registry, "bench/big:1", &[64 * MIB; 4]);
+    let small = push_image(&skopeo, &registry, "bench/small:1", &[4096; 200]);
+    let huge = push_image(&skopeo, &registry, "bench/huge:1", &[512 * MIB]);
+    let (big_image, small_image, huge_image) = (describe(&big, "4 x 64 MiB"), describe(&small, "200 x 4 KiB"), describe(&huge, "1 x 512 MiB"));
+    prime_warm_copy(&programs, &registry, &big_image)?;
+
+    let scenarios = scenarios(&programs, &big_image, &small_image, &huge_image, &big);
+    let mut outcomes = Vec::new();
+    for scenario in &scenarios {
+        eprintln!("# {}", scenario.name);
+        outcomes.push(driver::run(scenario, &registry, options.rounds, work.path())?);
+    }
+
+    let section = report::render(
+        &machine,
+        &options.command_line(),
+        options.rounds,
+        &report::load_average(),
+        &outcomes,
+    );
+    let doc_path = crate::project_root().join("docs").join("PERFORMANCE.md");
+    let doc = std::fs::read_to_string(&doc_path).unwrap_or_else(|_| "# Performance\n".to_owned());
+    std::fs::write(&doc_path, report::splice(&doc, &section))
+        .map_err(|e| format!("writing {}: {e}", doc_path.display()))?;
+    println!("{section}");
+    eprintln!("# wrote {}", doc_path.display());
+    Ok(())
+}
+
+/// Every scenario, in the order the report lists them.
+fn scenarios(
+    programs: &Programs,
+    big: &BenchImage,
+    small: &BenchImage,
+    huge: &BenchImage,
+    big_pushed: &PushedImage,
+) -> Vec<Scenario> {
+    let first_layer = &big_pushed.image().layers()[0];
+    let layer_file = big_pushed.image().blob_path(first_layer.digest());
+    let pull_big = scenario::pull(programs, big, vec![
+        Target::Speed {
+            versus: Tool::Skopeo,
+            factor: 1.5,
+        },
+        Target::Speed {
+            versus: Tool::Curl,
+            factor: 1.0 / 1.3,
+        },
+        Target::RssNotAbove(Tool::Skopeo),
+    ]);
+    let baseline = pull_big.name.clone();
+    let mut pull_huge = scenario::pull(programs, huge, vec![Target::RssCloseTo { baseline, factor: 1.25 }]);
+    // Peak memory is what this one is for; one round each is enough.
+    pull_huge.max_rounds = Some(1);
+    vec![
+        scenario::startup(programs),
+        scenario::inspect(programs, big),
+        scenario::digest(programs, &layer_file, first_layer.size()),
+        pull_big,
+        scenario::push(programs, big, 1.5),
+        scenario::pull(programs, small, vec![
+            Target::Speed {
+                versus: Tool::Skopeo,
+                factor: 2.0,
+            },
+            Target::Speed {
+                versus: Tool::Curl,
+                factor: 1.0 / 1.3,
+            },
+        ]),
+        scenario::push(programs, small, 2.0),
+        scenario::copy_mount(programs, big),
+        scenario::copy_warm(programs, big, WARM_PREFIX),
+        pull_huge,
+    ]
+}
+
+fn push_image(skopeo: &Skopeo, registry: &Registry, name: &str, layers: &[usize]) -> PushedImage {
+    eprintln!("  {name}: {} layers", layers.len());
+    skopeo.push_random_image(registry, name, layers, ImageFormat::Oci)
+}
+
+fn describe(pushed: &PushedImage, label: &str) -> BenchImage {
+    let image = pushed.image();
+    let config = image.config();
+    let blobs = std::iter::once(config).chain(image.layers());
+    let name = pushed
+        .reference()
+        .split_once('/')
+        .map_or(pushed.reference(), |(_, name)| name)
+        .to_owned();
+    BenchImage {
+        label: label.to_owned(),
+        name,
+        layout: image.layout_dir().to_path_buf(),
+        blobs: blobs.clone().map(|b| b.digest().to_owned()).collect(),
+        bytes: blobs.map(|b| b.size()).sum(),
+    }
+}
+
+/// Fills the warm-copy destination once, untimed.
+fn prime_warm_copy(programs: &Programs, registry: &Registry, image: &BenchImage) -> Result<(), String> {
+    let host = registry.addr();
+    Invocation::new(
+        "skopeo",
+        [
+            "--insecure-policy".to_owned(),
+            "copy".to_owned(),
+            "--quiet".to_owned(),
+            "--authfile".to_owned(),
+            programs.skopeo_authfile.display().to_string(),
+            "--src-tls-verify=false".to_owned(),
+            "--dest-tls-verify=false".to_owned(),
+            format!("docker://{host}/{}", image.name),
+            format!("docker://{host}/{WARM_PREFIX}/{}", image.name),
+        ],
+    )
+    .run()
+}
+
+/// GNU time and curl: not integration peers, but the benchmark needs them.
+fn require_bench_tools() -> Result<(), String> {
+    let missing: Vec<&str> = BENCH_TOOLS
+        .iter()
+        .filter(|(path, _)| !Path::new(path).is_file())
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the benchmark needs {}: run `sudo apt-get install -y {}`",
+            missing.join(", "),
+            missing.join(" ")
+        ))
+    }
+}
+
+/// Where `cargo build --release -p NAME` put the binary.
+fn release_binary(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::project_root().join("target"));
+    target.join("release").join(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn options_parse_and_print_back() {
+        let cases = [
+            ("", 5, false, "cargo xtask bench"),
+            ("--quick", 3, true, "cargo xtask bench --quick"),
+            ("--rounds 7", 7, false, "cargo xtask bench --rounds 7"),
+            ("--quick --rounds 1", 1, true, "cargo xtask bench --quick --rounds 1"),
+        ];
+        for (line, rounds, quick, printed) in cases {
+            let options = Options::parse(&args(line)).unwrap();
+            assert_eq!(options, Options { rounds, quick }, "{line}");
+            assert_eq!(options.command_line(), printed);
+        }
+    }
+
+    #[test]
+    fn bad_options_are_refused() {
+        for line in ["--rounds", "--rounds x", "--rounds 0", "--fast"] {
+            assert!(Options::parse(&args(line)).is_err(), "{line}");
+        }
+    }
+}

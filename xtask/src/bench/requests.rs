@@ -1,0 +1,96 @@
+//! HTTP request counts, seen by a proxy in front of the registry.
+//!
+//! Counting on the wire instead of asking each tool keeps the numbers
+//! comparable between skiff and skopeo: both are counted the same way.
+
+use std::fmt;
+
+use skiff_integration::{Route, SeenRequest};
+
+/// What one command asked a registry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct RequestCount {
+    pub(crate) total: usize,
+    pub(crate) heads: usize,
+    /// Blob downloads.
+    pub(crate) blob_gets: usize,
+    /// Requests that start, feed or finish an upload (mount attempts included).
+    pub(crate) uploads: usize,
+    /// Upload starts asking for a cross-repository mount.
+    pub(crate) mounts: usize,
+}
+
+impl RequestCount {
+    pub(crate) fn of(seen: &[SeenRequest]) -> RequestCount {
+        let mut count = RequestCount {
+            total: seen.len(),
+            ..RequestCount::default()
+        };
+        for request in seen {
+            let method = request.method.as_str();
+            match (method, request.route) {
+                ("HEAD", _) => count.heads += 1,
+                ("GET", Route::Blob) => count.blob_gets += 1,
+                (_, Route::Upload) => {
+                    count.uploads += 1;
+                    if method == "POST" && request.path.contains("mount=") {
+                        count.mounts += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        count
+    }
+}
+
+impl fmt::Display for RequestCount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({} HEAD, {} blob GET, {} upload, {} mount)",
+            self.total, self.heads, self.blob_gets, self.uploads, self.mounts
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(method: &str, path: &str) -> SeenRequest {
+        SeenRequest {
+            // Parsed so that this crate needs no direct `http` dependency.
+            method: method.parse().expect("a valid method"),
+            path: path.to_owned(),
+            route: Route::of(path.split('?').next().unwrap()),
+            had_authorization: false,
+            fault: None,
+        }
+    }
+
+    #[test]
+    fn counts_each_kind_of_request() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let requests = [
+            seen("GET", "/v2/"),
+            seen("HEAD", &format!("/v2/a/b/blobs/{digest}")),
+            seen("HEAD", "/v2/a/b/manifests/1"),
+            seen("GET", &format!("/v2/a/b/blobs/{digest}")),
+            seen("POST", &format!("/v2/a/b/blobs/uploads/?mount={digest}&from=c/d")),
+            seen("POST", "/v2/a/b/blobs/uploads/"),
+            seen("PUT", &format!("/v2/a/b/blobs/uploads/123?digest={digest}")),
+            seen("PUT", "/v2/a/b/manifests/1"),
+        ];
+        let count = RequestCount::of(&requests);
+        let expected = RequestCount {
+            total: 8,
+            heads: 2,
+            blob_gets: 1,
+            uploads: 3,
+            mounts: 1,
+        };
+        assert_eq!(count, expected);
+        assert_eq!(count.to_string(), "8 (2 HEAD, 1 blob GET, 3 upload, 1 mount)");
+    }
+}

@@ -1,0 +1,377 @@
+//! What is measured: each scenario's contenders, the command each runs, and
+//! the target skiff is held to.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::measure::Invocation;
+
+/// Who runs a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tool {
+    Skiff,
+    Skopeo,
+    /// Parallel `curl` of the blobs: the raw limit of the machine and registry.
+    Curl,
+    Openssl,
+}
+
+impl Tool {
+    /// Whether the tool talks to the registry through a client worth counting.
+    pub(crate) fn is_registry_client(self) -> bool {
+        matches!(self, Tool::Skiff | Tool::Skopeo)
+    }
+}
+
+impl Tool {
+    /// A lowercase word for file and repository names.
+    pub(crate) fn slug(self) -> &'static str {
+        match self {
+            Tool::Skiff => "skiff",
+            Tool::Skopeo => "skopeo",
+            Tool::Curl => "curl",
+            Tool::Openssl => "openssl",
+        }
+    }
+}
+
+impl fmt::Display for Tool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Tool::Skiff => "skiff",
+            Tool::Skopeo => "skopeo",
+            Tool::Curl => "curl (raw limit)",
+            Tool::Openssl => "openssl",
+        })
+    }
+}
+
+/// Where one run reads from and writes to.
+#[derive(Debug)]
+pub(crate) struct Run<'a> {
+    /// `HOST:PORT` of the registry holding the benchmark images.
+    pub(crate) source: &'a str,
+    /// `HOST:PORT` written to: the same registry, or a fresh one for pushes.
+    pub(crate) destination: &'a str,
+    /// An empty directory of this run's own, removed afterwards.
+    pub(crate) scratch: &'a Path,
+    /// Unique among the runs of a benchmark, usable in a repository name.
+    pub(crate) id: &'a str,
+}
+
+/// One side of a comparison.
+pub(crate) struct Contender {
+    pub(crate) tool: Tool,
+    command: Box<dyn Fn(&Run<'_>) -> Invocation>,
+}
+
+impl Contender {
+    pub(crate) fn new(tool: Tool, command: impl Fn(&Run<'_>) -> Invocation + 'static) -> Self {
+        Contender {
+            tool,
+            command: Box::new(command),
+        }
+    }
+
+    pub(crate) fn command(&self, run: &Run<'_>) -> Invocation {
+        (self.command)(run)
+    }
+}
+
+/// What skiff must achieve in a scenario.
+#[derive(Debug, Clone)]
+pub(crate) enum Target {
+    /// `versus`'s wall time divided by skiff's is at least `factor`.
+    Speed { versus: Tool, factor: f64 },
+    /// skiff's fastest run is below this many milliseconds.
+    UnderMillis(u64),
+    /// skiff's peak RSS is no more than `versus`'s.
+    RssNotAbove(Tool),
+    /// A warm copy: at most `max_heads` HEADs, and no blob moves.
+    WarmCopy { max_heads: usize },
+    /// Every one of `blobs` blobs is mounted, none uploaded.
+    MountsAll { blobs: usize },
+    /// skiff's peak RSS is at most `factor` times its peak in the scenario
+    /// named `baseline`: memory independent of layer size.
+    RssCloseTo { baseline: String, factor: f64 },
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Speed { versus, factor } if *factor >= 1.0 => {
+                write!(f, "at least {factor}x as fast as {versus}")
+            }
+            Target::Speed { versus, factor } => write!(f, "at least {factor:.2}x the speed of {versus}"),
+            Target::UnderMillis(ms) => write!(f, "under {ms} ms"),
+            Target::RssNotAbove(versus) => write!(f, "peak RSS no more than {versus}'s"),
+            Target::WarmCopy { max_heads } => write!(f, "at most {max_heads} HEADs, no blob transfer"),
+            Target::MountsAll { blobs } => write!(f, "all {blobs} blobs mounted"),
+            Target::RssCloseTo { baseline, factor } => {
+                write!(f, "peak RSS at most {factor}x skiff's in {baseline}")
+            }
+        }
+    }
+}
+
+/// One comparison: contenders run alternately, round after round.
+pub(crate) struct Scenario {
+    pub(crate) name: String,
+    /// Bytes moved or hashed per run, for throughput.
+    pub(crate) bytes: Option<u64>,
+    /// Give every run a registry of its own to write to, so no run finds
+    /// blobs an earlier one left (skopeo remembers where it saw blobs and
+    /// would mount them instead of pushing).
+    pub(crate) fresh_registry: bool,
+    /// Fewer rounds than the benchmark's, for expensive runs.
+    pub(crate) max_rounds: Option<usize>,
+    pub(crate) contenders: Vec<Contender>,
+    pub(crate) targets: Vec<Target>,
+}
+
+/// An image the benchmark pushed, as the scenarios need it.
+#[derive(Debug)]
+pub(crate) struct BenchImage {
+    /// A short label: `4 x 64 MiB`.
+    pub(crate) label: String,
+    /// `NAME:TAG` in the source registry.
+    pub(crate) name: String,
+    /// The OCI layout it was pushed from (tag `latest`).
+    pub(crate) layout: PathBuf,
+    /// Config and layer digests.
+    pub(crate) blobs: Vec<String>,
+    /// Config and layer bytes.
+    pub(crate) bytes: u64,
+}
+
+impl BenchImage {
+    fn repository(&self) -> &str {
+        self.name.split(':').next().unwrap_or(&self.name)
+    }
+
+    /// The image name with the repository moved under `prefix/`.
+    fn renamed(&self, prefix: &str) -> String {
+        format!("{prefix}/{}", self.name)
+    }
+}
+
+/// The programs the scenarios run.
+#[derive(Debug, Clone)]
+pub(crate) struct Programs {
+    pub(crate) skiff: PathBuf,
+    /// An empty auth file, so skopeo uses no credentials of the machine.
+    pub(crate) skopeo_authfile: PathBuf,
+}
+
+fn skiff(programs: &Programs, args: Vec<String>) -> Invocation {
+    Invocation::new(&programs.skiff, args)
+}
+
+fn skopeo(programs: &Programs, command: &str, args: Vec<String>) -> Invocation {
+    let mut all = vec![
+        "--insecure-policy".to_owned(),
+        command.to_owned(),
+        "--authfile".to_owned(),
+        programs.skopeo_authfile.display().to_string(),
+    ];
+    all.extend(args);
+    Invocation::new("skopeo", all)
+}
+
+fn skopeo_copy(programs: &Programs, source: String, destination: String) -> Invocation {
+    let args = vec![
+        "--quiet".to_owned(),
+        "--src-tls-verify=false".to_owned(),
+        "--dest-tls-verify=false".to_owned(),
+        source,
+        destination,
+    ];
+    skopeo(programs, "copy", args)
+}
+
+/// `skiff --version` against `skopeo --version`: process start-up.
+pub(crate) fn startup(programs: &Programs) -> Scenario {
+    let skiff_path = programs.skiff.clone();
+    Scenario {
+        name: "start-up (`--version`)".to_owned(),
+        bytes: None,
+        fresh_registry: false,
+        max_rounds: None,
+        contenders: vec![
+            Contender::new(Tool::Skiff, move |_| Invocation::new(&skiff_path, ["--version"])),
+            Contender::new(Tool::Skopeo, |_| Invocation::new("skopeo", ["--version"])),
+        ],
+        targets: vec![Target::UnderMillis(10)],
+    }
+}
+
+/// `inspect` of one image.
+pub(crate) fn inspect(programs: &Programs, image: &BenchImage) -> Scenario {
+    let (a, b) = (programs.clone(), programs.clone());
+    let (n1, n2) = (image.name.clone(), image.name.clone());
+    Scenario {
+        name: format!("inspect ({})", image.label),
+        bytes: None,
+        fresh_registry: false,
+        max_rounds: None,
+        contenders: vec![
+            Contender::new(Tool::Skiff, move |run| {
+                skiff(&a, vec!["inspect".into(), format!("{}/{n1}", run.source)])
+            }),
+            Contender::new(Tool::Skopeo, move |run| {
+                let args = vec!["--tls-verify=false".into(), format!("docker://{}/{n2}", run.source)];
+                skopeo(&b, "inspect", args)
+            }),
+        ],
+        targets: vec![Target::Speed {
+            versus: Tool::Skopeo,
+            factor: 1.0,
+        }],
+    }
+}
+
+/// `skiff digest --blob FILE` against `openssl dgst -sha256 FILE`.
+pub(crate) fn digest(programs: &Programs, file: &Path, size: u64) -> Scenario {
+    let a = programs.clone();
+    let (f1, f2) = (file.display().to_string(), file.display().to_string());
+    Scenario {
+        name: format!("digest --blob ({} MiB file)", size >> 20),
+        bytes: Some(size),
+        fresh_registry: false,
+        max_rounds: None,
+        contenders: vec![
+            Contender::new(Tool::Skiff, move |_| {
+                skiff(&a, vec!["digest".into(), "--blob".into(), f1.clone()])
+            }),
+            Contender::new(Tool::Openssl, move |_| {
+                Invocation::new("openssl", ["dgst".into(), "-sha256".into(), f2.clone()])
+            }),
+        ],
+        targets: vec![Target::Speed {
+            versus: Tool::Openssl,
+            factor: 0.9,
+        }],
+    }
+}
+
+/// Pull into an OCI layout, with parallel `curl` of the blobs as the raw limit.
+pub(crate) fn pull(programs: &Programs, image: &BenchImage, targets: Vec<Target>) -> Scenario {
+    let (a, b) = (programs.clone(), programs.clone());
+    let (n1, n2) = (image.name.clone(), image.name.clone());
+    let repository = image.repository().to_owned();
+    let blobs = image.blobs.clone();
+    let with_curl = targets
+        .iter()
+        .any(|t| matches!(t, Target::Speed { versus: Tool::Curl, .. }));
+    let mut contenders = vec![
+        Contender::new(Tool::Skiff, move |run| {
+            let out = run.scratch.join("layout").display().to_string();
+            skiff(&a, vec!["-q".into(), "pull".into(), format!("{}/{n1}", run.source), out])
+        }),
+        Contender::new(Tool::Skopeo, move |run| {
+            let out = format!("oci:{}:latest", run.scratch.join("layout").display());
+            skopeo_copy(&b, format!("docker://{}/{n2}", run.source), out)
+        }),
+    ];
+    if with_curl {
+        contenders.push(Contender::new(Tool::Curl, move |run| {
+            let mut args = vec!["--silent".into(), "--fail".into(), "--parallel".into()];
+            for (index, digest) in blobs.iter().enumerate() {
+                args.push("-o".into());
+                args.push(run.scratch.join(format!("blob-{index}")).display().to_string());
+                args.push(format!("http://{}/v2/{repository}/blobs/{digest}", run.source));
+            }
+            Invocation::new("curl", args)
+        }));
+    }
+    Scenario {
+        name: format!("pull ({})", image.label),
+        bytes: Some(image.bytes),
+        fresh_registry: false,
+        max_rounds: None,
+        contenders,
+        targets,
+    }
+}
+
+/// Push from an OCI layout to an empty registry.
+pub(crate) fn push(programs: &Programs, image: &BenchImage, factor: f64) -> Scenario {
+    let (a, b) = (programs.clone(), programs.clone());
+    let (n1, n2) = (image.name.clone(), image.name.clone());
+    let layout = image.layout.display().to_string();
+    let (l1, l2) = (layout.clone(), layout);
+    Scenario {
+        name: format!("push ({})", image.label),
+        bytes: Some(image.bytes),
+        fresh_registry: true,
+        max_rounds: None,
+        contenders: vec![
+            Contender::new(Tool::Skiff, move |run| {
+                let source = format!("oci:{l1}:latest");
+                skiff(&a, vec!["-q".into(), "push".into(), source, format!("{}/{n1}", run.destination)])
+            }),
+            Contender::new(Tool::Skopeo, move |run| {
+                let destination = format!("docker://{}/{n2}", run.destination);
+                skopeo_copy(&b, format!("oci:{l2}:latest"), destination)
+            }),
+        ],
+        targets: vec![Target::Speed {
+            versus: Tool::Skopeo,
+            factor,
+        }],
+    }
+}
+
+/// Copy to a new repository of the same registry: every blob can be mounted.
+pub(crate) fn copy_mount(programs: &Programs, image: &BenchImage) -> Scenario {
+    let blobs = image.blobs.len();
+    copy(programs, image, "copy, cross-repository mount", None, vec![
+        Target::MountsAll { blobs },
+    ])
+}
+
+/// Copy to a repository that already holds the image.
+pub(crate) fn copy_warm(programs: &Programs, image: &BenchImage, warm_prefix: &str) -> Scenario {
+    // One HEAD per blob and one for the manifest.
+    let max_heads = image.blobs.len() + 1;
+    copy(programs, image, "warm copy", Some(warm_prefix), vec![Target::WarmCopy { max_heads }])
+}
+
+/// Registry-to-registry copy of `image`, into `fixed_prefix/NAME` or, when
+/// `None`, into a repository of each run's own.
+fn copy(
+    programs: &Programs,
+    image: &BenchImage,
+    label: &str,
+    fixed_prefix: Option<&str>,
+    targets: Vec<Target>,
+) -> Scenario {
+    let (a, b) = (programs.clone(), programs.clone());
+    let (n1, n2) = (image.name.clone(), image.name.clone());
+    let fixed = fixed_prefix.map(|prefix| image.renamed(prefix));
+    let fixed2 = fixed.clone();
+    let name = image.name.clone();
+    let destination = move |run: &Run<'_>, fixed: &Option<String>| match fixed {
+        Some(fixed) => format!("{}/{fixed}", run.destination),
+        None => format!("{}/copy-{}/{name}", run.destination, run.id),
+    };
+    let destination2 = destination.clone();
+    Scenario {
+        name: format!("{label} ({})", image.label),
+        bytes: None,
+        fresh_registry: false,
+        max_rounds: None,
+        contenders: vec![
+            Contender::new(Tool::Skiff, move |run| {
+                let to = destination(run, &fixed);
+                skiff(&a, vec!["-q".into(), "copy".into(), format!("{}/{n1}", run.source), to])
+            }),
+            Contender::new(Tool::Skopeo, move |run| {
+                let to = format!("docker://{}", destination2(run, &fixed2));
+                skopeo_copy(&b, format!("docker://{}/{n2}", run.source), to)
+            }),
+        ],
+        targets,
+    }
+}
+
