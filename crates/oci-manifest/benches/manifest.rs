@@ -4,6 +4,9 @@
 //! for realistic, registry-sized manifests. Parsing is measured together with
 //! the digest because that is what every pull does with a manifest it fetched.
 
+// `criterion_group!` defines a public, undocumented function.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use oci_manifest::{jws, Manifest};
 

@@ -5,6 +5,9 @@
 //! next to the request they answer, including for headers with escapes and
 //! several challenges.
 
+// `criterion_group!` defines a public, undocumented function.
+#![allow(missing_docs)]
+
 use std::time::SystemTime;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};

@@ -434,9 +434,11 @@ impl Client {
         if challenge.is_empty() {
             challenge = endpoint.challenge.clone();
         }
-        let (Some(mut retry), false) = (spare, challenge.is_empty()) else {
+        if challenge.is_empty() {
             return Ok(response);
-        };
+        }
+        // Refreshed even when this body cannot be sent again (a streamed upload): the caller
+        // then sees the 401, and the request it starts over carries the new credentials.
         let refreshed = auth
             .authorization(
                 self,
@@ -447,7 +449,8 @@ impl Client {
                 sent.as_ref(),
             )
             .await?;
-        let Some(value) = refreshed.filter(|value| Some(value) != sent.as_ref()) else {
+        let (Some(mut retry), Some(value)) = (spare, refreshed.filter(|value| Some(value) != sent.as_ref()))
+        else {
             return Ok(response);
         };
         drop(response);

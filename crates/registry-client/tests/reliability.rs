@@ -300,20 +300,35 @@ async fn an_expired_token_in_the_middle_of_a_push_is_refreshed_once() {
     let registry = Registry::builder().token(&tokens).start();
     let proxy = FaultProxy::start(&registry);
     let credentials = StaticCredentials::new().with(&proxy.addr(), Credential::basic("alice", "secret"));
-    let client = builder()
-        .monolithic_upload_limit(1024)
-        .credentials(credentials)
-        .build()
-        .unwrap();
+    let new_client = || {
+        builder()
+            .monolithic_upload_limit(1024)
+            .credentials(credentials.clone())
+            .build()
+            .unwrap()
+    };
     let source = SourceImage::new(7).await;
-    // The commit of the first upload, and then the manifest, are refused as if the token had
-    // expired while the layers were being sent.
+    // How many tokens a push takes when nothing goes wrong.
+    let before = tokens.tokens_issued();
+    source
+        .push(&new_client(), &reference(&proxy.addr(), "secure/clean:v1"))
+        .await
+        .unwrap();
+    let clean_push = tokens.tokens_issued() - before;
+
+    let client = new_client();
+    let tokens_before = tokens.tokens_issued();
+    // The streamed layer upload, the commit of an upload, and then the manifest are refused
+    // as if the token had expired while the layers were being sent.
+    proxy.add(Rule::new(Match::any().method(Method::PATCH), Fault::Unauthorized).times(1));
     proxy.add(Rule::new(Match::any().method(Method::PUT).route(Route::Upload), Fault::Unauthorized).times(1));
     proxy.add(Rule::new(Match::any().method(Method::PUT).route(Route::Manifest), Fault::Unauthorized).times(1));
     let name = reference(&proxy.addr(), "secure/app:v1");
     let report = source.push(&client, &name).await.unwrap();
     assert_eq!(report.digest(), &source.manifest);
-    assert_eq!(proxy.faults_applied(), 2);
+    assert_eq!(proxy.faults_applied(), 3);
+    // Each refusal led to one new token, no more.
+    assert_eq!(tokens.tokens_issued() - tokens_before, clean_push + 3);
 
     let (_dir, layout, result) = pull(&client, &name).await;
     result.unwrap();

@@ -357,7 +357,9 @@ fn parse_repository(input: &str) -> Result<RepositoryRef, String> {
     let reference = oci_manifest::Reference::parse(bare).map_err(|e| e.to_string())?;
     let last = bare.rsplit('/').next().unwrap_or_default();
     if last.contains(':') || bare.contains('@') {
-        return Err(format!("{input:?} names an image; give the repository without a tag or digest"));
+        return Err(format!(
+            "{input:?} names an image; give the repository without a tag or digest"
+        ));
     }
     Ok(RepositoryRef::from(&reference))
 }

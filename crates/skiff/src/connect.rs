@@ -80,7 +80,7 @@ pub(crate) fn credential_store(global: &GlobalArgs, explicit: &ExplicitCredentia
 }
 
 /// A client with the credentials for `registries` (each a registry and, for namespaced
-/// auth-file keys, a repository) looked up now, so a broken auth file or credential helper
+/// auth-file keys, a repository) looked up now, so a broken auth file or credential program
 /// fails the command up front with its own message.
 pub(crate) fn client(
     global: &GlobalArgs,
@@ -112,7 +112,9 @@ pub(crate) fn client(
     for host in &global.insecure {
         builder = builder.insecure_host(host);
     }
-    builder.build().map_err(|e| Failure::new("setting up the registry client", e))
+    builder
+        .build()
+        .map_err(|e| Failure::new("setting up the registry client", e))
 }
 
 /// A client for one repository.

@@ -46,7 +46,10 @@ impl fmt::Display for Failure {
     /// would break scripts that read the first line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let line = format!("{}: {}", self.what, self.why);
-        let mut words = line.split(['\n', '\r']).map(str::trim).filter(|part| !part.is_empty());
+        let mut words = line
+            .split(['\n', '\r'])
+            .map(str::trim)
+            .filter(|part| !part.is_empty());
         if let Some(first) = words.next() {
             f.write_str(first)?;
         }
@@ -65,8 +68,16 @@ mod tests {
     fn failures_print_on_one_line_with_their_exit_code() {
         let cases = [
             (Failure::new("pull a", "gone"), "pull a: gone", 1),
-            (Failure::new("push b", "line one\nline two\r\n"), "push b: line one line two", 1),
-            (Failure::usage("login h", "no username"), "login h: no username", 2),
+            (
+                Failure::new("push b", "line one\nline two\r\n"),
+                "push b: line one line two",
+                1,
+            ),
+            (
+                Failure::usage("login h", "no username"),
+                "login h: no username",
+                2,
+            ),
         ];
         for (failure, text, code) in cases {
             assert_eq!(failure.to_string(), text);

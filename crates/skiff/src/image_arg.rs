@@ -19,14 +19,18 @@ pub(crate) enum ArgError {
     Reference {
         input: String,
         #[source]
-        source: oci_manifest::Error,
+        source: Box<oci_manifest::Error>,
     },
     /// A layout argument without a directory.
     #[error("{input:?} names no directory")]
     EmptyDirectory { input: String },
     /// A layout tag that breaks the `org.opencontainers.image.ref.name` grammar.
     #[error("{input:?}: {tag:?} is not a valid tag in an OCI layout: {reason}")]
-    LayoutTag { input: String, tag: String, reason: String },
+    LayoutTag {
+        input: String,
+        tag: String,
+        reason: String,
+    },
     /// Something that cannot be a registry host.
     #[error("{input:?} is not a registry host (HOST or HOST:PORT): {reason}")]
     Host { input: String, reason: &'static str },
@@ -53,7 +57,7 @@ impl FromStr for ImageArg {
             .map(ImageArg::Registry)
             .map_err(|source| ArgError::Reference {
                 input: input.to_owned(),
-                source,
+                source: Box::new(source),
             })
     }
 }
@@ -161,7 +165,9 @@ impl FromStr for RegistryHost {
         }
         let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
         if !host.chars().all(allowed) {
-            return Err(fail("only letters, digits, `.`, `-`, `:` and IPv6 brackets are allowed"));
+            return Err(fail(
+                "only letters, digits, `.`, `-`, `:` and IPv6 brackets are allowed",
+            ));
         }
         Ok(RegistryHost(host.to_owned()))
     }
@@ -182,9 +188,14 @@ mod tests {
         // (input, registry reference as printed, or layout (dir, tag))
         let registry = [
             ("127.0.0.1:5000/team/app:1.0", "127.0.0.1:5000/team/app:1.0"),
-            ("docker://127.0.0.1:5000/team/app", "127.0.0.1:5000/team/app:latest"),
-            ("localhost:5000/app@sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4",
-             "localhost:5000/app@sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4"),
+            (
+                "docker://127.0.0.1:5000/team/app",
+                "127.0.0.1:5000/team/app:latest",
+            ),
+            (
+                "localhost:5000/app@sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4",
+                "localhost:5000/app@sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4",
+            ),
             ("alpine", "docker.io/library/alpine:latest"),
         ];
         for (input, expected) in registry {
@@ -196,8 +207,8 @@ mod tests {
         let layouts = [
             ("oci:dir", "dir", None),
             ("oci:./dir:1.0", "./dir", Some("1.0")),
-            ("oci:/tmp/a:b/layout:v2", "/tmp/a:b/layout", Some("v2")),
-            ("oci:/tmp/a:b/layout", "/tmp/a:b/layout", None),
+            ("oci:/srv/a:b/layout:v2", "/srv/a:b/layout", Some("v2")),
+            ("oci:/srv/a:b/layout", "/srv/a:b/layout", None),
         ];
         for (input, dir, tag) in layouts {
             match input.parse::<ImageArg>() {
@@ -232,7 +243,13 @@ mod tests {
 
     #[test]
     fn hosts_are_host_and_port_only() {
-        for valid in ["localhost", "127.0.0.1:5000", "registry.example.com", "[::1]:5000", "docker://h:1"] {
+        for valid in [
+            "localhost",
+            "127.0.0.1:5000",
+            "registry.example.com",
+            "[::1]:5000",
+            "docker://h:1",
+        ] {
             assert!(valid.parse::<RegistryHost>().is_ok(), "{valid}");
         }
         assert_eq!("docker://h:1".parse::<RegistryHost>().unwrap().as_str(), "h:1");

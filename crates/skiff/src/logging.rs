@@ -3,6 +3,8 @@
 //! Without `-v` nothing is logged, so stderr holds only progress and the one error line
 //! scripts read.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// The crates whose logs `-v` shows.
@@ -20,6 +22,7 @@ pub(crate) fn init(verbosity: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 }

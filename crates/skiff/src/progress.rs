@@ -65,7 +65,8 @@ impl Bars {
 }
 
 fn bar_style(prefix: &str) -> ProgressStyle {
-    let template = format!("{prefix:>12} {{msg:14}} [{{bar:30}}] {{bytes}}/{{total_bytes}} {{bytes_per_sec}}");
+    let template =
+        format!("{prefix:>12} {{msg:14}} [{{bar:30}}] {{bytes}}/{{total_bytes}} {{bytes_per_sec}}");
     ProgressStyle::with_template(&template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
@@ -73,7 +74,9 @@ fn bar_style(prefix: &str) -> ProgressStyle {
 
 impl Progress for Bars {
     fn blob_started(&self, digest: &Digest, size: Option<u64>) {
-        let bar = self.multi.insert_before(&self.total, ProgressBar::new(size.unwrap_or(0)));
+        let bar = self
+            .multi
+            .insert_before(&self.total, ProgressBar::new(size.unwrap_or(0)));
         bar.set_style(bar_style(short(digest)));
         self.total.inc_length(size.unwrap_or(0));
         self.blobs
@@ -83,7 +86,12 @@ impl Progress for Bars {
     }
 
     fn blob_progress(&self, digest: &Digest, bytes: u64) {
-        if let Some(bar) = self.blobs.lock().unwrap_or_else(PoisonError::into_inner).get(digest) {
+        if let Some(bar) = self
+            .blobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(digest)
+        {
             bar.inc(bytes);
         }
         self.total.inc(bytes);
@@ -98,7 +106,8 @@ impl Progress for Bars {
         if let Some(bar) = bar {
             if outcome != BlobOutcome::Transferred {
                 // Bytes that did not move still count as done in the total.
-                self.total.inc(bar.length().unwrap_or(0).saturating_sub(bar.position()));
+                self.total
+                    .inc(bar.length().unwrap_or(0).saturating_sub(bar.position()));
             }
             bar.finish_with_message(outcome_text(outcome));
         }

@@ -67,7 +67,9 @@ impl fmt::Display for Redacted<'_> {
             let shown = if secret {
                 "<redacted>".to_owned()
             } else if *name == LOCATION {
-                value.to_str().map_or_else(|_| "<binary>".to_owned(), redact_query)
+                value
+                    .to_str()
+                    .map_or_else(|_| "<binary>".to_owned(), redact_query)
             } else {
                 value.to_str().unwrap_or("<binary>").to_owned()
             };
@@ -93,9 +95,15 @@ mod tests {
     #[test]
     fn secrets_never_reach_the_log() {
         let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, HeaderValue::from_static("Basic YWxpY2U6aHVudGVyMg=="));
-        headers.insert(COOKIE, HeaderValue::from_static("session=hunter2"));
-        headers.insert(LOCATION, HeaderValue::from_static("https://cdn.example/b?sig=hunter2"));
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Basic YWxpY2U6aHVudGVyMg=="),
+        );
+        headers.insert(COOKIE, HeaderValue::from_static("sid=hunter2"));
+        headers.insert(
+            LOCATION,
+            HeaderValue::from_static("https://cdn.example/b?sig=hunter2"),
+        );
         let mut sensitive = HeaderValue::from_static("hunter2");
         sensitive.set_sensitive(true);
         headers.insert("x-custom-token", sensitive);
@@ -103,10 +111,18 @@ mod tests {
         let shown = Redacted(&headers).to_string();
         assert!(!shown.contains("hunter2") && !shown.contains("YWxp"), "{shown}");
         assert!(shown.contains("authorization: <redacted>"), "{shown}");
-        assert!(shown.contains("location: https://cdn.example/b?<redacted>"), "{shown}");
+        assert!(
+            shown.contains("location: https://cdn.example/b?<redacted>"),
+            "{shown}"
+        );
         assert!(shown.contains("docker-content-digest: sha256:abc"), "{shown}");
 
-        let uri: Uri = "http://127.0.0.1:5000/v2/a/blobs/uploads/x?_state=secret".parse().unwrap();
-        assert_eq!(without_query(&uri), "http://127.0.0.1:5000/v2/a/blobs/uploads/x?<redacted>");
+        let uri: Uri = "http://127.0.0.1:5000/v2/a/blobs/uploads/x?_state=secret"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            without_query(&uri),
+            "http://127.0.0.1:5000/v2/a/blobs/uploads/x?<redacted>"
+        );
     }
 }

@@ -138,7 +138,9 @@ mod tests {
 
     #[test]
     fn summary_takes_middle_values_and_extremes() {
-        let cases: [(&[u64], Option<(u64, u64, u64)>); 4] = [
+        // Walls in ms, and the expected (median, min, max).
+        type Case = (&'static [u64], Option<(u64, u64, u64)>);
+        let cases: [Case; 4] = [
             (&[], None),
             (&[7], Some((7, 7, 7))),
             (&[30, 10, 20], Some((20, 10, 30))),

@@ -94,8 +94,8 @@ pub(crate) fn render(machine: &Machine, command: &str, rounds: usize, load_after
 
 fn results_table(outcomes: &[Outcome]) -> String {
     let mut out = String::from(
-        "| scenario | tool | median | min | max | throughput (median / best) | peak RSS | HTTP requests |\n\
-         | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n",
+        "| scenario | tool | runs | median | min | max | throughput (median / best) | peak RSS | HTTP requests |\n\
+         | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
     );
     for outcome in outcomes {
         for result in &outcome.results {
@@ -107,9 +107,10 @@ fn results_table(outcomes: &[Outcome]) -> String {
             let requests = result.requests.map_or_else(|| "-".to_owned(), |r| r.to_string());
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {throughput} | {} MiB | {requests} |",
+                "| {} | {} | {} | {} | {} | {} | {throughput} | {} MiB | {requests} |",
                 outcome.scenario,
                 result.tool,
+                s.runs,
                 seconds(s.median),
                 seconds(s.min),
                 seconds(s.max),

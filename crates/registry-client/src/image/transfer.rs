@@ -406,7 +406,10 @@ async fn to_registry(
     // distribution discards an upload whose connection broke, so there is nothing to resume:
     // a broken upload is started again from a fresh read of the source. The registry checks
     // the digest on commit, so a partial upload can never be committed under it.
+    // An upload refused with 401 (a token that expired while a streamed body was on its
+    // way, which cannot be resent in place) is started once more with the refreshed token.
     let mut restarts = 0;
+    let mut reauthorized = false;
     loop {
         let pushed = match source {
             ImageLocation::Registry(reference) => {
@@ -432,8 +435,12 @@ async fn to_registry(
         };
         match pushed {
             Ok(_) => return Ok(BlobOutcome::Transferred),
-            Err(error) if error.is_broken_connection() && restarts < client.max_retries() => {
-                tracing::debug!(digest = %blob.digest, %error, "restarting a broken upload");
+            Err(error)
+                if restarts < client.max_retries()
+                    && (error.is_broken_connection() || (error.is_unauthorized() && !reauthorized)) =>
+            {
+                tracing::debug!(digest = %blob.digest, %error, "restarting an upload");
+                reauthorized |= error.is_unauthorized();
                 tokio::time::sleep(client.retry_backoff(restarts)).await;
                 restarts += 1;
             }

@@ -17,7 +17,12 @@ pub(crate) async fn get(invocation: &Invocation, args: &BlobGetArgs) -> Result<(
             "name the blob by digest: HOST/NAME@DIGEST",
         ));
     };
-    let what = || format!("downloading blob {digest} from {}", RepositoryRef::from(reference));
+    let what = || {
+        format!(
+            "downloading blob {digest} from {}",
+            RepositoryRef::from(reference)
+        )
+    };
     let repository = RepositoryRef::from(reference);
     let client = invocation.client_for(&repository)?;
     let stream = client
@@ -29,14 +34,20 @@ pub(crate) async fn get(invocation: &Invocation, args: &BlobGetArgs) -> Result<(
         // written to a pipe cannot be taken back, but the exit status says so.
         None => {
             let mut stdout = tokio::io::stdout();
-            stream.write_to(&mut stdout).await.map_err(|e| Failure::new(what(), e))?;
+            stream
+                .write_to(&mut stdout)
+                .await
+                .map_err(|e| Failure::new(what(), e))?;
             stdout.flush().await.map_err(|e| Failure::new(what(), e))?;
         }
         Some(path) => {
             let temp = temp_beside(path).map_err(|e| Failure::new(what(), e))?;
             let file = temp.as_file().try_clone().map_err(|e| Failure::new(what(), e))?;
             let mut file = tokio::fs::File::from_std(file);
-            stream.write_to(&mut file).await.map_err(|e| Failure::new(what(), e))?;
+            stream
+                .write_to(&mut file)
+                .await
+                .map_err(|e| Failure::new(what(), e))?;
             file.flush().await.map_err(|e| Failure::new(what(), e))?;
             file.sync_all().await.map_err(|e| Failure::new(what(), e))?;
             // Only verified bytes get the name; on any failure the temp file is removed on drop.

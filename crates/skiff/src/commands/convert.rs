@@ -31,9 +31,17 @@ struct Converted {
 }
 
 pub(crate) async fn run(invocation: &Invocation, args: &ConvertArgs) -> Result<(), Failure> {
-    let what = || format!("converting {} to {} as {}", args.source, args.destination, args.to);
+    let what = || {
+        format!(
+            "converting {} to {} as {}",
+            args.source, args.destination, args.to
+        )
+    };
     if args.to == FormatArg::V2s1 && matches!(args.destination, ImageArg::Layout(_)) {
-        return Err(Failure::usage(what(), "an OCI layout cannot hold schema1 manifests"));
+        return Err(Failure::usage(
+            what(),
+            "an OCI layout cannot hold schema1 manifests",
+        ));
     }
     let client = invocation.client_for_images(&[&args.source, &args.destination])?;
     let source = super::source_location(&args.source).await?;
@@ -100,8 +108,11 @@ async fn convert(
 /// The image as it is.
 fn unchanged(resolved: &ResolvedImage) -> Converted {
     let manifest = resolved.manifest();
-    let mut source_blobs: Vec<(Digest, Option<u64>)> =
-        manifest.config().map(|c| (c.digest().clone(), Some(c.size()))).into_iter().collect();
+    let mut source_blobs: Vec<(Digest, Option<u64>)> = manifest
+        .config()
+        .map(|c| (c.digest().clone(), Some(c.size())))
+        .into_iter()
+        .collect();
     for layer in manifest.layer_infos() {
         if !source_blobs.iter().any(|(d, _)| d == layer.digest()) {
             source_blobs.push((layer.digest().clone(), layer.size()));
@@ -116,7 +127,12 @@ fn unchanged(resolved: &ResolvedImage) -> Converted {
 }
 
 /// A schema2 or OCI manifest over `config` and `layers`, layer types mapped to the format.
-fn from_config(to: FormatArg, config: Bytes, layers: Vec<Descriptor>, config_is_new: bool) -> Result<Converted, BoxError> {
+fn from_config(
+    to: FormatArg,
+    config: Bytes,
+    layers: Vec<Descriptor>,
+    config_is_new: bool,
+) -> Result<Converted, BoxError> {
     let config_digest = Digest::sha256(&config);
     let config_size = config.len() as u64;
     let mapped = layers
@@ -126,11 +142,21 @@ fn from_config(to: FormatArg, config: Bytes, layers: Vec<Descriptor>, config_is_
     let (media_type, manifest) = match to {
         FormatArg::Oci => {
             let descriptor = Descriptor::new(MediaType::OciConfig, config_digest.clone(), config_size);
-            (MediaType::OciManifest, OciManifest::new(descriptor, mapped)?.as_bytes().to_vec())
+            (
+                MediaType::OciManifest,
+                OciManifest::new(descriptor, mapped)?.as_bytes().to_vec(),
+            )
         }
         _ => {
-            let descriptor = Descriptor::new(MediaType::DockerContainerConfig, config_digest.clone(), config_size);
-            (MediaType::DockerSchema2, Schema2::new(descriptor, mapped)?.as_bytes().to_vec())
+            let descriptor = Descriptor::new(
+                MediaType::DockerContainerConfig,
+                config_digest.clone(),
+                config_size,
+            );
+            (
+                MediaType::DockerSchema2,
+                Schema2::new(descriptor, mapped)?.as_bytes().to_vec(),
+            )
         }
     };
     let mut source_blobs: Vec<(Digest, Option<u64>)> = Vec::new();
@@ -188,7 +214,10 @@ fn to_schema1(destination: &ImageArg, config: &Bytes, layers: &[Descriptor]) -> 
         media_type: MediaType::DockerSchema1Signed,
         manifest: Bytes::from(unsigned.sign_with_throwaway_key()?),
         new_blobs,
-        source_blobs: layers.iter().map(|l| (l.digest().clone(), Some(l.size()))).collect(),
+        source_blobs: layers
+            .iter()
+            .map(|l| (l.digest().clone(), Some(l.size())))
+            .collect(),
     })
 }
 
@@ -211,7 +240,9 @@ async fn write(
                 let outcome = blob_to_registry(client, source, &target, digest, *size).await?;
                 progress.blob_done(digest, outcome);
             }
-            Ok(client.put_manifest(reference, &converted.media_type, converted.manifest).await?)
+            Ok(client
+                .put_manifest(reference, &converted.media_type, converted.manifest)
+                .await?)
         }
         ImageArg::Layout(arg) => {
             let layout = super::create_layout(arg).await.map_err(|f| f.to_string())?;
@@ -225,7 +256,11 @@ async fn write(
             }
             let digest = Digest::sha256(&converted.manifest);
             layout.write_blob(&digest, &converted.manifest).await?;
-            let entry = Descriptor::new(converted.media_type, digest.clone(), converted.manifest.len() as u64);
+            let entry = Descriptor::new(
+                converted.media_type,
+                digest.clone(),
+                converted.manifest.len() as u64,
+            );
             match arg.tag() {
                 Some(tag) => layout.set_tag(tag, entry).await?,
                 None => layout.add_untagged(entry).await?,
@@ -248,7 +283,9 @@ async fn blob_to_registry(
     match source {
         ImageLocation::Registry(reference) => {
             let from = RepositoryRef::from(reference);
-            if from.api_host() == target.api_host() && client.mount_blob(target, digest, &from).await? == Mount::Mounted {
+            if from.api_host() == target.api_host()
+                && client.mount_blob(target, digest, &from).await? == Mount::Mounted
+            {
                 return Ok(BlobOutcome::Mounted);
             }
             // Through a temp file: the download is verified before anything is uploaded.
@@ -259,12 +296,16 @@ async fn blob_to_registry(
             drop(file);
             let mut upload = tokio::fs::File::from_std(temp);
             tokio::io::AsyncSeekExt::rewind(&mut upload).await?;
-            client.push_blob(target, digest, size.unwrap_or(length), upload).await?;
+            client
+                .push_blob(target, digest, size.unwrap_or(length), upload)
+                .await?;
         }
         ImageLocation::Layout { layout, .. } => {
             let reader = layout.open_blob(digest).await?;
             let length = reader.len();
-            client.push_blob(target, digest, size.unwrap_or(length), reader).await?;
+            client
+                .push_blob(target, digest, size.unwrap_or(length), reader)
+                .await?;
         }
     }
     Ok(BlobOutcome::Transferred)

@@ -60,7 +60,11 @@ async fn raw_manifest(client: &Client, image: &ImageArg) -> Result<Vec<u8>, Fail
 
 /// The summary `skopeo inspect` prints: values from the config (schema1: from the top
 /// layer's history), the digest of what the reference names, the repository's tags.
-async fn summary(client: &Client, image: &ImageArg, resolved: &ResolvedImage) -> Result<InspectSummary, Failure> {
+async fn summary(
+    client: &Client,
+    image: &ImageArg,
+    resolved: &ResolvedImage,
+) -> Result<InspectSummary, Failure> {
     let what = || format!("inspecting {image}");
     let (name, tags) = match image {
         ImageArg::Registry(reference) => (reference.name(), repository_tags(client, reference).await?),
@@ -80,14 +84,18 @@ async fn summary(client: &Client, image: &ImageArg, resolved: &ResolvedImage) ->
                 .iter()
                 .map(|layer| layer.digest().clone())
                 .collect();
-            InspectSummary::from_config(&name, digest, tags, &config, layers).map_err(|e| Failure::new(what(), e))
+            InspectSummary::from_config(&name, digest, tags, &config, layers)
+                .map_err(|e| Failure::new(what(), e))
         }
     }
 }
 
 /// Every tag of the image's repository. Like skopeo, a registry that denies listing tags
 /// does not fail the inspection: the list is empty.
-async fn repository_tags(client: &Client, reference: &oci_manifest::Reference) -> Result<Vec<String>, Failure> {
+async fn repository_tags(
+    client: &Client,
+    reference: &oci_manifest::Reference,
+) -> Result<Vec<String>, Failure> {
     let repository = RepositoryRef::from(reference);
     match client.tags(&repository, None).try_collect().await {
         Ok(tags) => Ok(tags),
@@ -100,10 +108,17 @@ async fn repository_tags(client: &Client, reference: &oci_manifest::Reference) -
 }
 
 /// The image config of a schema1 image, converted from its v1 history.
-async fn schema1_config(client: &Client, image: &ImageArg, resolved: &ResolvedImage) -> Result<Vec<u8>, Failure> {
+async fn schema1_config(
+    client: &Client,
+    image: &ImageArg,
+    resolved: &ResolvedImage,
+) -> Result<Vec<u8>, Failure> {
     let what = || format!("converting the schema1 history of {image} to a config");
     let (Manifest::Schema1(schema1), ImageArg::Registry(reference)) = (resolved.manifest(), image) else {
-        return Err(Failure::new(what(), "the image has neither a config nor a schema1 history"));
+        return Err(Failure::new(
+            what(),
+            "the image has neither a config nor a schema1 history",
+        ));
     };
     let history = V1History::from_schema1(schema1).map_err(|e| Failure::new(what(), e))?;
     let repository = RepositoryRef::from(reference);

@@ -1,4 +1,4 @@
-//! One module per subcommand; `run` dispatches, and the helpers here turn command-line
+//! One module per subcommand; `run` dispatches, and the functions here turn command-line
 //! images into what the library works on.
 
 mod blob;

@@ -34,7 +34,11 @@ async fn scan_remote_layer(
 ) -> Result<LayerSummary, BoxError> {
     let temp = tempfile::tempfile()?;
     let mut file = tokio::fs::File::from_std(temp.try_clone()?);
-    client.get_blob(repository, digest).await?.write_to(&mut file).await?;
+    client
+        .get_blob(repository, digest)
+        .await?
+        .write_to(&mut file)
+        .await?;
     file.flush().await?;
     drop(file);
     let expected = digest.clone();

@@ -16,7 +16,10 @@ pub(crate) async fn pull(invocation: &Invocation, args: &PullArgs) -> Result<(),
     let tag = match (args.layout.tag(), &args.image) {
         (Some(tag), _) => Some(tag.clone()),
         (None, ImageArg::Registry(reference)) => match reference.tag() {
-            Some(tag) => Some(tag.parse::<LayoutTag>().map_err(|e| Failure::usage(what.clone(), e))?),
+            Some(tag) => Some(
+                tag.parse::<LayoutTag>()
+                    .map_err(|e| Failure::usage(what.clone(), e))?,
+            ),
             None => None,
         },
         (None, ImageArg::Layout(source)) => source.tag().cloned(),

@@ -13,16 +13,36 @@ fn schema2_and_oci_convert_to_the_bytes_skopeo_writes() {
     let pushed = skopeo.push_random_image(&registry, "fmt/app:oci", &[300, 40], ImageFormat::Oci);
     let source = ImageRef::registry(&registry, "fmt/app:oci");
 
-    let ours = skiff.ok_text(&["convert", "-q", "--to", "v2s2", pushed.reference(), &registry.reference("fmt/app:ours")]);
+    let ours = skiff.ok_text(&[
+        "convert",
+        "-q",
+        "--to",
+        "v2s2",
+        pushed.reference(),
+        &registry.reference("fmt/app:ours"),
+    ]);
     let theirs = skopeo
-        .copy(&source, &ImageRef::registry(&registry, "fmt/app:theirs"), Some(ImageFormat::V2s2))
+        .copy(
+            &source,
+            &ImageRef::registry(&registry, "fmt/app:theirs"),
+            Some(ImageFormat::V2s2),
+        )
         .unwrap();
     assert_eq!(ours, theirs);
-    let inspected = skopeo.inspect(&ImageRef::registry(&registry, "fmt/app:ours")).unwrap();
+    let inspected = skopeo
+        .inspect(&ImageRef::registry(&registry, "fmt/app:ours"))
+        .unwrap();
     assert_eq!(inspected["Digest"], ours.as_str());
 
     // And back: the OCI manifest skopeo pushed, byte for byte.
-    let back = skiff.ok_text(&["convert", "-q", "--to", "oci", &registry.reference("fmt/app:ours"), &registry.reference("fmt/app:back")]);
+    let back = skiff.ok_text(&[
+        "convert",
+        "-q",
+        "--to",
+        "oci",
+        &registry.reference("fmt/app:ours"),
+        &registry.reference("fmt/app:back"),
+    ]);
     assert_eq!(back, pushed.digest());
 }
 
@@ -38,13 +58,25 @@ fn schema1_converts_to_oci_with_a_config_from_its_history_and_back() {
     let raw: Value = serde_json::from_slice(&skiff.ok(&["inspect", "--raw", &destination])).unwrap();
     assert_eq!(raw["mediaType"], "application/vnd.oci.image.manifest.v1+json");
     let layers: Vec<&str> = pushed.image().layers().iter().map(|l| l.digest()).collect();
-    let converted: Vec<&str> = raw["layers"].as_array().unwrap().iter().map(|l| l["digest"].as_str().unwrap()).collect();
+    let converted: Vec<&str> = raw["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["digest"].as_str().unwrap())
+        .collect();
     assert_eq!(converted, layers);
     let config: Value = serde_json::from_slice(&skiff.ok(&["inspect", "--config", &destination])).unwrap();
-    assert_eq!(config["rootfs"]["diff_ids"], serde_json::json!(pushed.image().diff_ids()));
+    assert_eq!(
+        config["rootfs"]["diff_ids"],
+        serde_json::json!(pushed.image().diff_ids())
+    );
     // skopeo reads what we wrote, and agrees on the image.
-    let theirs = skopeo.inspect(&ImageRef::registry(&registry, "new/app:v1")).unwrap();
-    let original = skopeo.inspect(&ImageRef::registry(&registry, "old/app:v1")).unwrap();
+    let theirs = skopeo
+        .inspect(&ImageRef::registry(&registry, "new/app:v1"))
+        .unwrap();
+    let original = skopeo
+        .inspect(&ImageRef::registry(&registry, "old/app:v1"))
+        .unwrap();
     for key in ["Architecture", "Os", "Layers"] {
         assert_eq!(theirs[key], original[key], "{key}");
     }
@@ -58,13 +90,18 @@ fn schema1_converts_to_oci_with_a_config_from_its_history_and_back() {
     std::fs::write(&file, &raw).unwrap();
     let signatures = skiff.ok_text(&["verify", "--file", file.to_str().unwrap()]);
     assert_eq!(signatures.lines().count(), 1, "{signatures}");
-    let theirs = skopeo.inspect(&ImageRef::registry(&registry, "again/app:v1")).unwrap();
+    let theirs = skopeo
+        .inspect(&ImageRef::registry(&registry, "again/app:v1"))
+        .unwrap();
     assert_eq!(theirs["Layers"], original["Layers"]);
 }
 
 #[test]
 fn schema1_cannot_go_into_a_layout() {
     let skiff = Skiff::new();
-    let stderr = skiff.fails(&["convert", "--to", "v2s1", "127.0.0.1:1/a:1", "oci:somewhere:1"], 2);
+    let stderr = skiff.fails(
+        &["convert", "--to", "v2s1", "127.0.0.1:1/a:1", "oci:somewhere:1"],
+        2,
+    );
     assert!(stderr.contains("cannot hold schema1"), "{stderr}");
 }

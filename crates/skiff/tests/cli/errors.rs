@@ -27,7 +27,10 @@ fn a_missing_image_exits_1_with_the_registry_code() {
             "{args:?}: {stderr}"
         );
         let repository = image.split(':').take(2).collect::<Vec<_>>().join(":");
-        assert!(stderr.contains(&repository), "{args:?} names the repository: {stderr}");
+        assert!(
+            stderr.contains(&repository),
+            "{args:?} names the repository: {stderr}"
+        );
     }
 }
 
@@ -45,7 +48,12 @@ fn malformed_references_are_usage_errors() {
         vec!["copy", "--jobs", "0", "127.0.0.1:5000/a:1", "127.0.0.1:5000/b:1"],
     ] {
         let out = skiff.run(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", super::util::describe(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            super::util::describe(&out)
+        );
     }
     // A layout where only a registry will do.
     let stderr = skiff.fails(&["delete", "oci:somewhere:1"], 2);
@@ -68,15 +76,30 @@ fn a_corrupted_blob_fails_and_leaves_no_file() {
     let named = proxy.reference(&format!("bad/app@{layer}"));
     let stderr = skiff.fails(&["blob", "get", &named, target.to_str().unwrap()], 1);
     assert!(stderr.contains("digest mismatch"), "{stderr}");
-    assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0, "nothing is left behind");
+    assert_eq!(
+        std::fs::read_dir(work.path()).unwrap().count(),
+        0,
+        "nothing is left behind"
+    );
 
     // A pull through the same proxy fails the same way, leaving no blob unverified.
     let layout = work.path().join("layout");
-    let stderr = skiff.fails(&["pull", "-q", &proxy.reference("bad/app:1"), layout.to_str().unwrap()], 1);
+    let stderr = skiff.fails(
+        &[
+            "pull",
+            "-q",
+            &proxy.reference("bad/app:1"),
+            layout.to_str().unwrap(),
+        ],
+        1,
+    );
     assert!(stderr.contains("digest mismatch"), "{stderr}");
     let blobs = layout.join("blobs/sha256");
     let names: Vec<String> = std::fs::read_dir(&blobs)
-        .map(|dir| dir.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .map(|dir| {
+            dir.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     assert!(!names.iter().any(|n| layer.ends_with(n.as_str())), "{names:?}");
     assert!(!names.iter().any(|n| n.starts_with(".tmp-")), "{names:?}");
@@ -88,7 +111,10 @@ fn a_tampered_schema1_manifest_is_refused() {
     let pushed = Skopeo::new().push_random_image(&registry, "old/app:v1", &[100], ImageFormat::V2s1);
     let proxy = FaultProxy::start(&registry);
     // A byte inside the signed payload (the manifest's name), not the signature.
-    proxy.add(Rule::new(Match::any().route(Route::Manifest), Fault::CorruptByteAt(40)));
+    proxy.add(Rule::new(
+        Match::any().route(Route::Manifest),
+        Fault::CorruptByteAt(40),
+    ));
     let skiff = Skiff::new();
     let by_digest = proxy.reference(&format!("old/app@{}", pushed.digest()));
     for args in [vec!["inspect", "--raw", &by_digest], vec!["digest", &by_digest]] {

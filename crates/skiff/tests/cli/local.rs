@@ -5,10 +5,17 @@ use super::util::Skiff;
 #[test]
 fn completions_are_generated_for_each_shell() {
     let skiff = Skiff::new();
-    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef skiff"), ("fish", "complete -c skiff")] {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef skiff"),
+        ("fish", "complete -c skiff"),
+    ] {
         let script = skiff.ok_text(&["completions", shell]);
         assert!(script.contains(marker), "{shell}: {script}");
-        assert!(script.contains("inspect") && script.contains("insecure"), "{shell}");
+        assert!(
+            script.contains("inspect") && script.contains("insecure"),
+            "{shell}"
+        );
     }
     let out = skiff.run(&["completions", "powershell"]);
     assert_eq!(out.status.code(), Some(2));
@@ -42,7 +49,17 @@ fn every_contract_command_has_help_with_an_example() {
         if command != ["blob"] {
             assert!(help.contains("Example"), "{command:?}: {help}");
         }
-        for global in ["--username", "--password-stdin", "--authfile", "--insecure", "--ca-file", "--platform", "--jobs", "--quiet", "--verbose"] {
+        for global in [
+            "--username",
+            "--password-stdin",
+            "--authfile",
+            "--insecure",
+            "--ca-file",
+            "--platform",
+            "--jobs",
+            "--quiet",
+            "--verbose",
+        ] {
             assert!(help.contains(global), "{command:?} lacks {global}");
         }
     }

@@ -21,7 +21,11 @@ const CONTRACT_KEYS: [&str; 10] = [
 
 fn assert_same_summary(ours: &Value, skopeo: &Value) {
     for key in CONTRACT_KEYS {
-        assert_eq!(ours.get(key), skopeo.get(key), "{key}:\nours   {ours:#}\nskopeo {skopeo:#}");
+        assert_eq!(
+            ours.get(key),
+            skopeo.get(key),
+            "{key}:\nours   {ours:#}\nskopeo {skopeo:#}"
+        );
     }
 }
 
@@ -30,7 +34,10 @@ fn inspect_digest_and_raw_agree_with_skopeo_for_schema2_and_oci() {
     let registry = Registry::anonymous();
     let skopeo = Skopeo::new();
     let skiff = Skiff::new();
-    for (name, format) in [("team/app:v2s2", ImageFormat::V2s2), ("team/app:oci", ImageFormat::Oci)] {
+    for (name, format) in [
+        ("team/app:v2s2", ImageFormat::V2s2),
+        ("team/app:oci", ImageFormat::Oci),
+    ] {
         let pushed = skopeo.push_random_image(&registry, name, &[1024, 3000], format);
         let reference = pushed.reference();
         let theirs = ImageRef::registry(&registry, name);
@@ -40,18 +47,30 @@ fn inspect_digest_and_raw_agree_with_skopeo_for_schema2_and_oci() {
         assert_eq!(ours["Digest"], pushed.digest());
 
         let raw = skiff.ok(&["inspect", "--raw", &format!("docker://{reference}")]);
-        assert_eq!(raw, skopeo.inspect_raw(&theirs).unwrap(), "{name}: raw bytes unchanged");
+        assert_eq!(
+            raw,
+            skopeo.inspect_raw(&theirs).unwrap(),
+            "{name}: raw bytes unchanged"
+        );
         assert_eq!(sha256(&raw), pushed.digest());
 
         assert_eq!(skiff.ok_text(&["digest", reference]), pushed.digest());
 
         let config = skiff.ok(&["inspect", "--config", reference]);
-        assert_eq!(sha256(&config), pushed.image().config().digest(), "{name}: config bytes unchanged");
+        assert_eq!(
+            sha256(&config),
+            pushed.image().config().digest(),
+            "{name}: config bytes unchanged"
+        );
     }
     // Both tags, sorted as the registry lists them, in every summary.
-    let ours: Value = serde_json::from_slice(&skiff.ok(&["inspect", &registry.reference("team/app:oci")])).unwrap();
+    let ours: Value =
+        serde_json::from_slice(&skiff.ok(&["inspect", &registry.reference("team/app:oci")])).unwrap();
     assert_eq!(ours["RepoTags"], serde_json::json!(["oci", "v2s2"]));
-    assert_eq!(skiff.ok_text(&["tags", &registry.reference("team/app")]), "oci\nv2s2");
+    assert_eq!(
+        skiff.ok_text(&["tags", &registry.reference("team/app")]),
+        "oci\nv2s2"
+    );
 }
 
 #[test]
@@ -73,14 +92,27 @@ fn schema1_images_inspect_like_skopeo_and_convert_their_config() {
     let work = tempfile::tempdir().unwrap();
     let file = work.path().join("manifest.json");
     std::fs::write(&file, &raw).unwrap();
-    assert_eq!(skiff.ok_text(&["digest", "--file", file.to_str().unwrap()]), pushed.digest());
+    assert_eq!(
+        skiff.ok_text(&["digest", "--file", file.to_str().unwrap()]),
+        pushed.digest()
+    );
     std::fs::write(&file, skopeo.inspect_raw(&theirs).unwrap()).unwrap();
-    assert_eq!(skiff.ok_text(&["digest", "--file", file.to_str().unwrap()]), pushed.digest());
-    assert!(!skiff.ok_text(&["verify", "--file", file.to_str().unwrap()]).is_empty());
+    assert_eq!(
+        skiff.ok_text(&["digest", "--file", file.to_str().unwrap()]),
+        pushed.digest()
+    );
+    assert!(!skiff
+        .ok_text(&["verify", "--file", file.to_str().unwrap()])
+        .is_empty());
 
     // The config converted from the v1 history carries the layers' real diffIDs.
-    let config: Value = serde_json::from_slice(&skiff.ok(&["inspect", "--config", pushed.reference()])).unwrap();
-    assert_eq!(config["rootfs"]["diff_ids"], serde_json::json!(pushed.image().diff_ids()), "{config:#}");
+    let config: Value =
+        serde_json::from_slice(&skiff.ok(&["inspect", "--config", pushed.reference()])).unwrap();
+    assert_eq!(
+        config["rootfs"]["diff_ids"],
+        serde_json::json!(pushed.image().diff_ids()),
+        "{config:#}"
+    );
 }
 
 #[test]
@@ -105,8 +137,18 @@ fn layouts_inspect_and_digest_without_a_registry() {
     let raw = skiff.ok(&["inspect", "--raw", &oci]);
     assert_eq!(raw, image.blob(image.manifest().digest()));
     let ours: Value = serde_json::from_slice(&skiff.ok(&["inspect", &oci])).unwrap();
-    let theirs = Skopeo::new().inspect(&ImageRef::local(image.oci_reference())).unwrap();
-    for key in ["Digest", "Created", "Architecture", "Os", "Layers", "Env", "Labels"] {
+    let theirs = Skopeo::new()
+        .inspect(&ImageRef::local(image.oci_reference()))
+        .unwrap();
+    for key in [
+        "Digest",
+        "Created",
+        "Architecture",
+        "Os",
+        "Layers",
+        "Env",
+        "Labels",
+    ] {
         assert_eq!(ours.get(key), theirs.get(key), "{key}: {ours:#} {theirs:#}");
     }
 }

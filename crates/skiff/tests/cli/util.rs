@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-/// `skiff` with a home of its own: no auth file, Docker config or credential helper of the
+/// `skiff` with a home of its own: no auth file, Docker config or credential program of the
 /// machine can change what a test sees.
 pub(crate) struct Skiff {
     home: tempfile::TempDir,
@@ -49,7 +49,10 @@ impl Skiff {
 
     /// Runs `skiff args`.
     pub(crate) fn run(&self, args: &[&str]) -> Output {
-        self.command(args).stdin(Stdio::null()).output().expect("run skiff")
+        self.command(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run skiff")
     }
 
     /// Runs `skiff args`, fails the test with everything it printed unless it succeeds, and
@@ -74,7 +77,12 @@ impl Skiff {
 
 /// Checks an exit status and the one-line error; returns the line.
 pub(crate) fn expect_failure(out: &Output, code: i32, args: &[&str]) -> String {
-    assert_eq!(out.status.code(), Some(code), "skiff {args:?}:\n{}", describe(out));
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "skiff {args:?}:\n{}",
+        describe(out)
+    );
     let stderr = String::from_utf8(out.stderr.clone()).unwrap();
     if code == 1 {
         assert!(stderr.starts_with("skiff: "), "skiff {args:?}: {stderr}");
