@@ -46,8 +46,14 @@ const FORMATS: [(&str, &[u8], &str); 6] = [
 
 /// Signed schema1 fixtures, one per key family.
 const SIGNED: [(&str, &[u8]); 2] = [
-    ("RS256", include_bytes!("../tests/fixtures/schema1-signed-rs256.json")),
-    ("ES256", include_bytes!("../tests/fixtures/schema1-signed-es256.json")),
+    (
+        "RS256",
+        include_bytes!("../tests/fixtures/schema1-signed-rs256.json"),
+    ),
+    (
+        "ES256",
+        include_bytes!("../tests/fixtures/schema1-signed-es256.json"),
+    ),
 ];
 
 fn parse_and_digest(c: &mut Criterion) {
@@ -72,7 +78,11 @@ fn verify_schema1(c: &mut Criterion) {
     let mut group = c.benchmark_group("manifest/schema1-verify");
     for (algorithm, bytes) in SIGNED {
         let verified = jws::verify(bytes).expect("fixture signature verifies");
-        assert_eq!(verified[0].algorithm().as_str(), algorithm, "fixture uses {algorithm}");
+        assert_eq!(
+            verified[0].algorithm().as_str(),
+            algorithm,
+            "fixture uses {algorithm}"
+        );
         group.bench_with_input(BenchmarkId::from_parameter(algorithm), bytes, |b, bytes| {
             b.iter(|| jws::verify(bytes))
         });

@@ -34,7 +34,11 @@ const CHALLENGES: [(&str, &str); 3] = [
 /// A token-service answer the size real ones have: an RS256 JWT of about a
 /// kilobyte, with the optional members Docker's token service adds.
 fn token_body() -> Vec<u8> {
-    let jwt = format!("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.{}.{}", "e".repeat(600), "s".repeat(342));
+    let jwt = format!(
+        "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.{}.{}",
+        "e".repeat(600),
+        "s".repeat(342)
+    );
     format!(
         r#"{{"token":"{jwt}","access_token":"{jwt}","expires_in":300,"issued_at":"2024-05-01T12:00:00.123456789Z","refresh_token":"r3fr3sh"}}"#
     )
@@ -46,13 +50,17 @@ fn challenges(c: &mut Criterion) {
     for (name, header) in CHALLENGES {
         // Measure the success path only: a parse error would be cheaper.
         let parsed = Challenge::parse(header).expect("challenge parses");
-        BearerChallenge::find(&parsed).expect("has Bearer").expect("valid Bearer");
+        BearerChallenge::find(&parsed)
+            .expect("has Bearer")
+            .expect("valid Bearer");
         group.throughput(Throughput::Bytes(header.len() as u64));
         group.bench_with_input(BenchmarkId::new("parse", name), header, |b, header| {
             b.iter(|| Challenge::parse(header))
         });
         group.bench_with_input(BenchmarkId::new("parse+bearer", name), header, |b, header| {
-            b.iter(|| Challenge::parse(header).map(|all| BearerChallenge::find(&all).map(|bearer| bearer.is_ok())))
+            b.iter(|| {
+                Challenge::parse(header).map(|all| BearerChallenge::find(&all).map(|bearer| bearer.is_ok()))
+            })
         });
     }
     group.finish();
@@ -64,7 +72,9 @@ fn token_response(c: &mut Criterion) {
     Token::from_response(StatusCode::OK, &body, now).expect("token response parses");
     let mut group = c.benchmark_group("auth/token-response");
     group.throughput(Throughput::Bytes(body.len() as u64));
-    group.bench_function("parse", |b| b.iter(|| Token::from_response(StatusCode::OK, &body, now)));
+    group.bench_function("parse", |b| {
+        b.iter(|| Token::from_response(StatusCode::OK, &body, now))
+    });
     group.finish();
 }
 

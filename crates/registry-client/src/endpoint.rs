@@ -105,19 +105,24 @@ pub fn is_local(host: &str) -> bool {
 pub(crate) fn peer_speaks_tls(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(error);
     while let Some(current) = cause {
-        // io::Error hides the error it wraps from `source()`; look inside it explicitly.
-        let wrapped = current
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .map(|inner| inner as &(dyn std::error::Error + 'static));
-        for candidate in [Some(current), wrapped].into_iter().flatten() {
-            if let Some(tls) = candidate.downcast_ref::<rustls::Error>() {
-                return !matches!(tls, rustls::Error::InvalidMessage(_));
-            }
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return !matches!(tls, rustls::Error::InvalidMessage(_));
         }
-        cause = current.source();
+        cause = next_cause(current);
     }
     false
+}
+
+/// The error below `error`. An `io::Error` wrapping another error reports that error's
+/// *source* from `source()`, skipping the wrapped error itself (where the TLS error sits, often
+/// inside a second `io::Error`), so its wrapped error is taken instead.
+fn next_cause<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a (dyn std::error::Error + 'static)> {
+    match error.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        Some(wrapped) => Some(wrapped),
+        None => error.source(),
+    }
 }
 
 fn has_suffix_ignore_case(name: &str, suffix: &str) -> bool {
@@ -195,12 +200,24 @@ mod tests {
             ),
             (
                 "name mismatch",
-                wrapped(rustls::Error::InvalidCertificate(CertificateError::NotValidForName)),
+                wrapped(rustls::Error::InvalidCertificate(
+                    CertificateError::NotValidForName,
+                )),
                 true,
             ),
             (
                 "alert",
-                wrapped(rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure)),
+                wrapped(rustls::Error::AlertReceived(
+                    rustls::AlertDescription::HandshakeFailure,
+                )),
+                true,
+            ),
+            (
+                "io error inside an io error",
+                Box::new(Outer(std::io::Error::other(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
+                )))),
                 true,
             ),
             (

@@ -97,6 +97,9 @@ impl FromStr for LayoutArg {
     type Err = ArgError;
 
     fn from_str(input: &str) -> Result<LayoutArg, ArgError> {
+        // `push` and `pull` take a plain `DIR[:TAG]`; users who write the transport prefix
+        // there, as they do for `copy`, mean the same layout.
+        let input = input.strip_prefix("oci:").unwrap_or(input);
         let last_component_start = input.rfind('/').map_or(0, |slash| slash + 1);
         let (dir, tag) = match input[last_component_start..].rfind(':') {
             Some(colon) => {
@@ -231,6 +234,15 @@ mod tests {
         ];
         for input in invalid {
             assert!(input.parse::<ImageArg>().is_err(), "{input}");
+        }
+    }
+
+    #[test]
+    fn layout_arguments_accept_the_transport_prefix() {
+        for input in ["./dir:1.0", "oci:./dir:1.0"] {
+            let layout: LayoutArg = input.parse().unwrap();
+            assert_eq!(layout.dir(), Path::new("./dir"), "{input}");
+            assert_eq!(layout.tag().map(LayoutTag::as_str), Some("1.0"), "{input}");
         }
     }
 

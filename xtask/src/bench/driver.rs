@@ -38,7 +38,12 @@ impl Outcome {
 
 /// Runs `scenario` for `rounds` rounds (or its own smaller limit) against
 /// `registry`, with scratch directories under `work`.
-pub(crate) fn run(scenario: &Scenario, registry: &Registry, rounds: usize, work: &Path) -> Result<Outcome, String> {
+pub(crate) fn run(
+    scenario: &Scenario,
+    registry: &Registry,
+    rounds: usize,
+    work: &Path,
+) -> Result<Outcome, String> {
     let rounds = scenario.max_rounds.map_or(rounds, |max| max.min(rounds));
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); scenario.contenders.len()];
     let mut commands = vec![String::new(); scenario.contenders.len()];
@@ -74,7 +79,12 @@ pub(crate) fn run(scenario: &Scenario, registry: &Registry, rounds: usize, work:
     for ((contender, samples), command) in scenario.contenders.iter().zip(&samples).zip(commands) {
         let summary = Summary::of(samples).ok_or_else(|| format!("{}: no runs", scenario.name))?;
         let requests = if contender.tool.is_registry_client() {
-            Some(count_requests(scenario, index_of(scenario, contender.tool), registry, work)?)
+            Some(count_requests(
+                scenario,
+                index_of(scenario, contender.tool),
+                registry,
+                work,
+            )?)
         } else {
             None
         };

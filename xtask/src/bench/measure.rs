@@ -20,7 +20,10 @@ pub(crate) struct Invocation {
 }
 
 impl Invocation {
-    pub(crate) fn new(program: impl Into<PathBuf>, args: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub(crate) fn new(
+        program: impl Into<PathBuf>,
+        args: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         Invocation {
             program: program.into(),
             args: args.into_iter().map(Into::into).collect(),
@@ -63,7 +66,8 @@ impl Invocation {
                 String::from_utf8_lossy(&output.stderr).trim()
             ));
         }
-        let rss = std::fs::read_to_string(&rss_file).map_err(|e| format!("reading {GNU_TIME}'s output: {e}"))?;
+        let rss =
+            std::fs::read_to_string(&rss_file).map_err(|e| format!("reading {GNU_TIME}'s output: {e}"))?;
         let peak_rss_kib = rss
             .lines()
             .last()
@@ -151,7 +155,11 @@ mod tests {
             let got = Summary::of(&samples).map(|s| {
                 assert_eq!(s.peak_rss_kib, *walls.iter().max().unwrap());
                 assert_eq!(s.runs, walls.len());
-                (s.median.as_millis() as u64, s.min.as_millis() as u64, s.max.as_millis() as u64)
+                (
+                    s.median.as_millis() as u64,
+                    s.min.as_millis() as u64,
+                    s.max.as_millis() as u64,
+                )
             });
             assert_eq!(got, expected, "{walls:?}");
         }
@@ -162,5 +170,4 @@ mod tests {
         let inv = Invocation::new("/some/target/release/skiff", ["digest", "--blob", "f"]);
         assert_eq!(inv.to_string(), "skiff digest --blob f");
     }
-
 }

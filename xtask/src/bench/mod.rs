@@ -56,10 +56,18 @@ impl Options {
                     }
                     rounds = Some(n);
                 }
-                other => return Err(format!("bench: unknown argument {other:?} (try --quick, --rounds N)")),
+                other => {
+                    return Err(format!(
+                        "bench: unknown argument {other:?} (try --quick, --rounds N)"
+                    ))
+                }
             }
         }
-        options.rounds = rounds.unwrap_or(if options.quick { QUICK_ROUNDS } else { DEFAULT_ROUNDS });
+        options.rounds = rounds.unwrap_or(if options.quick {
+            QUICK_ROUNDS
+        } else {
+            DEFAULT_ROUNDS
+        });
         Ok(options)
     }
 
@@ -91,7 +99,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         .tempdir()
         .map_err(|e| format!("creating a temp dir: {e}"))?;
     let authfile = work.path().join("auth.json");
-    std::fs::write(&authfile, r#"{"auths":{}}"#).map_err(|e| format!("writing {}: {e}", authfile.display()))?;
+    std::fs::write(&authfile, r#"{"auths":{}}"#)
+        .map_err(|e| format!("writing {}: {e}", authfile.display()))?;
     let programs = Programs {
         skiff,
         skopeo_authfile: authfile,
@@ -103,7 +112,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let big = push_image(&skopeo, &registry, "bench/big:1", &[64 * MIB; 4]);
     let small = push_image(&skopeo, &registry, "bench/small:1", &[4096; 200]);
     let huge = push_image(&skopeo, &registry, "bench/huge:1", &[512 * MIB]);
-    let (big_image, small_image, huge_image) = (describe(&big, "4 x 64 MiB"), describe(&small, "200 x 4 KiB"), describe(&huge, "1 x 512 MiB"));
+    let (big_image, small_image, huge_image) = (
+        describe(&big, "4 x 64 MiB"),
+        describe(&small, "200 x 4 KiB"),
+        describe(&huge, "1 x 512 MiB"),
+    );
     prime_warm_copy(&programs, &registry, &big_image)?;
 
     let scenarios = scenarios(&programs, &big_image, &small_image, &huge_image, &big);
@@ -139,19 +152,30 @@ fn scenarios(
 ) -> Vec<Scenario> {
     let first_layer = &big_pushed.image().layers()[0];
     let layer_file = big_pushed.image().blob_path(first_layer.digest());
-    let pull_big = scenario::pull(programs, big, vec![
-        Target::Speed {
-            versus: Tool::Skopeo,
-            factor: 1.5,
-        },
-        Target::Speed {
-            versus: Tool::Curl,
-            factor: 1.0 / 1.3,
-        },
-        Target::RssNotAbove(Tool::Skopeo),
-    ]);
+    let pull_big = scenario::pull(
+        programs,
+        big,
+        vec![
+            Target::Speed {
+                versus: Tool::Skopeo,
+                factor: 1.5,
+            },
+            Target::Speed {
+                versus: Tool::Curl,
+                factor: 1.0 / 1.3,
+            },
+            Target::RssNotAbove(Tool::Skopeo),
+        ],
+    );
     let baseline = pull_big.name.clone();
-    let mut pull_huge = scenario::pull(programs, huge, vec![Target::RssCloseTo { baseline, factor: 1.25 }]);
+    let mut pull_huge = scenario::pull(
+        programs,
+        huge,
+        vec![Target::RssCloseTo {
+            baseline,
+            factor: 1.25,
+        }],
+    );
     // Peak memory is what this one is for; one round each is enough.
     pull_huge.max_rounds = Some(1);
     vec![
@@ -160,16 +184,20 @@ fn scenarios(
         scenario::digest(programs, &layer_file, first_layer.size()),
         pull_big,
         scenario::push(programs, big, 1.5),
-        scenario::pull(programs, small, vec![
-            Target::Speed {
-                versus: Tool::Skopeo,
-                factor: 2.0,
-            },
-            Target::Speed {
-                versus: Tool::Curl,
-                factor: 1.0 / 1.3,
-            },
-        ]),
+        scenario::pull(
+            programs,
+            small,
+            vec![
+                Target::Speed {
+                    versus: Tool::Skopeo,
+                    factor: 2.0,
+                },
+                Target::Speed {
+                    versus: Tool::Curl,
+                    factor: 1.0 / 1.3,
+                },
+            ],
+        ),
         scenario::push(programs, small, 2.0),
         scenario::copy_mount(programs, big),
         scenario::copy_warm(programs, big, WARM_PREFIX),
@@ -260,7 +288,12 @@ mod tests {
             ("", 5, false, "cargo xtask bench"),
             ("--quick", 3, true, "cargo xtask bench --quick"),
             ("--rounds 7", 7, false, "cargo xtask bench --rounds 7"),
-            ("--quick --rounds 1", 1, true, "cargo xtask bench --quick --rounds 1"),
+            (
+                "--quick --rounds 1",
+                1,
+                true,
+                "cargo xtask bench --quick --rounds 1",
+            ),
         ];
         for (line, rounds, quick, printed) in cases {
             let options = Options::parse(&args(line)).unwrap();

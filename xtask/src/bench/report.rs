@@ -70,9 +70,18 @@ fn proc_field(text: &str, key: &str) -> Option<String> {
 }
 
 /// The whole generated section.
-pub(crate) fn render(machine: &Machine, command: &str, rounds: usize, load_after: &str, outcomes: &[Outcome]) -> String {
+pub(crate) fn render(
+    machine: &Machine,
+    command: &str,
+    rounds: usize,
+    load_after: &str,
+    outcomes: &[Outcome],
+) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Command: `{command}` ({rounds} rounds, contenders alternating within each round).\n");
+    let _ = writeln!(
+        out,
+        "Command: `{command}` ({rounds} rounds, contenders alternating within each round).\n"
+    );
     let _ = writeln!(
         out,
         "Machine: {} CPUs ({}), {} memory; load average {} before, {} after.  ",
@@ -127,7 +136,11 @@ fn targets_table(outcomes: &[Outcome]) -> String {
         for target in &outcome.targets {
             let (measured, verdict) = judge(outcome, target, outcomes)
                 .unwrap_or_else(|| ("not measured".to_owned(), "-".to_owned()));
-            let _ = writeln!(out, "| {} | {target} | {measured} | {verdict} |", outcome.scenario);
+            let _ = writeln!(
+                out,
+                "| {} | {target} | {measured} | {verdict} |",
+                outcome.scenario
+            );
         }
     }
     out
@@ -147,27 +160,44 @@ fn judge(outcome: &Outcome, target: &Target, all: &[Outcome]) -> Option<(String,
         Target::UnderMillis(limit) => {
             let min = skiff.summary.min.as_secs_f64() * 1e3;
             let median = skiff.summary.median.as_secs_f64() * 1e3;
-            let measured = format!("{median:.1} ms median, {min:.1} ms min (includes fork/exec of /usr/bin/time)");
+            let measured =
+                format!("{median:.1} ms median, {min:.1} ms min (includes fork/exec of /usr/bin/time)");
             Some((measured, met_or_missed(min < *limit as f64, min / *limit as f64)))
         }
         Target::RssNotAbove(versus) => {
             let other = outcome.result(*versus)?;
             let (mine, theirs) = (skiff.summary.peak_rss_kib, other.summary.peak_rss_kib);
             let measured = format!("{} MiB vs {} MiB", mine >> 10, theirs >> 10);
-            Some((measured, met_or_missed(mine <= theirs, mine as f64 / theirs.max(1) as f64)))
+            Some((
+                measured,
+                met_or_missed(mine <= theirs, mine as f64 / theirs.max(1) as f64),
+            ))
         }
         Target::WarmCopy { max_heads } => {
             let r = skiff.requests?;
             let met = r.heads <= *max_heads && r.blob_gets == 0 && r.uploads == 0;
-            Some((format!("skiff {r}"), met_or_missed(met, r.heads as f64 / *max_heads as f64)))
+            Some((
+                format!("skiff {r}"),
+                met_or_missed(met, r.heads as f64 / *max_heads as f64),
+            ))
         }
         Target::MountsAll { blobs } => {
             let r = skiff.requests?;
             let met = r.mounts == *blobs && r.uploads == r.mounts && r.blob_gets == 0;
-            Some((format!("skiff {r}"), if met { "met".to_owned() } else { "missed".to_owned() }))
+            Some((
+                format!("skiff {r}"),
+                if met {
+                    "met".to_owned()
+                } else {
+                    "missed".to_owned()
+                },
+            ))
         }
         Target::RssCloseTo { baseline, factor } => {
-            let base = all.iter().find(|o| &o.scenario == baseline)?.result(Tool::Skiff)?;
+            let base = all
+                .iter()
+                .find(|o| &o.scenario == baseline)?
+                .result(Tool::Skiff)?;
             let (mine, theirs) = (skiff.summary.peak_rss_kib, base.summary.peak_rss_kib);
             let measured = format!("{} MiB vs {} MiB", mine >> 10, theirs >> 10);
             let ratio = mine as f64 / theirs.max(1) as f64;
@@ -184,8 +214,14 @@ fn ratio(theirs: Duration, mine: Duration) -> f64 {
 fn speed_verdict(by_median: f64, by_min: f64, factor: f64) -> String {
     match (by_median >= factor, by_min >= factor) {
         (true, true) => "met".to_owned(),
-        (false, true) => format!("met by min; missed by median ({:.0}% short)", shortfall(by_median, factor)),
-        (true, false) => format!("met by median; missed by min ({:.0}% short)", shortfall(by_min, factor)),
+        (false, true) => format!(
+            "met by min; missed by median ({:.0}% short)",
+            shortfall(by_median, factor)
+        ),
+        (true, false) => format!(
+            "met by median; missed by min ({:.0}% short)",
+            shortfall(by_min, factor)
+        ),
         (false, false) => format!("missed ({:.0}% short by median)", shortfall(by_median, factor)),
     }
 }
@@ -208,7 +244,10 @@ fn seconds(d: Duration) -> String {
 }
 
 fn mib_per_s(bytes: u64, d: Duration) -> String {
-    format!("{:.0} MiB/s", bytes as f64 / 1_048_576.0 / d.as_secs_f64().max(1e-9))
+    format!(
+        "{:.0} MiB/s",
+        bytes as f64 / 1_048_576.0 / d.as_secs_f64().max(1e-9)
+    )
 }
 
 /// Puts `section` between the markers of `doc`, adding the markers at the end
@@ -234,7 +273,10 @@ mod tests {
                 "# P\n<!-- bench:start -->\nold\n<!-- bench:end -->\ntail\n",
                 "# P\n<!-- bench:start -->\nnew\n<!-- bench:end -->\ntail\n",
             ),
-            ("# P\n", "# P\n\n## End-to-end results\n\n<!-- bench:start -->\nnew\n<!-- bench:end -->\n"),
+            (
+                "# P\n",
+                "# P\n\n## End-to-end results\n\n<!-- bench:start -->\nnew\n<!-- bench:end -->\n",
+            ),
         ];
         for (doc, expected) in cases {
             assert_eq!(splice(doc, "new\n"), expected, "{doc:?}");
@@ -244,7 +286,11 @@ mod tests {
     #[test]
     fn proc_fields_are_found_by_key() {
         let text = "processor\t: 0\nmodel name\t: AMD EPYC 7B13\nMemTotal:       24000000 kB\n";
-        let cases = [("model name", Some("AMD EPYC 7B13")), ("MemTotal", Some("24000000 kB")), ("nope", None)];
+        let cases = [
+            ("model name", Some("AMD EPYC 7B13")),
+            ("MemTotal", Some("24000000 kB")),
+            ("nope", None),
+        ];
         for (key, expected) in cases {
             assert_eq!(proc_field(text, key).as_deref(), expected, "{key}");
         }

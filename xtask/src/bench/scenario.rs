@@ -219,7 +219,10 @@ pub(crate) fn inspect(programs: &Programs, image: &BenchImage) -> Scenario {
                 skiff(&a, vec!["inspect".into(), format!("{}/{n1}", run.source)])
             }),
             Contender::new(Tool::Skopeo, move |run| {
-                let args = vec!["--tls-verify=false".into(), format!("docker://{}/{n2}", run.source)];
+                let args = vec![
+                    "--tls-verify=false".into(),
+                    format!("docker://{}/{n2}", run.source),
+                ];
                 skopeo(&b, "inspect", args)
             }),
         ],
@@ -260,13 +263,22 @@ pub(crate) fn pull(programs: &Programs, image: &BenchImage, targets: Vec<Target>
     let (n1, n2) = (image.name.clone(), image.name.clone());
     let repository = image.repository().to_owned();
     let blobs = image.blobs.clone();
-    let with_curl = targets
-        .iter()
-        .any(|t| matches!(t, Target::Speed { versus: Tool::Curl, .. }));
+    let with_curl = targets.iter().any(|t| {
+        matches!(
+            t,
+            Target::Speed {
+                versus: Tool::Curl,
+                ..
+            }
+        )
+    });
     let mut contenders = vec![
         Contender::new(Tool::Skiff, move |run| {
             let out = run.scratch.join("layout").display().to_string();
-            skiff(&a, vec!["-q".into(), "pull".into(), format!("{}/{n1}", run.source), out])
+            skiff(
+                &a,
+                vec!["-q".into(), "pull".into(), format!("{}/{n1}", run.source), out],
+            )
         }),
         Contender::new(Tool::Skopeo, move |run| {
             let out = format!("oci:{}:latest", run.scratch.join("layout").display());
@@ -308,7 +320,15 @@ pub(crate) fn push(programs: &Programs, image: &BenchImage, factor: f64) -> Scen
         contenders: vec![
             Contender::new(Tool::Skiff, move |run| {
                 let source = format!("oci:{l1}:latest");
-                skiff(&a, vec!["-q".into(), "push".into(), source, format!("{}/{n1}", run.destination)])
+                skiff(
+                    &a,
+                    vec![
+                        "-q".into(),
+                        "push".into(),
+                        source,
+                        format!("{}/{n1}", run.destination),
+                    ],
+                )
             }),
             Contender::new(Tool::Skopeo, move |run| {
                 let destination = format!("docker://{}/{n2}", run.destination);
@@ -325,16 +345,26 @@ pub(crate) fn push(programs: &Programs, image: &BenchImage, factor: f64) -> Scen
 /// Copy to a new repository of the same registry: every blob can be mounted.
 pub(crate) fn copy_mount(programs: &Programs, image: &BenchImage) -> Scenario {
     let blobs = image.blobs.len();
-    copy(programs, image, "copy, cross-repository mount", None, vec![
-        Target::MountsAll { blobs },
-    ])
+    copy(
+        programs,
+        image,
+        "copy, cross-repository mount",
+        None,
+        vec![Target::MountsAll { blobs }],
+    )
 }
 
 /// Copy to a repository that already holds the image.
 pub(crate) fn copy_warm(programs: &Programs, image: &BenchImage, warm_prefix: &str) -> Scenario {
     // One HEAD per blob and one for the manifest.
     let max_heads = image.blobs.len() + 1;
-    copy(programs, image, "warm copy", Some(warm_prefix), vec![Target::WarmCopy { max_heads }])
+    copy(
+        programs,
+        image,
+        "warm copy",
+        Some(warm_prefix),
+        vec![Target::WarmCopy { max_heads }],
+    )
 }
 
 /// Registry-to-registry copy of `image`, into `fixed_prefix/NAME` or, when
@@ -364,7 +394,10 @@ fn copy(
         contenders: vec![
             Contender::new(Tool::Skiff, move |run| {
                 let to = destination(run, &fixed);
-                skiff(&a, vec!["-q".into(), "copy".into(), format!("{}/{n1}", run.source), to])
+                skiff(
+                    &a,
+                    vec!["-q".into(), "copy".into(), format!("{}/{n1}", run.source), to],
+                )
             }),
             Contender::new(Tool::Skopeo, move |run| {
                 let to = format!("docker://{}", destination2(run, &fixed2));
@@ -374,4 +407,3 @@ fn copy(
         targets,
     }
 }
-
