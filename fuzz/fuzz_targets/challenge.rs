@@ -16,7 +16,11 @@ fuzz_target!(|input: &str| {
         let printed = challenge.to_string();
         let reparsed = Challenge::parse(&printed)
             .unwrap_or_else(|e| panic!("{printed:?} (from {input:?}) does not parse again: {e}"));
-        assert_eq!(reparsed.as_slice(), std::slice::from_ref(challenge), "round trip of {printed:?}");
+        assert_eq!(
+            reparsed.as_slice(),
+            std::slice::from_ref(challenge),
+            "round trip of {printed:?}"
+        );
         if let Ok(bearer) = BearerChallenge::try_from(challenge) {
             let _ = bearer.requested_scopes();
         }

@@ -13,7 +13,10 @@ fuzz_target!(|data: &[u8]| {
     let signatures = jws::parse_signatures(data);
     let payload = jws::signed_payload(data);
     if let Ok(payload) = &payload {
-        assert!(payload.len() <= data.len(), "the payload comes from the bytes given");
+        assert!(
+            payload.len() <= data.len(),
+            "the payload comes from the bytes given"
+        );
     }
     if let Ok(verified) = jws::verify(data) {
         assert!(payload.is_ok(), "verified but no signed payload");

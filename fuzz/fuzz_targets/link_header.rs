@@ -44,7 +44,11 @@ impl Transport for OnePageLink {
         };
         let response = response
             .header(http::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from_static(body)).map_err(|never| match never {}).boxed_unsync())
+            .body(
+                Full::new(Bytes::from_static(body))
+                    .map_err(|never| match never {})
+                    .boxed_unsync(),
+            )
             .expect("valid response");
         Box::pin(async move { Ok(response) })
     }
@@ -62,15 +66,25 @@ fuzz_target!(|data: &[u8]| {
         })
         .build()
         .expect("client");
-    let repository = RepositoryRef::new("localhost:5000", "team/app".parse::<Repository>().expect("repository"));
+    let repository = RepositoryRef::new(
+        "localhost:5000",
+        "team/app".parse::<Repository>().expect("repository"),
+    );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let listed: Result<Vec<String>, _> = runtime.block_on(client.tags(&repository, None).try_collect());
     if let Ok(names) = listed {
-        let expected: &[&str] = if names.len() == 1 { &["first"] } else { &["first", "next"] };
+        let expected: &[&str] = if names.len() == 1 {
+            &["first"]
+        } else {
+            &["first", "next"]
+        };
         assert_eq!(names, expected);
     }
-    assert!(tag_pages.load(Ordering::SeqCst) <= 2, "at most one page is followed");
+    assert!(
+        tag_pages.load(Ordering::SeqCst) <= 2,
+        "at most one page is followed"
+    );
 });

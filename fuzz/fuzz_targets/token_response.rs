@@ -22,15 +22,23 @@ fuzz_target!(|data: &[u8]| {
     let Some((clock, body)) = rest.split_first_chunk::<4>() else {
         return;
     };
-    let status = StatusCode::from_u16(STATUSES[usize::from(selector) % STATUSES.len()]).expect("valid status");
+    let status =
+        StatusCode::from_u16(STATUSES[usize::from(selector) % STATUSES.len()]).expect("valid status");
     let now = UNIX_EPOCH + Duration::from_secs(u64::from(u32::from_le_bytes(*clock)));
 
     let Ok(token) = Token::from_response(status, body, now) else {
         return;
     };
     assert!(status.is_success(), "a token from a {status} answer");
-    assert!(token.lifetime() >= MIN_TOKEN_LIFETIME, "lifetime {:?}", token.lifetime());
-    assert!(token.expires_at() > token.received_at(), "expires before it arrived");
+    assert!(
+        token.lifetime() >= MIN_TOKEN_LIFETIME,
+        "lifetime {:?}",
+        token.lifetime()
+    );
+    assert!(
+        token.expires_at() > token.received_at(),
+        "expires before it arrived"
+    );
     let _ = token.authorization_header();
     let _ = token.issued_at();
     let _ = token.refresh_token();

@@ -99,12 +99,21 @@ impl SourceImage {
     }
 
     async fn push(&self, client: &Client, to: &Reference) -> Result<TransferReport, ImageError> {
+        self.push_with(client, to, &TransferOptions::new()).await
+    }
+
+    async fn push_with(
+        &self,
+        client: &Client,
+        to: &Reference,
+        options: &TransferOptions,
+    ) -> Result<TransferReport, ImageError> {
         image::push(
             client,
             &self.layout,
             Some(&tag()),
             to,
-            &TransferOptions::new(),
+            options,
             Arc::new(NoProgress),
         )
         .await
@@ -360,7 +369,12 @@ async fn an_expired_token_in_the_middle_of_a_push_is_refreshed_once() {
         .times(1),
     );
     let name = reference(&proxy.addr(), "secure/app:v1");
-    let report = source.push(&client, &name).await.unwrap();
+    // One blob at a time: concurrent requests refused together share one refresh, which
+    // would make the count below depend on timing.
+    let report = source
+        .push_with(&client, &name, &TransferOptions::new().jobs(1))
+        .await
+        .unwrap();
     assert_eq!(report.digest(), &source.manifest);
     assert_eq!(proxy.faults_applied(), 3);
     // Each refusal led to one new token, no more.
@@ -467,6 +481,34 @@ async fn an_oversized_manifest_is_refused_before_it_is_parsed() {
         matches!(error.root(), registry_client::Error::TooLarge { limit: 64, .. }),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn an_oversized_config_is_refused_instead_of_read_into_memory() {
+    let registry = Registry::anonymous();
+    let client = client();
+    let repository: RepositoryRef = format!("{}/faulty/config", registry.addr()).parse().unwrap();
+    let config = Bytes::from(vec![b' '; image::CONFIG_LIMIT as usize + 1]);
+    let config_digest = client.push_blob_bytes(&repository, config.clone()).await.unwrap();
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MediaType::OciManifest.as_str(),
+        "config": Descriptor::new(MediaType::OciConfig, config_digest, config.len() as u64),
+        "layers": [],
+    }))
+    .unwrap();
+    let name = reference(registry.addr(), "faulty/config:v1");
+    client
+        .put_manifest(&name, &MediaType::OciManifest, Bytes::from(manifest))
+        .await
+        .unwrap();
+    let error = image::resolve(&client, &image::ImageLocation::Registry(name), None)
+        .await
+        .unwrap_err();
+    let too_large = error
+        .registry()
+        .is_some_and(|e| matches!(e.root(), registry_client::Error::TooLarge { limit, .. } if *limit == image::CONFIG_LIMIT));
+    assert!(too_large, "{error}");
 }
 
 #[tokio::test]
