@@ -316,7 +316,6 @@ fn parse_reference(input: &str) -> Result<Reference, Error> {
     if let Some(registry) = registry {
         check_registry(input, registry)?;
     }
-    check_name_length(input, name.len())?;
     check_path(input, path)?;
 
     let registry = registry.map_or(DEFAULT_REGISTRY, canonical_registry);
@@ -325,6 +324,9 @@ fn parse_reference(input: &str) -> Result<Reference, Error> {
     } else {
         path.to_owned()
     };
+    // Docker limits the normalised name, so `docker.io/library/` counts: a
+    // shorter limit on the input would accept names whose own printed form is refused.
+    check_name_length(input, registry.len() + 1 + repository.len())?;
     let tag = match (tag, &digest) {
         (Some(tag), _) => Some(tag.into()),
         (None, Some(_)) => None,
@@ -740,7 +742,7 @@ mod tests {
 
     #[test]
     fn name_length_limit_is_255() {
-        let at_limit = format!("{}/{}", "a".repeat(127), "b".repeat(127));
+        let at_limit = format!("example.com/{}/{}", "a".repeat(121), "b".repeat(121));
         assert_eq!(at_limit.len(), 255);
         assert!(at_limit.parse::<Reference>().is_ok());
         let over = format!("{at_limit}b");
@@ -748,6 +750,25 @@ mod tests {
             over.parse::<Reference>(),
             Err(Error::NameTooLong { length: 256, .. })
         ));
+    }
+
+    #[test]
+    fn name_length_limit_counts_the_normalised_name() {
+        // Found by the `reference` fuzz target: the input fits, but
+        // `docker.io/library/` makes the name 264 characters, and the printed
+        // reference would not parse again.
+        let short_input = "a".repeat(246);
+        assert!(matches!(
+            short_input.parse::<Reference>(),
+            Err(Error::NameTooLong { length: 264, .. })
+        ));
+        let at_limit = "a".repeat(255 - "docker.io/library/".len());
+        let reference: Reference = at_limit.parse().expect("fits once normalised");
+        assert_eq!(reference.to_string().parse::<Reference>().ok(), Some(reference));
+        // The legacy Docker Hub host is longer than `docker.io`; only the normalised name counts.
+        let legacy = format!("index.docker.io/library/{at_limit}");
+        assert!(legacy.len() > 255);
+        assert!(legacy.parse::<Reference>().is_ok(), "{legacy}");
     }
 
     #[test]
