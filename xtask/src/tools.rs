@@ -7,6 +7,9 @@ const PEERS: &[(&str, &str)] = &[
     ("docker-registry", "docker-registry"),
     ("skopeo", "skopeo"),
     ("openssl", "openssl"),
+    // For `cargo xtask bench`: peak memory and the raw-download baseline.
+    ("time", "time"),
+    ("curl", "curl"),
 ];
 
 /// Whether `program` is on `PATH`.

@@ -15,8 +15,6 @@ use super::scenario::{Run, Scenario, Target, Tool};
 pub(crate) struct ContenderResult {
     pub(crate) tool: Tool,
     pub(crate) summary: Summary,
-    /// The command of its first run, as a shell line.
-    pub(crate) command: String,
     /// Requests of the counting run, for registry clients.
     pub(crate) requests: Option<RequestCount>,
 }
@@ -46,7 +44,6 @@ pub(crate) fn run(
 ) -> Result<Outcome, String> {
     let rounds = scenario.max_rounds.map_or(rounds, |max| max.min(rounds));
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); scenario.contenders.len()];
-    let mut commands = vec![String::new(); scenario.contenders.len()];
     for round in 1..=rounds {
         for (index, contender) in scenario.contenders.iter().enumerate() {
             let scratch = scratch_dir(work)?;
@@ -61,7 +58,7 @@ pub(crate) fn run(
             };
             let invocation = contender.command(&run);
             if round == 1 {
-                commands[index] = invocation.to_string();
+                eprintln!("  $ {invocation}");
             }
             let sample = invocation.measure(work)?;
             eprintln!(
@@ -76,7 +73,7 @@ pub(crate) fn run(
     }
 
     let mut results = Vec::new();
-    for ((contender, samples), command) in scenario.contenders.iter().zip(&samples).zip(commands) {
+    for (contender, samples) in scenario.contenders.iter().zip(&samples) {
         let summary = Summary::of(samples).ok_or_else(|| format!("{}: no runs", scenario.name))?;
         let requests = if contender.tool.is_registry_client() {
             Some(count_requests(
@@ -91,7 +88,6 @@ pub(crate) fn run(
         results.push(ContenderResult {
             tool: contender.tool,
             summary,
-            command,
             requests,
         });
     }
