@@ -1,15 +1,12 @@
 //! Auth files (Docker's `config.json`, the containers `auth.json`) as found on
 //! disk, possibly hand-edited or written by other tools.
 //!
-//! `AuthFile` only loads from a path, so each input is written to a file in
-//! a temporary directory made once per process. The first byte picks the
-//! format. Properties: loading and lookups never panic; a file that loads can
-//! take a new login, be saved and loaded again, and then yields that login
-//! while its other entries still load.
+//! Parsed in memory (`AuthFile::from_bytes`), as `AuthFile::load` does after
+//! reading. The first byte picks the format. Properties: parsing and lookups
+//! never panic; a file that parses can take a new login and be serialised,
+//! and what it serialises to parses again, yields that login, and serialises
+//! to the same bytes.
 #![no_main]
-
-use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use registry_auth::{AuthFile, AuthFileFormat, Secret};
@@ -24,14 +21,7 @@ const REGISTRIES: &[&str] = &[
     "quay.io",
 ];
 
-fn scratch_dir() -> &'static tempfile::TempDir {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("temporary directory"))
-}
-
-fn auth_path() -> PathBuf {
-    scratch_dir().path().join("auth.json")
-}
+const PATH: &str = "auth.json";
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, content)) = data.split_first() else {
@@ -42,10 +32,7 @@ fuzz_target!(|data: &[u8]| {
     } else {
         AuthFileFormat::Docker
     };
-    let path = auth_path();
-    std::fs::write(&path, content).expect("write the auth file");
-
-    let Ok(mut file) = AuthFile::load(&path, format) else {
+    let Ok(mut file) = AuthFile::from_bytes(PATH, format, content) else {
         return;
     };
     for registry in REGISTRIES {
@@ -57,11 +44,12 @@ fuzz_target!(|data: &[u8]| {
     let password = Secret::new("fuzz-password");
     file.set_basic("localhost:5000", "fuzz-user", &password)
         .expect("a plain login can always be recorded");
-    file.save().expect("a loaded file can be saved");
-    let reloaded = AuthFile::load(&path, format).expect("a saved file loads again");
+    let written = file.to_bytes().expect("a parsed file can be serialised");
+    let reloaded = AuthFile::from_bytes(PATH, format, &written).expect("a serialised file parses again");
     let credential = reloaded
         .credential("localhost:5000", None)
         .expect("the new entry decodes")
         .expect("the new entry is found");
     assert_eq!(credential.username(), Some("fuzz-user"));
+    assert_eq!(reloaded.to_bytes().expect("serialises again"), written);
 });

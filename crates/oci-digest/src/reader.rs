@@ -5,8 +5,12 @@ use std::io::{self, Read};
 use crate::{Algorithm, Digest, Digester, Error, Verifier};
 
 /// Buffer size for hashing whole streams: large enough that the per-call
-/// overhead vanishes next to the hash itself, small enough to stay in cache.
-const STREAM_BUFFER: usize = 256 * 1024;
+/// overhead vanishes next to the hash itself, small enough that the bytes the
+/// kernel copies in are still in the core's cache when they are hashed.
+/// Measured on a 512 MiB file (CPU time of the whole hash, SHA-NI): 8 KiB
+/// 507 ms, 64 KiB 480 ms, 128 KiB 489 ms, 256 KiB 719 ms, 1 MiB 717 ms; past
+/// half the L2 cache the copy and the hash evict each other.
+const STREAM_BUFFER: usize = 64 * 1024;
 
 /// Hashes everything `reader` yields, in constant memory; returns the digest
 /// and the number of bytes read.

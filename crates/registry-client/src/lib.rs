@@ -104,4 +104,4 @@ pub use retry::RetryPolicy;
 pub use transport::{
     ByteStream, HyperTransport, RequestBody, SkipTlsVerification, Transport, TransportBody, TransportFuture,
 };
-pub use uploads::{BlobPush, Mount};
+pub use uploads::{BlobPush, BlobUpload, Mount, UploadStart};

@@ -53,6 +53,27 @@ fn push_access(repository: &RepositoryRef) -> Access {
     Access::Push(repository.repository().as_str().to_owned())
 }
 
+/// An upload the registry has opened for one blob: where its bytes go.
+///
+/// Returned by [`Client::start_blob_upload`]; consumed by [`Client::finish_blob_upload`] or
+/// [`Client::cancel_blob_upload`]. An upload that is neither finished nor cancelled expires on
+/// the registry.
+#[derive(Debug)]
+#[must_use = "an open upload is finished or cancelled"]
+pub struct BlobUpload {
+    location: Uri,
+}
+
+/// How [`Client::start_blob_upload`] began.
+#[derive(Debug)]
+#[must_use = "an open upload is finished or cancelled"]
+pub enum UploadStart {
+    /// The registry linked the blob from the repository named for a mount; nothing to send.
+    Mounted,
+    /// The registry opened an upload; send the bytes with [`Client::finish_blob_upload`].
+    Open(BlobUpload),
+}
+
 /// The upload URL in a response's `Location`, resolved against the request.
 fn upload_location(response: &Response<Body>) -> Result<Uri, Error> {
     let uri = response_uri(response);
@@ -99,17 +120,7 @@ impl Client {
     where
         R: AsyncRead + Send + Unpin + 'static,
     {
-        let result = async {
-            if self.blob_size(repository, digest).await?.is_some() {
-                return Ok(BlobPush::Existed);
-            }
-            let location = self.start_upload(repository).await?;
-            self.upload(repository, digest, size, source, location).await?;
-            Ok(BlobPush::Uploaded)
-        };
-        result
-            .await
-            .map_err(|e: Error| e.context(blob_context(repository, digest)))
+        self.push_blob_inner(repository, digest, size, source, None).await
     }
 
     /// Pushes `bytes` as a blob and returns its digest.
@@ -139,11 +150,27 @@ impl Client {
     where
         R: AsyncRead + Send + Unpin + 'static,
     {
+        self.push_blob_inner(repository, digest, size, source, Some(from))
+            .await
+    }
+
+    /// One `HEAD`, then a mount or an upload: the requests a blob push needs and no more.
+    async fn push_blob_inner<R>(
+        &self,
+        repository: &RepositoryRef,
+        digest: &Digest,
+        size: u64,
+        source: R,
+        mount_from: Option<&RepositoryRef>,
+    ) -> Result<BlobPush, Error>
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+    {
         let result = async {
             if self.blob_size(repository, digest).await?.is_some() {
                 return Ok(BlobPush::Existed);
             }
-            match self.mount_or_start(repository, digest, from).await? {
+            match self.start_upload_or_mount(repository, digest, mount_from).await? {
                 None => Ok(BlobPush::Mounted),
                 Some(location) => {
                     self.upload(repository, digest, size, source, location).await?;
@@ -154,6 +181,61 @@ impl Client {
         result
             .await
             .map_err(|e: Error| e.context(blob_context(repository, digest)))
+    }
+
+    /// Opens an upload for blob `digest` without checking whether the repository has it,
+    /// asking first for a mount from `mount_from` when that names a repository of the same
+    /// registry. Together with [`Client::finish_blob_upload`] this is the two-step form of
+    /// [`Client::push_blob_or_mount`] for callers that have already checked for the blob
+    /// (see [`Client::blob_size`]) and want to read the source only when bytes must be sent.
+    pub async fn start_blob_upload(
+        &self,
+        repository: &RepositoryRef,
+        digest: &Digest,
+        mount_from: Option<&RepositoryRef>,
+    ) -> Result<UploadStart, Error> {
+        match self.start_upload_or_mount(repository, digest, mount_from).await {
+            Ok(None) => Ok(UploadStart::Mounted),
+            Ok(Some(location)) => Ok(UploadStart::Open(BlobUpload { location })),
+            Err(error) => Err(error.context(blob_context(repository, digest))),
+        }
+    }
+
+    /// Sends `size` bytes of blob `digest` from `source` to an upload opened by
+    /// [`Client::start_blob_upload`] and commits it. The content is hashed while it is sent;
+    /// a mismatch cancels the upload before it is committed.
+    pub async fn finish_blob_upload<R>(
+        &self,
+        repository: &RepositoryRef,
+        digest: &Digest,
+        size: u64,
+        source: R,
+        upload: BlobUpload,
+    ) -> Result<(), Error>
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+    {
+        self.upload(repository, digest, size, source, upload.location)
+            .await
+            .map_err(|e: Error| e.context(blob_context(repository, digest)))
+    }
+
+    /// Abandons an upload opened by [`Client::start_blob_upload`] (best effort).
+    pub async fn cancel_blob_upload(&self, repository: &RepositoryRef, upload: BlobUpload) {
+        self.cancel_upload(repository, upload.location).await;
+    }
+
+    /// The upload URL the registry opened, or `None` when it mounted the blob instead.
+    async fn start_upload_or_mount(
+        &self,
+        repository: &RepositoryRef,
+        digest: &Digest,
+        mount_from: Option<&RepositoryRef>,
+    ) -> Result<Option<Uri>, Error> {
+        match mount_from {
+            Some(from) => self.mount_or_start(repository, digest, from).await,
+            None => self.start_upload(repository).await.map(Some),
+        }
     }
 
     /// Asks the registry to link blob `digest` from repository `from` into `repository`.

@@ -15,7 +15,7 @@ use registry_client::image::{
     self, BlobOutcome, ImageError, ImageLocation, NoProgress, Progress, TransferOptions,
 };
 use registry_client::layout::{LayoutTag, OciLayout};
-use registry_client::{Client, RepositoryRef};
+use registry_client::{Client, RepositoryRef, RequestCounts};
 use skiff_integration::Registry;
 
 fn client() -> Client {
@@ -305,6 +305,7 @@ async fn copy_within_a_registry_mounts_and_a_warm_copy_uploads_nothing() {
     let source = ImageLocation::Registry(reference(&registry, "origin/app:1"));
     let destination = ImageLocation::Registry(reference(&registry, "mirror/app:1"));
     let recorder = Arc::new(Recorder::default());
+    let cold = client.request_counts();
     let report = image::copy(
         &client,
         &source,
@@ -324,6 +325,9 @@ async fn copy_within_a_registry_mounts_and_a_warm_copy_uploads_nothing() {
         (5, 0, 0)
     );
     assert_eq!(recorder.count("mounted"), 5);
+    // Per blob: one HEAD (absent) and one POST that mounts it; no upload is opened and
+    // then cancelled, nothing is downloaded.
+    assert_eq!(heads_posts_deletes(cold, client.request_counts()), (5, 5, 0));
     assert_eq!(skopeo_raw(&registry, "mirror/app:1"), image.manifest.content);
     for child in &image.children {
         let by_digest = format!("mirror/app@{}", child.digest());
@@ -359,6 +363,15 @@ async fn copy_within_a_registry_mounts_and_a_warm_copy_uploads_nothing() {
     assert_eq!(spent.get - before.get, 3, "before {before:?}, after {spent:?}");
 }
 
+/// HEAD, POST and DELETE requests sent between two snapshots.
+fn heads_posts_deletes(before: RequestCounts, after: RequestCounts) -> (u64, u64, u64) {
+    (
+        after.head - before.head,
+        after.post - before.post,
+        after.delete - before.delete,
+    )
+}
+
 #[tokio::test]
 async fn copy_between_registries_moves_every_platform_then_nothing() {
     let from = Registry::anonymous();
@@ -370,6 +383,7 @@ async fn copy_between_registries_moves_every_platform_then_nothing() {
     let client = client();
     let source = ImageLocation::Registry(reference(&from, "src/app:3"));
     let destination = ImageLocation::Registry(reference(&to, "dst/app:3"));
+    let cold = client.request_counts();
     let report = image::copy(
         &client,
         &source,
@@ -381,6 +395,9 @@ async fn copy_between_registries_moves_every_platform_then_nothing() {
     .unwrap_or_else(|e| panic!("copy failed: {e}\nlogs:\n{}\n{}", from.log(), to.log()));
     assert_eq!(report.digest(), image.digest());
     assert_eq!((report.blobs_transferred(), report.blobs_mounted()), (7, 0));
+    // Per blob: one HEAD, one POST opening the upload, one PUT committing it (small blobs go
+    // in one piece); no second existence check.
+    assert_eq!(heads_posts_deletes(cold, client.request_counts()), (7, 7, 0));
     assert_eq!(skopeo_raw(&to, "dst/app:3"), image.manifest.content);
 
     let before = client.request_counts();

@@ -34,6 +34,19 @@ fn root_files(root: &Path) -> Vec<String> {
     names
 }
 
+/// Temp files anywhere a writer may leave one: the root and `blobs/*/`.
+fn temp_files(root: &Path) -> Vec<String> {
+    let mut names = root_files(root);
+    if let Ok(algorithms) = std::fs::read_dir(root.join("blobs")) {
+        for algorithm in algorithms {
+            let algorithm = algorithm.expect("dir entry").file_name();
+            names.extend(blob_files(root, &algorithm.to_string_lossy()));
+        }
+    }
+    names.retain(|name| name.starts_with(".tmp-"));
+    names
+}
+
 fn tag(text: &str) -> LayoutTag {
     text.parse().expect("valid tag")
 }
@@ -152,6 +165,7 @@ async fn a_digest_mismatch_is_refused_and_leaves_no_file() {
     }
     assert!(err.to_string().contains(claimed.as_str()), "{err}");
     assert!(blob_files(dir.path(), "sha256").is_empty());
+    assert!(temp_files(dir.path()).is_empty());
 
     // Streaming without a known size: caught at the end, nothing kept.
     let err = layout
@@ -160,6 +174,7 @@ async fn a_digest_mismatch_is_refused_and_leaves_no_file() {
         .unwrap_err();
     assert!(matches!(err, LayoutError::DigestMismatch { .. }), "{err}");
     assert!(blob_files(dir.path(), "sha256").is_empty());
+    assert!(temp_files(dir.path()).is_empty());
     assert!(!layout.has_blob(&claimed).await.unwrap());
 }
 
@@ -184,6 +199,7 @@ async fn oversized_content_is_refused_as_soon_as_it_overflows() {
     );
     drop(writer);
     assert!(blob_files(dir.path(), "sha256").is_empty());
+    assert!(temp_files(dir.path()).is_empty());
 }
 
 #[tokio::test]
@@ -194,10 +210,13 @@ async fn a_dropped_writer_leaves_nothing_behind() {
     let mut writer = layout.blob_writer(&digest, None).await.unwrap();
     writer.write(b"never").await.unwrap();
     assert_eq!(writer.bytes_written(), 5);
-    let temp_files = blob_files(dir.path(), "sha256");
-    assert_eq!(temp_files.len(), 1);
-    assert!(temp_files[0].starts_with(".tmp-"), "{temp_files:?}");
+    // The unfinished blob is in the root, not under blobs/.
+    let temps = temp_files(dir.path());
+    assert_eq!(temps.len(), 1, "{temps:?}");
+    assert!(root_files(dir.path()).contains(&temps[0]), "{temps:?}");
+    assert!(blob_files(dir.path(), "sha256").is_empty());
     drop(writer);
+    assert!(temp_files(dir.path()).is_empty());
     assert!(blob_files(dir.path(), "sha256").is_empty());
 }
 
@@ -218,7 +237,7 @@ async fn a_cancelled_write_leaves_nothing_behind() {
             feed.write_all(b"cance").await.unwrap();
             // Let the writer create its temp file and take the bytes.
             for _ in 0..2000 {
-                if !blob_files(dir.path(), "sha256").is_empty() {
+                if !temp_files(dir.path()).is_empty() {
                     return true;
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -229,6 +248,7 @@ async fn a_cancelled_write_leaves_nothing_behind() {
     assert!(temp_seen, "the writer never started");
     drop(write);
     drop(feed);
+    assert!(temp_files(dir.path()).is_empty());
     assert!(blob_files(dir.path(), "sha256").is_empty());
 }
 
@@ -524,10 +544,38 @@ async fn stale_temp_files_of_a_killed_writer_can_be_swept() {
     let layout = OciLayout::create(dir.path()).await.unwrap();
     let digest = Digest::sha256(b"kept");
     layout.write_blob(&digest, b"kept").await.unwrap();
-    // What a killed process leaves: a temp file nobody will drop.
-    std::fs::write(dir.path().join("blobs/sha256/.tmp-999999-0-abcdef"), b"partial").unwrap();
-    assert_eq!(layout.remove_stale_temp_files().await.unwrap(), 1);
+    // What killed processes leave: temp files nobody will drop, in the root
+    // and (from earlier versions) beside the blobs.
+    std::fs::write(dir.path().join(".tmp-999999-0-abcdef"), b"partial").unwrap();
+    std::fs::write(dir.path().join("blobs/sha256/.tmp-999999-1-abcdef"), b"partial").unwrap();
+    assert_eq!(layout.remove_stale_temp_files().await.unwrap(), 2);
+    assert!(temp_files(dir.path()).is_empty());
     assert_eq!(blob_files(dir.path(), "sha256"), [digest.encoded()]);
+}
+
+#[tokio::test]
+async fn only_temp_files_of_exited_writers_count_as_orphans() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = OciLayout::create(dir.path()).await.unwrap();
+    // A writer of this process is at work...
+    let digest = Digest::sha256(b"in progress");
+    let mut writer = layout.blob_writer(&digest, None).await.unwrap();
+    writer.write(b"in ").await.unwrap();
+    // ...and one of a process that has exited left its file.
+    let exited = std::process::Command::new("true").spawn().unwrap();
+    let exited_pid = exited.id();
+    let mut exited = exited;
+    exited.wait().unwrap();
+    let orphan = format!(".tmp-{exited_pid}-0-abcdef");
+    std::fs::write(dir.path().join(&orphan), b"partial").unwrap();
+    assert_eq!(layout.remove_orphaned_temp_files().await.unwrap(), 1);
+    let left = temp_files(dir.path());
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_ne!(left[0], orphan);
+    writer.write(b"progress").await.unwrap();
+    writer.commit().await.unwrap();
+    assert!(temp_files(dir.path()).is_empty());
+    assert!(layout.has_blob(&digest).await.unwrap());
 }
 
 #[tokio::test]

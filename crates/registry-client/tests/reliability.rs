@@ -12,7 +12,9 @@ use oci_digest::Digest;
 use oci_manifest::{Descriptor, MediaType, Reference};
 use registry_client::image::{self, ImageError, NoProgress, TransferOptions, TransferReport};
 use registry_client::layout::{LayoutTag, OciLayout};
-use registry_client::{Client, ClientBuilder, Credential, RepositoryRef, RetryPolicy, StaticCredentials};
+use registry_client::{
+    Client, ClientBuilder, Credential, ErrorCode, RepositoryRef, RetryPolicy, StaticCredentials,
+};
 use skiff_integration::{Fault, FaultProxy, Match, Registry, Route, Rule, TokenService, TokenUser};
 use tempfile::TempDir;
 
@@ -580,4 +582,27 @@ fn repository_names_and_tags_are_validated_before_they_reach_a_url() {
     for tag in ["../x", "a/b", "", "-x", "a?b", "x".repeat(129).as_str()] {
         assert!(repository.tagged(tag).is_err(), "tag {tag:?} was accepted");
     }
+}
+
+#[tokio::test]
+async fn an_endless_error_body_is_read_only_up_to_its_cap() {
+    let source = SourceImage::new(1).await;
+    let (_registry, proxy) = registry_with(&source).await;
+    proxy.add(Rule::new(
+        Match::any().route(Route::Manifest),
+        Fault::EndlessErrorBody(403),
+    ));
+    // A client that read error bodies to their end would never return; the guard turns such
+    // a hang into a failure instead of a stuck test run.
+    let client = client();
+    let name = reference(&proxy.addr(), "faulty/app:v1");
+    let fetch = client.get_manifest(&name);
+    let error = tokio::time::timeout(Duration::from_secs(60), fetch)
+        .await
+        .expect("the error body was read past its cap")
+        .unwrap_err();
+    assert_eq!(error.status(), Some(StatusCode::FORBIDDEN), "{error}");
+    // The JSON at the start of the body was still understood.
+    assert_eq!(error.diagnostics()[0].code(), &ErrorCode::Denied, "{error}");
+    assert!(error.to_string().len() < 1024, "{error}");
 }

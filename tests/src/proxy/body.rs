@@ -136,3 +136,32 @@ impl Body for FaultyBody {
         self.inner.size_hint()
     }
 }
+
+/// A body that never ends: `head`, then `filler` forever. A client that reads an error body
+/// without a cap never gets past it.
+pub(crate) struct EndlessBody {
+    head: Option<Bytes>,
+    filler: Bytes,
+}
+
+impl EndlessBody {
+    pub(crate) fn new(head: impl Into<Bytes>, filler: Bytes) -> EndlessBody {
+        EndlessBody {
+            head: Some(head.into()),
+            filler,
+        }
+    }
+}
+
+impl Body for EndlessBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        let data = self.head.take().unwrap_or_else(|| self.filler.clone());
+        Poll::Ready(Some(Ok(Frame::data(data))))
+    }
+}

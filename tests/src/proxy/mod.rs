@@ -29,7 +29,7 @@ pub use mirror::MirrorHit;
 pub use route::Route;
 pub use rules::{Fault, Match, Rule};
 
-use body::FaultyBody;
+use body::{EndlessBody, FaultyBody};
 use forward::forward;
 use mirror::Mirror;
 
@@ -230,6 +230,7 @@ async fn handle(
         None | Some(Fault::CutBodyAfter(_) | Fault::StallBodyAfter(_) | Fault::CorruptByteAt(_)) => {}
         Some(Fault::Status { status, retry_after }) => return Ok(status_response(*status, *retry_after)),
         Some(Fault::Unauthorized) => return Ok(unauthorized(&state.upstream).await),
+        Some(Fault::EndlessErrorBody(status)) => return Ok(endless_error_response(*status)),
         Some(Fault::RedirectToMirror) => {
             let location = state
                 .mirror
@@ -300,6 +301,21 @@ fn status_response(status: u16, retry_after: Option<u64>) -> Response<Body> {
         response = response.header(RETRY_AFTER, seconds);
     }
     response.body(full(body.to_string())).expect("status response")
+}
+
+fn endless_error_response(status: u16) -> Response<Body> {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+    let code = match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => "DENIED",
+        _ => "UNKNOWN",
+    };
+    let head = json!({ "errors": [{ "code": code, "message": "endless body from the fault proxy", "detail": null }] });
+    let body = EndlessBody::new(head.to_string(), bytes::Bytes::from(vec![b' '; 64 * 1024]));
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "application/json")
+        .body(body.boxed())
+        .expect("endless error response")
 }
 
 /// A Bearer challenge as distribution words it for a token it no longer accepts.

@@ -37,6 +37,11 @@ pub enum Fault {
     RedirectToMirror,
     /// Pass the response on with the body byte at this offset flipped.
     CorruptByteAt(u64),
+    /// Answer with this status and an error body that never ends: a complete JSON error
+    /// (code `DENIED` for 401/403, `UNKNOWN` otherwise) followed by endless whitespace. A
+    /// client that caps what it reads of error bodies still gets the code; one that does not
+    /// never returns.
+    EndlessErrorBody(u16),
     /// Wait this long before passing the request on (a slow server).
     Delay(Duration),
 }

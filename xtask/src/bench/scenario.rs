@@ -96,6 +96,19 @@ pub(crate) enum Target {
     RssCloseTo { baseline: String, factor: f64 },
 }
 
+impl Target {
+    /// Whether this target compares with the raw limit (`curl`).
+    fn is_raw_limit(&self) -> bool {
+        matches!(
+            self,
+            Target::Speed {
+                versus: Tool::Curl,
+                ..
+            }
+        )
+    }
+}
+
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -263,15 +276,7 @@ pub(crate) fn pull(programs: &Programs, image: &BenchImage, targets: Vec<Target>
     let (n1, n2) = (image.name.clone(), image.name.clone());
     let repository = image.repository().to_owned();
     let blobs = image.blobs.clone();
-    let with_curl = targets.iter().any(|t| {
-        matches!(
-            t,
-            Target::Speed {
-                versus: Tool::Curl,
-                ..
-            }
-        )
-    });
+    let with_curl = targets.iter().any(Target::is_raw_limit);
     let mut contenders = vec![
         Contender::new(Tool::Skiff, move |run| {
             let out = run.scratch.join("layout").display().to_string();
@@ -306,40 +311,84 @@ pub(crate) fn pull(programs: &Programs, image: &BenchImage, targets: Vec<Target>
     }
 }
 
-/// Push from an OCI layout to an empty registry.
-pub(crate) fn push(programs: &Programs, image: &BenchImage, factor: f64) -> Scenario {
+/// Push from an OCI layout to an empty registry; with `raw_limit`, also
+/// parallel `curl` uploads of the blobs (one POST and one streamed PUT each).
+pub(crate) fn push(programs: &Programs, image: &BenchImage, targets: Vec<Target>) -> Scenario {
     let (a, b) = (programs.clone(), programs.clone());
     let (n1, n2) = (image.name.clone(), image.name.clone());
     let layout = image.layout.display().to_string();
     let (l1, l2) = (layout.clone(), layout);
+    let mut contenders = vec![
+        Contender::new(Tool::Skiff, move |run| {
+            let source = format!("oci:{l1}:latest");
+            skiff(
+                &a,
+                vec![
+                    "-q".into(),
+                    "push".into(),
+                    source,
+                    format!("{}/{n1}", run.destination),
+                ],
+            )
+        }),
+        Contender::new(Tool::Skopeo, move |run| {
+            let destination = format!("docker://{}/{n2}", run.destination);
+            skopeo_copy(&b, format!("oci:{l2}:latest"), destination)
+        }),
+    ];
+    if targets.iter().any(Target::is_raw_limit) {
+        let repository = image.repository().to_owned();
+        let blobs: Vec<(String, PathBuf)> = image
+            .blobs
+            .iter()
+            .map(|digest| {
+                let hex = digest.trim_start_matches("sha256:");
+                (digest.clone(), image.layout.join("blobs/sha256").join(hex))
+            })
+            .collect();
+        contenders.push(Contender::new(Tool::Curl, move |run| {
+            Invocation::new(
+                "bash",
+                [
+                    "-c".to_owned(),
+                    curl_push_script(run.destination, &repository, &blobs),
+                ],
+            )
+        }));
+    }
     Scenario {
         name: format!("push ({})", image.label),
         bytes: Some(image.bytes),
         fresh_registry: true,
         max_rounds: None,
-        contenders: vec![
-            Contender::new(Tool::Skiff, move |run| {
-                let source = format!("oci:{l1}:latest");
-                skiff(
-                    &a,
-                    vec![
-                        "-q".into(),
-                        "push".into(),
-                        source,
-                        format!("{}/{n1}", run.destination),
-                    ],
-                )
-            }),
-            Contender::new(Tool::Skopeo, move |run| {
-                let destination = format!("docker://{}/{n2}", run.destination);
-                skopeo_copy(&b, format!("oci:{l2}:latest"), destination)
-            }),
-        ],
-        targets: vec![Target::Speed {
-            versus: Tool::Skopeo,
-            factor,
-        }],
+        contenders,
+        targets,
     }
+}
+
+/// The shell function `up URL FILE DIGEST` that [`curl_push_script`] calls.
+const CURL_UPLOAD: &str = r#"set -eu
+up() {
+  loc=$(curl -sS --fail -X POST -o /dev/null -w '%header{location}' "$1")
+  case $loc in *\?*) sep='&';; *) sep='?';; esac
+  curl -sS --fail -o /dev/null -T "$2" "$loc${sep}digest=$3"
+}
+pids=''
+"#;
+
+/// A shell script uploading every blob at once, each with the two requests a
+/// monolithic upload needs: `POST` for the upload URL, `PUT ?digest=` with
+/// the file streamed (`-T`). It fails when any upload fails.
+fn curl_push_script(host: &str, repository: &str, blobs: &[(String, PathBuf)]) -> String {
+    let mut script = CURL_UPLOAD.to_owned();
+    for (digest, file) in blobs {
+        script.push_str(&format!(
+            "up 'http://{host}/v2/{repository}/blobs/uploads/' '{}' '{digest}' & pids=\"$pids $!\"\n",
+            file.display()
+        ));
+    }
+    script.push_str("for pid in $pids; do wait $pid; done\n");
+    script
 }
 
 /// Copy to a new repository of the same registry: every blob can be mounted.
@@ -405,5 +454,38 @@ fn copy(
             }),
         ],
         targets,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use skiff_integration::{sha256, HttpRequest, Registry};
+
+    use super::*;
+
+    #[test]
+    fn the_raw_push_script_uploads_every_blob() {
+        let registry = Registry::anonymous();
+        let dir = tempfile::tempdir().unwrap();
+        let blobs: Vec<(String, PathBuf)> = [&b"first blob"[..], &[7u8; 70_000][..]]
+            .iter()
+            .enumerate()
+            .map(|(i, content)| {
+                let path = dir.path().join(format!("blob{i}"));
+                std::fs::write(&path, content).unwrap();
+                (sha256(content), path)
+            })
+            .collect();
+        let script = curl_push_script(registry.addr(), "raw/push", &blobs);
+        Invocation::new("bash", ["-c".to_owned(), script]).run().unwrap();
+        for (digest, _) in &blobs {
+            let url = format!("http://{}/v2/raw/push/blobs/{digest}", registry.addr());
+            let status = HttpRequest::new(http::Method::HEAD, url).send_blocking().status();
+            assert_eq!(status.as_u16(), 200, "{digest}");
+        }
+        // A failed upload fails the script.
+        let wrong = vec![(sha256(b"not this"), blobs[0].1.clone())];
+        let script = curl_push_script(registry.addr(), "raw/push", &wrong);
+        assert!(Invocation::new("bash", ["-c".to_owned(), script]).run().is_err());
     }
 }

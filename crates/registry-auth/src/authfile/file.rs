@@ -60,22 +60,47 @@ impl AuthFile {
             .take(MAX_AUTH_FILE_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| Error::io(&path, e))?;
-        let size = bytes.len() as u64;
-        if size > MAX_AUTH_FILE_BYTES {
-            let size = file.metadata().map_or(size, |m| m.len());
+        if bytes.len() as u64 > MAX_AUTH_FILE_BYTES {
+            let size = file.metadata().map_or(bytes.len() as u64, |m| m.len());
             return Err(Error::AuthFileTooLarge {
                 path,
                 size,
                 limit: MAX_AUTH_FILE_BYTES,
             });
         }
-        let document = parse_document(&path, &bytes)?;
+        Self::from_bytes(path, format, &bytes)
+    }
+
+    /// Parses `bytes` as the content of the auth file at `path`, without
+    /// reading it; [`AuthFile::save`] would write to `path`. The same limits
+    /// and checks as [`AuthFile::load`] apply.
+    pub fn from_bytes(path: impl Into<PathBuf>, format: AuthFileFormat, bytes: &[u8]) -> Result<Self, Error> {
+        let path = path.into();
+        if bytes.len() as u64 > MAX_AUTH_FILE_BYTES {
+            return Err(Error::AuthFileTooLarge {
+                path,
+                size: bytes.len() as u64,
+                limit: MAX_AUTH_FILE_BYTES,
+            });
+        }
+        let document = parse_document(&path, bytes)?;
         Ok(Self {
             path,
             format,
             document,
             exists: true,
         })
+    }
+
+    /// The file's content as [`AuthFile::save`] writes it: pretty JSON with a
+    /// final newline, every field it did not touch kept. It holds secrets.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
+        let mut bytes = serde_json::to_vec_pretty(&self.document).map_err(|_| Error::MalformedAuthFile {
+            path: self.path.clone(),
+            reason: "its content cannot be encoded as JSON".to_owned(),
+        })?;
+        bytes.push(b'\n');
+        Ok(bytes)
     }
 
     /// Where the file lives.
@@ -198,11 +223,7 @@ impl AuthFile {
             _ => Path::new("."),
         };
         create_private_dir(dir).map_err(|e| Error::io(dir, e))?;
-        let mut bytes = serde_json::to_vec_pretty(&self.document).map_err(|_| Error::MalformedAuthFile {
-            path: self.path.clone(),
-            reason: "its content cannot be encoded as JSON".to_owned(),
-        })?;
-        bytes.push(b'\n');
+        let bytes = self.to_bytes()?;
         let mut temp = tempfile::Builder::new()
             .prefix(".auth-")
             .suffix(".tmp")

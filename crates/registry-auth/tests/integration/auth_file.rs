@@ -254,6 +254,38 @@ fn oversized_files_are_refused() {
 }
 
 #[test]
+fn in_memory_parsing_matches_loading_and_saving() {
+    let content =
+        json!({ "auths": { "registry.example.com": { "auth": auth("user", "pw") } }, "x": 1 }).to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = write(dir.path(), "auth.json", &content);
+    let loaded = AuthFile::load(&path, AuthFileFormat::Docker).expect("valid file");
+    let mut parsed = AuthFile::from_bytes(&path, AuthFileFormat::Docker, content.as_bytes()).expect("valid");
+    assert_eq!(parsed.path(), path.as_path());
+    assert_eq!(
+        parsed.credential("registry.example.com", None).unwrap(),
+        loaded.credential("registry.example.com", None).unwrap()
+    );
+    // to_bytes is exactly what save writes.
+    parsed
+        .set_basic("other.example.com", "u", &Secret::new("p"))
+        .unwrap();
+    parsed.save().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), parsed.to_bytes().unwrap());
+    // The same limits as a file on disk.
+    let padding = " ".repeat(usize::try_from(MAX_AUTH_FILE_BYTES).expect("fits"));
+    let oversized = format!("{{}}{padding}");
+    assert!(matches!(
+        AuthFile::from_bytes(&path, AuthFileFormat::Docker, oversized.as_bytes()),
+        Err(Error::AuthFileTooLarge { .. })
+    ));
+    assert!(matches!(
+        AuthFile::from_bytes(&path, AuthFileFormat::Docker, b"[]"),
+        Err(Error::MalformedAuthFile { .. })
+    ));
+}
+
+#[test]
 fn rewriting_keeps_unknown_fields_and_order() {
     let original = r#"{
   "auths": {

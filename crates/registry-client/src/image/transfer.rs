@@ -12,13 +12,14 @@ use std::sync::Arc;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use oci_digest::Digest;
 use oci_manifest::{Descriptor, Manifest, Platform};
+use tokio::io::AsyncRead;
 
 use super::location::{ImageLocation, ManifestData};
 use super::progress::{BlobOutcome, Progress, ProgressReader};
 use super::stream_reader::BlobStreamReader;
 use super::ImageError;
 use crate::layout::{LayoutTag, OciLayout};
-use crate::{Client, Mount, RepositoryRef};
+use crate::{Client, RepositoryRef, UploadStart};
 
 /// Concurrent blob transfers when nothing else is asked for.
 pub const DEFAULT_JOBS: usize = 4;
@@ -176,7 +177,13 @@ pub async fn copy(
     progress: Arc<dyn Progress>,
 ) -> Result<TransferReport, ImageError> {
     let plan = plan(client, source, options).await?;
-    if let ImageLocation::Layout { .. } = destination {
+    if let ImageLocation::Layout { layout, .. } = destination {
+        // What an earlier, killed transfer left behind goes first.
+        match layout.remove_orphaned_temp_files().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(removed = n, "removed temp files of exited writers"),
+            Err(error) => tracing::debug!(%error, "could not sweep temp files"),
+        }
         let mut manifests = plan.children.iter().chain(std::iter::once(&plan.top));
         if let Some(schema1) = manifests.find(|m| m.media_type().is_schema1()) {
             return Err(ImageError::UnsupportedInLayout {
@@ -398,43 +405,38 @@ async fn to_registry(
         .repository()
         .filter(same_registry)
         .or_else(|| options.mount_from.clone().filter(same_registry));
-    if let Some(from) = mount_source {
-        if client.mount_blob(target, &blob.digest, &from).await? == Mount::Mounted {
-            return Ok(BlobOutcome::Mounted);
-        }
-    }
+    // One HEAD above, then one POST that mounts or opens the upload: the source is read
+    // only when bytes must be sent.
     // distribution discards an upload whose connection broke, so there is nothing to resume:
     // a broken upload is started again from a fresh read of the source. The registry checks
     // the digest on commit, so a partial upload can never be committed under it.
     // An upload refused with 401 (a token that expired while a streamed body was on its
     // way, which cannot be resent in place) is started once more with the refreshed token.
+    let mut mount_source = mount_source;
     let mut restarts = 0;
     let mut reauthorized = false;
     loop {
-        let pushed = match source {
-            ImageLocation::Registry(reference) => {
-                let from = RepositoryRef::from(reference);
-                let size = match blob.size {
-                    Some(size) => size,
-                    None => client.blob_size(&from, &blob.digest).await?.unwrap_or(0),
-                };
-                let stream = client.get_blob(&from, &blob.digest).await?;
-                let reader = ProgressReader::new(
-                    BlobStreamReader::new(stream),
-                    blob.digest.clone(),
-                    Arc::clone(progress),
-                );
-                client.push_blob(target, &blob.digest, size, reader).await
-            }
-            ImageLocation::Layout { layout, .. } => {
-                let reader = layout.open_blob(&blob.digest).await?;
-                let size = blob.size.unwrap_or(reader.len());
-                let reader = ProgressReader::new(reader, blob.digest.clone(), Arc::clone(progress));
-                client.push_blob(target, &blob.digest, size, reader).await
+        let upload = match client
+            .start_blob_upload(target, &blob.digest, mount_source.as_ref())
+            .await?
+        {
+            UploadStart::Mounted => return Ok(BlobOutcome::Mounted),
+            UploadStart::Open(upload) => upload,
+        };
+        // A declined mount is not asked again on a restart.
+        mount_source = None;
+        let (size, reader) = match open_source(client, source, blob, progress).await {
+            Ok(opened) => opened,
+            Err(error) => {
+                client.cancel_blob_upload(target, upload).await;
+                return Err(error);
             }
         };
+        let pushed = client
+            .finish_blob_upload(target, &blob.digest, size, reader, upload)
+            .await;
         match pushed {
-            Ok(_) => return Ok(BlobOutcome::Transferred),
+            Ok(()) => return Ok(BlobOutcome::Transferred),
             Err(error)
                 if restarts < client.max_retries()
                     && (error.is_broken_connection() || (error.is_unauthorized() && !reauthorized)) =>
@@ -447,6 +449,34 @@ async fn to_registry(
             Err(error) => return Err(error.into()),
         }
     }
+}
+
+/// A reader of a blob's bytes from the source of a transfer, and its size.
+async fn open_source(
+    client: &Client,
+    source: &ImageLocation,
+    blob: &PlannedBlob,
+    progress: &Arc<dyn Progress>,
+) -> Result<(u64, Box<dyn AsyncRead + Send + Unpin>), ImageError> {
+    Ok(match source {
+        ImageLocation::Registry(reference) => {
+            let from = RepositoryRef::from(reference);
+            let size = match blob.size {
+                Some(size) => size,
+                None => client.blob_size(&from, &blob.digest).await?.unwrap_or(0),
+            };
+            let stream = client.get_blob(&from, &blob.digest).await?;
+            let reader = BlobStreamReader::new(stream);
+            let reader = ProgressReader::new(reader, blob.digest.clone(), Arc::clone(progress));
+            (size, Box::new(reader))
+        }
+        ImageLocation::Layout { layout, .. } => {
+            let reader = layout.open_blob(&blob.digest).await?;
+            let size = blob.size.unwrap_or(reader.len());
+            let reader = ProgressReader::new(reader, blob.digest.clone(), Arc::clone(progress));
+            (size, Box::new(reader))
+        }
+    })
 }
 
 /// Which manifest of a transfer is being written.

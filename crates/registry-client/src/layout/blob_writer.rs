@@ -11,7 +11,7 @@ use super::LayoutError;
 
 /// Coalesces the small frames a network stream delivers into large writes,
 /// so the blocking pool is visited once per MiB rather than once per frame.
-const WRITE_BUFFER: usize = 1024 * 1024;
+const WRITE_BUFFER: usize = 256 * 1024;
 
 /// Prefix of temp files; never a valid encoded digest (those have no `.`),
 /// so a half-written blob can never be mistaken for a real one.
@@ -60,8 +60,11 @@ pub struct BlobWriter {
 }
 
 impl BlobWriter {
-    /// Opens a fresh temp file in `dir`, the directory of `final_path`.
+    /// Opens a fresh temp file in `temp_dir` (the layout's root: same file
+    /// system as `final_path`, outside `blobs/`), creating `dir`, the
+    /// directory of `final_path`.
     pub(crate) async fn create(
+        temp_dir: &Path,
         dir: &Path,
         final_path: PathBuf,
         expected: &Digest,
@@ -74,7 +77,7 @@ impl BlobWriter {
             .await
             .map_err(LayoutError::io("cannot create", dir))?;
         let label = &expected.encoded()[..expected.encoded().len().min(16)];
-        let path = temp_path(dir, label);
+        let path = temp_path(temp_dir, label);
         let file = create_temp_file(&path)?;
         Ok(BlobWriter {
             file: BufWriter::with_capacity(WRITE_BUFFER, file),

@@ -2,11 +2,13 @@
 //! `blobs/ALG/HEX`, read and written safely.
 //!
 //! Guarantees:
-//! - **Nothing unverified under a blob's name.** A blob is written to a temp
-//!   file in its final directory, hashed while written, checked against its
-//!   digest (and size), fsynced once and renamed. A mismatch, an error or a
-//!   cancelled future removes the temp file. Temp names start with `.tmp-`,
-//!   which no encoded digest can, so they never pass for blobs.
+//! - **Nothing unverified under `blobs/`.** A blob is written to a temp file
+//!   in the layout's root (the same file system, outside `blobs/`), hashed
+//!   while written, checked against its digest (and size), fsynced once and
+//!   renamed into place. A mismatch, an error or a cancelled future removes
+//!   the temp file; a killed process leaves it in the root, where
+//!   [`OciLayout::remove_orphaned_temp_files`] finds it. Temp names start
+//!   with `.tmp-` and carry the writer's process id.
 //! - **`index.json` is replaced atomically** (temp file, fsync, rename), and
 //!   updates from one process are serialised, so readers see the old or the
 //!   new index, never a torn one.
@@ -192,7 +194,14 @@ impl OciLayout {
     /// Starts writing the blob `digest`; `size`, when known, is enforced too.
     /// See [`BlobWriter`].
     pub async fn blob_writer(&self, digest: &Digest, size: Option<u64>) -> Result<BlobWriter, LayoutError> {
-        BlobWriter::create(&self.blob_dir(digest), self.blob_path(digest), digest, size).await
+        BlobWriter::create(
+            self.root(),
+            &self.blob_dir(digest),
+            self.blob_path(digest),
+            digest,
+            size,
+        )
+        .await
     }
 
     /// Writes a blob held in memory, verified; skipped when present.
@@ -378,12 +387,27 @@ impl OciLayout {
         Ok((descriptor, bytes))
     }
 
-    /// Removes temp files that interrupted writers (a killed process) left
-    /// in `blobs/`; returns how many. Call it only when no other process is
-    /// writing into this layout: their temp files look the same.
+    /// Removes every temp file that interrupted writers left (in the root,
+    /// and in `blobs/*/` where earlier versions wrote them); returns how many.
+    /// Call it only when no other process is writing into this layout: their
+    /// temp files look the same. [`OciLayout::remove_orphaned_temp_files`] is
+    /// the variant that is safe while others write.
     pub async fn remove_stale_temp_files(&self) -> Result<usize, LayoutError> {
+        self.sweep_temp_files(|_| true).await
+    }
+
+    /// Removes the temp files whose writing process has exited (a killed
+    /// pull); returns how many. Files of running processes, this one
+    /// included, are kept, so it is safe while others write. Where the
+    /// process table cannot be read (outside Linux) nothing is removed.
+    pub async fn remove_orphaned_temp_files(&self) -> Result<usize, LayoutError> {
+        self.sweep_temp_files(|name| writer_pid(name).is_some_and(|pid| !process_is_running(pid)))
+            .await
+    }
+
+    async fn sweep_temp_files(&self, remove: impl Fn(&str) -> bool) -> Result<usize, LayoutError> {
+        let mut dirs = vec![self.inner.root.clone()];
         let blobs = self.inner.root.join("blobs");
-        let mut removed = 0;
         let mut algorithms = tokio::fs::read_dir(&blobs)
             .await
             .map_err(LayoutError::io("cannot list", &blobs))?;
@@ -393,14 +417,16 @@ impl OciLayout {
             .map_err(LayoutError::io("cannot list", &blobs))?
         {
             let dir = algorithm.path();
-            if !algorithm
+            let file_type = algorithm
                 .file_type()
                 .await
-                .map_err(LayoutError::io("cannot read", &dir))?
-                .is_dir()
-            {
-                continue;
+                .map_err(LayoutError::io("cannot read", &dir))?;
+            if file_type.is_dir() {
+                dirs.push(dir);
             }
+        }
+        let mut removed = 0;
+        for dir in dirs {
             let mut entries = tokio::fs::read_dir(&dir)
                 .await
                 .map_err(LayoutError::io("cannot list", &dir))?;
@@ -409,16 +435,39 @@ impl OciLayout {
                 .await
                 .map_err(LayoutError::io("cannot list", &dir))?
             {
-                if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with(TEMP_PREFIX) && remove(&name) {
                     let path = entry.path();
-                    tokio::fs::remove_file(&path)
-                        .await
-                        .map_err(LayoutError::io("cannot remove", &path))?;
-                    removed += 1;
+                    match tokio::fs::remove_file(&path).await {
+                        Ok(()) => removed += 1,
+                        // Its writer finished (renamed or removed it) meanwhile.
+                        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(error) => return Err(LayoutError::io("cannot remove", &path)(error)),
+                    }
                 }
             }
         }
         Ok(removed)
+    }
+}
+
+/// The process id in a temp file's name (`.tmp-PID-N-LABEL`).
+fn writer_pid(name: &str) -> Option<u32> {
+    name.strip_prefix(TEMP_PREFIX)?.split('-').next()?.parse().ok()
+}
+
+/// Whether process `pid` exists. Only Linux's process table is consulted;
+/// elsewhere every writer counts as running, so nothing is taken from it.
+fn process_is_running(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    // Without a mounted /proc (some containers) nothing can be told apart.
+    if cfg!(target_os = "linux") && Path::new("/proc/self").exists() {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
     }
 }
 

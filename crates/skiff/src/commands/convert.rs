@@ -9,7 +9,7 @@ use oci_digest::Digest;
 use oci_manifest::{Descriptor, Manifest, MediaType, OciManifest, Schema2};
 use registry_client::image::{self, BlobOutcome, ImageLocation, Progress, ResolvedImage};
 use registry_client::layout::OciLayout;
-use registry_client::{Client, Mount, RepositoryRef};
+use registry_client::{Client, RepositoryRef, UploadStart};
 use tokio::io::AsyncWriteExt;
 use v1_compat::V1History;
 
@@ -280,15 +280,44 @@ async fn blob_to_registry(
     if client.blob_size(target, digest).await?.is_some() {
         return Ok(BlobOutcome::AlreadyPresent);
     }
+    // One POST mounts the blob (within one registry) or opens its upload.
+    let mount_from = match source {
+        ImageLocation::Registry(reference) => {
+            Some(RepositoryRef::from(reference)).filter(|from| from != target)
+        }
+        ImageLocation::Layout { .. } => None,
+    };
+    let upload = match client
+        .start_blob_upload(target, digest, mount_from.as_ref())
+        .await?
+    {
+        UploadStart::Mounted => return Ok(BlobOutcome::Mounted),
+        UploadStart::Open(upload) => upload,
+    };
+    let staged = match stage_source(client, source, digest).await {
+        Ok(staged) => staged,
+        Err(error) => {
+            client.cancel_blob_upload(target, upload).await;
+            return Err(error);
+        }
+    };
+    let (length, reader) = staged;
+    client
+        .finish_blob_upload(target, digest, size.unwrap_or(length), reader, upload)
+        .await?;
+    Ok(BlobOutcome::Transferred)
+}
+
+/// The blob's bytes from the source and their length. A registry blob goes through a
+/// temp file so that the download is verified before anything is uploaded.
+async fn stage_source(
+    client: &Client,
+    source: &ImageLocation,
+    digest: &Digest,
+) -> Result<(u64, Box<dyn tokio::io::AsyncRead + Send + Unpin>), BoxError> {
     match source {
         ImageLocation::Registry(reference) => {
             let from = RepositoryRef::from(reference);
-            if from.api_host() == target.api_host()
-                && client.mount_blob(target, digest, &from).await? == Mount::Mounted
-            {
-                return Ok(BlobOutcome::Mounted);
-            }
-            // Through a temp file: the download is verified before anything is uploaded.
             let temp = tempfile::tempfile()?;
             let mut file = tokio::fs::File::from_std(temp.try_clone()?);
             let length = client.get_blob(&from, digest).await?.write_to(&mut file).await?;
@@ -296,19 +325,13 @@ async fn blob_to_registry(
             drop(file);
             let mut upload = tokio::fs::File::from_std(temp);
             tokio::io::AsyncSeekExt::rewind(&mut upload).await?;
-            client
-                .push_blob(target, digest, size.unwrap_or(length), upload)
-                .await?;
+            Ok((length, Box::new(upload)))
         }
         ImageLocation::Layout { layout, .. } => {
             let reader = layout.open_blob(digest).await?;
-            let length = reader.len();
-            client
-                .push_blob(target, digest, size.unwrap_or(length), reader)
-                .await?;
+            Ok((reader.len(), Box::new(reader)))
         }
     }
-    Ok(BlobOutcome::Transferred)
 }
 
 async fn blob_to_layout(

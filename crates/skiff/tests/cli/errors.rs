@@ -102,7 +102,8 @@ fn a_corrupted_blob_fails_and_leaves_no_file() {
         })
         .unwrap_or_default();
     assert!(!names.iter().any(|n| layer.ends_with(n.as_str())), "{names:?}");
-    assert!(!names.iter().any(|n| n.starts_with(".tmp-")), "{names:?}");
+    let temps = super::util::layout_temp_files(&layout);
+    assert!(temps.is_empty(), "{temps:?}");
 }
 
 #[test]

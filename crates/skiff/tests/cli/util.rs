@@ -34,6 +34,16 @@ impl Skiff {
         command
     }
 
+    /// Starts `skiff args` without waiting for it, its output piped.
+    pub(crate) fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start skiff")
+    }
+
     /// Runs `skiff args` with `stdin` on its standard input.
     pub(crate) fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
         let mut child = self
@@ -104,4 +114,33 @@ pub(crate) fn describe(out: &Output) -> String {
 /// `sha256:HEX` of `bytes`.
 pub(crate) fn sha256(bytes: &[u8]) -> String {
     oci_digest::Digest::sha256(bytes).to_string()
+}
+
+/// Names of the temp files in an OCI layout: in its root and under `blobs/*/`.
+pub(crate) fn layout_temp_files(layout: &Path) -> Vec<String> {
+    let mut dirs = vec![layout.to_path_buf()];
+    if let Ok(algorithms) = std::fs::read_dir(layout.join("blobs")) {
+        dirs.extend(algorithms.map(|entry| entry.unwrap().path()));
+    }
+    dirs.iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flatten()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".tmp-"))
+        .collect()
+}
+
+/// Every file under the layout's `blobs/sha256/` whose name is not the SHA-256 of its content.
+pub(crate) fn unverified_blobs(layout: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(layout.join("blobs/sha256")) else {
+        return Vec::new();
+    };
+    entries
+        .map(|entry| entry.unwrap())
+        .filter(|entry| {
+            let content = std::fs::read(entry.path()).unwrap();
+            sha256(&content) != format!("sha256:{}", entry.file_name().to_string_lossy())
+        })
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect()
 }

@@ -2,7 +2,7 @@
 
 use skiff_integration::{ImageFormat, ImageRef, RandomImage, Registry, Skopeo};
 
-use super::util::{sha256, Skiff};
+use super::util::{layout_temp_files, sha256, unverified_blobs, Skiff};
 
 #[test]
 fn push_then_skopeo_reads_it_and_a_second_push_transfers_nothing() {
@@ -102,62 +102,116 @@ fn delete_by_tag_removes_the_manifest() {
     assert!(stderr.contains("MANIFEST_UNKNOWN"), "{stderr}");
 }
 
+/// A registry whose single layer stalls mid-download behind a fault proxy, and a `skiff pull`
+/// of it that is writing the layer when this returns.
+struct StalledPull {
+    _registry: Registry,
+    proxy: skiff_integration::FaultProxy,
+    image: String,
+    layer: String,
+    layout: std::path::PathBuf,
+    child: Option<std::process::Child>,
+    _work: tempfile::TempDir,
+}
+
+impl StalledPull {
+    fn start(skiff: &Skiff) -> StalledPull {
+        use skiff_integration::{Fault, FaultProxy, Match, Rule};
+
+        let registry = Registry::anonymous();
+        let pushed = Skopeo::new().push_random_image(&registry, "slow/app:1", &[200_000], ImageFormat::Oci);
+        let proxy = FaultProxy::start(&registry);
+        // The layer download stalls after its first bytes, so the pull is caught mid-blob.
+        let layer = pushed.image().layers()[0].digest().to_owned();
+        proxy.add(Rule::new(
+            Match::blob_get().path_contains(&layer),
+            Fault::StallBodyAfter(1000),
+        ));
+        let work = tempfile::tempdir().unwrap();
+        let layout = work.path().join("layout");
+        let image = proxy.reference("slow/app:1");
+        let child = skiff.spawn(&["pull", "-q", &image, layout.to_str().unwrap()]);
+        // Wait (bounded) until the layer's temp file exists: the download is under way.
+        let mut waited = 0;
+        while layout_temp_files(&layout).is_empty() {
+            assert!(waited < 600, "the pull never started writing the layer");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            waited += 1;
+        }
+        StalledPull {
+            _registry: registry,
+            proxy,
+            image,
+            layer,
+            layout,
+            child: Some(child),
+            _work: work,
+        }
+    }
+
+    /// Sends `signal` (as `kill -SIGNAL` names it) to the pull and waits for it to end.
+    fn signal(&mut self, signal: &str) -> std::process::Output {
+        let child = self.child.take().expect("the pull is signalled once");
+        let pid = child.id().to_string();
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal} {pid}");
+        child.wait_with_output().unwrap()
+    }
+
+    /// Where the layer would be once verified.
+    fn layer_file(&self) -> std::path::PathBuf {
+        self.layout
+            .join("blobs/sha256")
+            .join(self.layer.trim_start_matches("sha256:"))
+    }
+}
+
 #[test]
 fn ctrl_c_during_a_pull_leaves_no_partial_blob() {
-    use skiff_integration::{Fault, FaultProxy, Match, Rule};
-    use std::process::{Command, Stdio};
-
-    let registry = Registry::anonymous();
-    let pushed = Skopeo::new().push_random_image(&registry, "slow/app:1", &[200_000], ImageFormat::Oci);
-    let proxy = FaultProxy::start(&registry);
-    // The layer download stalls after its first bytes, so the pull is caught mid-blob.
-    let layer = pushed.image().layers()[0].digest().to_owned();
-    proxy.add(Rule::new(
-        Match::blob_get().path_contains(&layer),
-        Fault::StallBodyAfter(1000),
-    ));
-    let work = tempfile::tempdir().unwrap();
-    let layout = work.path().join("layout");
-    let home = tempfile::tempdir().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_skiff"))
-        .args([
-            "pull",
-            "-q",
-            &proxy.reference("slow/app:1"),
-            layout.to_str().unwrap(),
-        ])
-        .env("HOME", home.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let blobs = layout.join("blobs/sha256");
-    let temp_files = || -> Vec<String> {
-        std::fs::read_dir(&blobs)
-            .map(|dir| {
-                dir.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                    .filter(|n| n.starts_with(".tmp-"))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    // Wait (bounded) until the layer's temp file exists: the download is under way.
-    let mut waited = 0;
-    while temp_files().is_empty() {
-        assert!(waited < 600, "the pull never started writing the layer");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        waited += 1;
-    }
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let out = child.wait_with_output().unwrap();
+    let skiff = Skiff::new();
+    let mut pull = StalledPull::start(&skiff);
+    let out = pull.signal("INT");
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert_eq!(stderr, "skiff: interrupted: Ctrl-C\n");
-    assert!(temp_files().is_empty(), "{:?}", temp_files());
-    assert!(!blobs.join(layer.trim_start_matches("sha256:")).exists());
+    let temps = layout_temp_files(&pull.layout);
+    assert!(temps.is_empty(), "{temps:?}");
+    assert!(!pull.layer_file().exists());
+}
+
+#[test]
+fn a_pull_killed_mid_blob_leaves_nothing_unverified_and_a_rerun_completes() {
+    let skiff = Skiff::new();
+    // SIGKILL: no handler runs, no destructor removes anything.
+    let mut pull = StalledPull::start(&skiff);
+    let out = pull.signal("KILL");
+    assert_eq!(out.status.code(), None, "killed by a signal: {out:?}");
+    // The partial layer is a temp file in the root; blobs/ holds only verified content.
+    let unverified = unverified_blobs(&pull.layout);
+    assert!(unverified.is_empty(), "{unverified:?}");
+    assert!(!pull.layer_file().exists());
+    assert_eq!(layout_temp_files(&pull.layout).len(), 1);
+
+    // The same pull, with the network healthy again, completes and sweeps the dead temp file.
+    pull.proxy.clear();
+    let layout = pull.layout.to_str().unwrap();
+    skiff.ok(&["pull", "-q", &pull.image, layout]);
+    assert!(pull.layer_file().exists());
+    assert!(unverified_blobs(&pull.layout).is_empty());
+    let temps = layout_temp_files(&pull.layout);
+    assert!(temps.is_empty(), "{temps:?}");
+    // skopeo agrees the layout holds the whole image.
+    let copied = tempfile::tempdir().unwrap();
+    Skopeo::new()
+        .copy(
+            &ImageRef::local(format!("oci:{layout}:1")),
+            &ImageRef::local(format!("dir:{}", copied.path().display())),
+            None,
+        )
+        .unwrap();
+    let layer_hex = pull.layer.trim_start_matches("sha256:");
+    assert!(copied.path().join(layer_hex).exists());
 }

@@ -4,7 +4,7 @@
 //! download staged in a temporary file and an upload from it.
 
 use oci_digest::Digest;
-use registry_client::{BlobPush, Client, Mount, RepositoryRef};
+use registry_client::{BlobPush, Client, RepositoryRef, UploadStart};
 use tempfile::NamedTempFile;
 
 use crate::{scan_layer, Error, LayerSummary};
@@ -94,18 +94,30 @@ impl<'a> BlobMover<'a> {
         if present.is_some() {
             return Ok(BlobPush::Existed);
         }
-        if let Some(from) = self.mount_source() {
-            let mount = self
-                .client
-                .mount_blob(&self.destination, digest, from)
-                .await
-                .map_err(Self::registry_error("mounting", &self.destination, digest))?;
-            if mount == Mount::Mounted {
-                return Ok(BlobPush::Mounted);
+        // One POST mounts the blob or opens its upload; the source is read only
+        // when bytes must be sent.
+        let upload = match self
+            .client
+            .start_blob_upload(&self.destination, digest, self.mount_source())
+            .await
+            .map_err(Self::registry_error("uploading", &self.destination, digest))?
+        {
+            UploadStart::Mounted => return Ok(BlobPush::Mounted),
+            UploadStart::Open(upload) => upload,
+        };
+        let staged = match self.stage(digest).await {
+            Ok(staged) => staged,
+            Err(error) => {
+                self.client.cancel_blob_upload(&self.destination, upload).await;
+                return Err(error);
             }
-        }
-        let staged = self.stage(digest).await?;
-        self.upload(&staged).await
+        };
+        let reader = tokio::fs::File::from_std(staged.reopen()?);
+        self.client
+            .finish_blob_upload(&self.destination, digest, staged.size, reader, upload)
+            .await
+            .map_err(Self::registry_error("uploading", &self.destination, digest))?;
+        Ok(BlobPush::Uploaded)
     }
 
     /// Downloads blob `digest` from the source into a temporary file; the
