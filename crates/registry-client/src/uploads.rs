@@ -74,6 +74,36 @@ pub enum UploadStart {
     Open(BlobUpload),
 }
 
+/// What an upload hashes: every byte it sends, unless its source verifies
+/// itself (a layout's `BlobReader`, a registry's `BlobStream`), whose last read
+/// fails on a mismatch and so stops the upload before its commit.
+struct ContentHash(Option<Digester>);
+
+impl ContentHash {
+    fn new(digest: &Digest, source_verifies: bool) -> Result<ContentHash, Error> {
+        if source_verifies {
+            Ok(ContentHash(None))
+        } else {
+            Ok(ContentHash(Some(Digester::new(digest.algorithm().clone())?)))
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        if let Some(digester) = &mut self.0 {
+            digester.update(bytes);
+        }
+    }
+
+    /// The mismatch, if the bytes were hashed and are not `expected`'s.
+    fn mismatch(self, expected: &Digest) -> Option<Error> {
+        let actual = self.0?.finish();
+        (actual != *expected).then(|| Error::DigestMismatch {
+            expected: expected.clone(),
+            actual,
+        })
+    }
+}
+
 /// The upload URL in a response's `Location`, resolved against the request.
 fn upload_location(response: &Response<Body>) -> Result<Uri, Error> {
     let uri = response_uri(response);
@@ -173,7 +203,8 @@ impl Client {
             match self.start_upload_or_mount(repository, digest, mount_from).await? {
                 None => Ok(BlobPush::Mounted),
                 Some(location) => {
-                    self.upload(repository, digest, size, source, location).await?;
+                    self.upload(repository, digest, size, source, location, false)
+                        .await?;
                     Ok(BlobPush::Uploaded)
                 }
             }
@@ -215,7 +246,26 @@ impl Client {
     where
         R: AsyncRead + Send + Unpin + 'static,
     {
-        self.upload(repository, digest, size, source, upload.location)
+        self.finish_blob_upload_from(repository, digest, size, source, upload, false)
+            .await
+    }
+
+    /// [`Client::finish_blob_upload`]; with `source_verifies` (a source that checks its
+    /// content itself and fails its last read on a mismatch, which stops the upload before
+    /// its commit) the bytes are not hashed a second time.
+    pub(crate) async fn finish_blob_upload_from<R>(
+        &self,
+        repository: &RepositoryRef,
+        digest: &Digest,
+        size: u64,
+        source: R,
+        upload: BlobUpload,
+        source_verifies: bool,
+    ) -> Result<(), Error>
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+    {
+        self.upload(repository, digest, size, source, upload.location, source_verifies)
             .await
             .map_err(|e: Error| e.context(blob_context(repository, digest)))
     }
@@ -320,7 +370,8 @@ impl Client {
         }
     }
 
-    /// Sends the content to an open upload and commits it.
+    /// Sends the content to an open upload and commits it. With
+    /// `source_verifies`, the bytes are not hashed here (see [`ContentHash`]).
     async fn upload<R>(
         &self,
         repository: &RepositoryRef,
@@ -328,6 +379,7 @@ impl Client {
         size: u64,
         mut source: R,
         location: Uri,
+        source_verifies: bool,
     ) -> Result<(), Error>
     where
         R: AsyncRead + Send + Unpin + 'static,
@@ -340,36 +392,37 @@ impl Client {
                 .read_to_end(&mut bytes)
                 .await
                 .map_err(Error::Source)?;
-            let actual = Digest::compute(digest.algorithm().clone(), &bytes)?;
-            if actual != *digest || bytes.len() as u64 != size {
+            let mut hash = ContentHash::new(digest, source_verifies)?;
+            hash.update(&bytes);
+            let mismatch = match hash.mismatch(digest) {
+                None if bytes.len() as u64 != size => Some(Error::InvalidResponse {
+                    url: display_url(&location),
+                    problem: format!("the source gave {} bytes, expected {size}", bytes.len()),
+                }),
+                found => found,
+            };
+            if let Some(error) = mismatch {
                 self.cancel_upload(repository, location).await;
-                return Err(Error::DigestMismatch {
-                    expected: digest.clone(),
-                    actual,
-                });
+                return Err(error);
             }
             return self
                 .commit(repository, digest, location, RequestBody::full(bytes))
                 .await;
         }
-        let mut digester = Digester::new(digest.algorithm().clone())?;
+        let mut hash = ContentHash::new(digest, source_verifies)?;
         let location = match limits.chunk_size {
             Some(chunk_size) => {
-                self.patch_chunks(repository, &mut source, &mut digester, size, chunk_size, location)
+                self.patch_chunks(repository, &mut source, &mut hash, size, chunk_size, location)
                     .await?
             }
             None => {
-                self.patch_stream(repository, source, &mut digester, size, location)
+                self.patch_stream(repository, source, &mut hash, size, location)
                     .await?
             }
         };
-        let actual = digester.finish();
-        if actual != *digest {
+        if let Some(error) = hash.mismatch(digest) {
             self.cancel_upload(repository, location).await;
-            return Err(Error::DigestMismatch {
-                expected: digest.clone(),
-                actual,
-            });
+            return Err(error);
         }
         self.commit(repository, digest, location, RequestBody::empty())
             .await
@@ -380,7 +433,7 @@ impl Client {
         &self,
         repository: &RepositoryRef,
         source: R,
-        digester: &mut Digester,
+        hash: &mut ContentHash,
         size: u64,
         location: Uri,
     ) -> Result<Uri, Error>
@@ -388,7 +441,7 @@ impl Client {
         R: AsyncRead + Send + Unpin + 'static,
     {
         // The digest is computed from exactly what goes on the wire, inside the body stream.
-        let hashing = Arc::new(Mutex::new((Digester::new(digester.algorithm().clone())?, 0u64)));
+        let hashing = Arc::new(Mutex::new((std::mem::replace(hash, ContentHash(None)), 0u64)));
         let tap = Arc::clone(&hashing);
         let stream = futures_util::stream::try_unfold(source, move |mut source| {
             let tap = Arc::clone(&tap);
@@ -422,15 +475,11 @@ impl Client {
         )
         .await?;
         let url = display_url(&response_uri(&response));
-        let (hashed, sent) = {
+        let sent = {
             let mut state = hashing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let algorithm = state.0.algorithm().clone();
-            (
-                std::mem::replace(&mut state.0, Digester::new(algorithm)?),
-                state.1,
-            )
+            *hash = std::mem::replace(&mut state.0, ContentHash(None));
+            state.1
         };
-        *digester = hashed;
         if sent != size {
             return Err(Error::InvalidResponse {
                 url,
@@ -454,7 +503,7 @@ impl Client {
         &self,
         repository: &RepositoryRef,
         source: &mut R,
-        digester: &mut Digester,
+        hash: &mut ContentHash,
         size: u64,
         chunk_size: u64,
         mut location: Uri,
@@ -480,7 +529,7 @@ impl Client {
                     ),
                 )));
             }
-            digester.update(&chunk);
+            hash.update(&chunk);
             let chunk = Bytes::from(chunk);
             let mut sent_from = 0usize;
             // The registry may keep less than was sent; send the rest of the chunk again.

@@ -661,7 +661,8 @@ impl Progress for Tripwire {
 async fn a_cancelled_pull_leaves_only_verified_blobs_and_completes_when_run_again() {
     let registry = Registry::anonymous();
     let work = tempfile::tempdir().unwrap();
-    let image = image_fixtures::single("cancel", "linux", "amd64", 24 * 1024 * 1024);
+    // Noise, so that the layer is large on the wire and is caught mid-stream.
+    let image = image_fixtures::single_incompressible("cancel", 24 * 1024 * 1024);
     skopeo_push(&work.path().join("src"), &image, &registry, "big:1").await;
     let dest = work.path().join("dest");
     let layout = OciLayout::create(&dest).await.unwrap();

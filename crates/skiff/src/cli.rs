@@ -50,7 +50,7 @@ pub(crate) struct GlobalArgs {
     /// machine's; for copy, pull and push: every platform).
     #[arg(long, global = true, value_name = "OS/ARCH[/VARIANT]")]
     pub(crate) platform: Option<Platform>,
-    /// How many blobs to transfer at once.
+    /// How many large blobs to transfer at once (small ones get up to 4x more; 1: one blob at a time).
     #[arg(long, global = true, value_name = "N", default_value_t = default_jobs())]
     pub(crate) jobs: NonZeroUsize,
     /// Log what happens on stderr: `-v` for debug, `-vv` for every request (secrets redacted).

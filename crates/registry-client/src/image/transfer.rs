@@ -18,7 +18,7 @@ use super::location::{ImageLocation, ManifestData};
 use super::progress::{BlobOutcome, Progress, ProgressReader};
 use super::stream_reader::BlobStreamReader;
 use super::ImageError;
-use crate::layout::{LayoutTag, OciLayout};
+use crate::layout::{LayoutError, LayoutTag, OciLayout};
 use crate::{Client, RepositoryRef, UploadStart};
 
 /// Concurrent blob transfers when nothing else is asked for.
@@ -55,10 +55,22 @@ impl TransferOptions {
         self
     }
 
-    /// At most `jobs` blob transfers at once (at least one).
+    /// At most `jobs` transfers of large blobs at once (at least one). Blobs of
+    /// at most 256 KiB, whose transfers are mostly waiting for answers, get up
+    /// to four times as many (at most 16) besides. `jobs(1)` moves one blob at
+    /// a time, whatever its size.
     pub fn jobs(mut self, jobs: usize) -> TransferOptions {
         self.jobs = jobs.max(1);
         self
+    }
+
+    /// Transfers of small blobs at once: `jobs` times four, at most 16, and
+    /// never fewer than `jobs`; one when `jobs` is one.
+    fn small_blob_jobs(&self) -> usize {
+        if self.jobs == 1 {
+            return 1;
+        }
+        (self.jobs * 4).min(MAX_SMALL_BLOB_JOBS).max(self.jobs)
     }
 
     /// A repository on the destination registry that already holds the
@@ -192,11 +204,27 @@ pub async fn copy(
         }
     }
 
-    let outcomes: Vec<BlobOutcome> = stream::iter(plan.blobs.iter())
+    // Small blobs are bound by round trips, large ones by bandwidth: the
+    // small ones get more transfers at once, alongside the large ones.
+    let (small, large): (Vec<&PlannedBlob>, Vec<&PlannedBlob>) = plan
+        .blobs
+        .iter()
+        .partition(|blob| blob.size.is_some_and(|size| size <= SMALL_BLOB));
+    let small_transfers = stream::iter(small)
+        .map(|blob| transfer_blob(client, source, destination, blob, options, &progress))
+        .buffer_unordered(options.small_blob_jobs())
+        .try_collect::<Vec<BlobOutcome>>();
+    let large_transfers = stream::iter(large)
         .map(|blob| transfer_blob(client, source, destination, blob, options, &progress))
         .buffer_unordered(options.jobs)
-        .try_collect()
-        .await?;
+        .try_collect::<Vec<BlobOutcome>>();
+    // `jobs(1)` means one blob at a time, small ones included.
+    let (mut outcomes, large_outcomes) = if options.jobs == 1 {
+        (small_transfers.await?, large_transfers.await?)
+    } else {
+        futures_util::future::try_join(small_transfers, large_transfers).await?
+    };
+    outcomes.extend(large_outcomes);
 
     for child in &plan.children {
         write_manifest(client, destination, child, Role::Child).await?;
@@ -329,6 +357,13 @@ fn collect_blobs(manifest: &Manifest, blobs: &mut Vec<PlannedBlob>, seen: &mut H
     }
 }
 
+/// The most small-blob transfers at once, whatever `jobs` says.
+const MAX_SMALL_BLOB_JOBS: usize = 16;
+
+/// Blobs up to this size are downloaded whole into memory before they are
+/// written (one visit to the blocking pool instead of one per file operation).
+const SMALL_BLOB: u64 = 256 * 1024;
+
 /// Moves one blob unless the destination has it; mounts within a registry.
 async fn transfer_blob(
     client: &Client,
@@ -366,10 +401,28 @@ async fn to_layout(
                 .get_blob(&RepositoryRef::from(reference), &blob.digest)
                 .await?;
             let size = blob.size.or(stream.size());
-            let mut writer = layout.blob_writer(&blob.digest, size).await?;
-            // Chunks go straight into the temp file; the stream ends in an
-            // error instead of its end when the content is not the digest's,
-            // and the dropped writer then removes the temp file.
+            if let Some(size) = size.filter(|&size| size <= SMALL_BLOB) {
+                // Whole in memory, verified by the stream, then one trip to the
+                // blocking pool: small layers are bound by round trips, not bytes.
+                let content = stream.bytes(size).await?;
+                if content.len() as u64 != size {
+                    return Err(LayoutError::SizeMismatch {
+                        digest: blob.digest.clone(),
+                        expected: size,
+                        actual: content.len() as u64,
+                    }
+                    .into());
+                }
+                layout.write_verified_small_blob(&blob.digest, content).await?;
+                progress.blob_progress(&blob.digest, size);
+                return Ok(BlobOutcome::Transferred);
+            }
+            // The stream verifies what it yields, so the writer does not hash
+            // again: the stream ends in an error instead of its end when the
+            // content is not the digest's, and the dropped writer then removes
+            // the temp file. Committing only after the end keeps the layout's
+            // rule that nothing unverified reaches `blobs/`.
+            let mut writer = layout.blob_writer(&blob.digest, size).await?.trusting_source();
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk?;
                 writer.write(&chunk).await?;
@@ -432,8 +485,10 @@ async fn to_registry(
                 return Err(error);
             }
         };
+        // Both kinds of source verify what they yield (a layout's blob
+        // reader, a registry's blob stream), so the upload does not hash again.
         let pushed = client
-            .finish_blob_upload(target, &blob.digest, size, reader, upload)
+            .finish_blob_upload_from(target, &blob.digest, size, reader, upload, true)
             .await;
         match pushed {
             Ok(()) => return Ok(BlobOutcome::Transferred),

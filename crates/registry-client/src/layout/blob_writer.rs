@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use oci_digest::{Digest, Verifier};
 use tokio::io::{AsyncWriteExt, BufWriter};
@@ -10,8 +11,13 @@ use tokio::io::{AsyncWriteExt, BufWriter};
 use super::LayoutError;
 
 /// Coalesces the small frames a network stream delivers into large writes,
-/// so the blocking pool is visited once per MiB rather than once per frame.
+/// so the blocking pool is visited once per 256 KiB rather than once per
+/// frame. Larger buffers only cost memory per concurrent transfer.
 const WRITE_BUFFER: usize = 256 * 1024;
+
+/// How much is written between early flushes of a large blob (see
+/// [`EarlyFlush`]). Blobs smaller than this are flushed once, at commit.
+const EARLY_FLUSH_EVERY: u64 = 8 * 1024 * 1024;
 
 /// Prefix of temp files; never a valid encoded digest (those have no `.`),
 /// so a half-written blob can never be mistaken for a real one.
@@ -33,13 +39,89 @@ pub(crate) fn temp_path(dir: &Path, label: &str) -> PathBuf {
 /// blocking pool outlives a cancelled future and would create the file after
 /// nobody is left to remove it. Opened here, the file and the guard that
 /// removes it come into being in the same poll.
-pub(crate) fn create_temp_file(path: &Path) -> Result<tokio::fs::File, LayoutError> {
+pub(crate) fn create_temp_file(path: &Path) -> Result<std::fs::File, LayoutError> {
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)
-        .map(tokio::fs::File::from_std)
         .map_err(LayoutError::io("cannot create", path))
+}
+
+/// Writes `content` (already verified) to a temp file in `temp_dir`, makes it
+/// durable and renames it to `final_path`, all in one visit to the blocking
+/// pool: for small blobs the hops between threads cost more than the I/O.
+/// Any failure removes the temp file. The work finishes even when the
+/// calling future is dropped, so it never leaves a temp file behind.
+pub(crate) async fn write_small_blob(
+    temp_dir: &Path,
+    label: &str,
+    final_path: PathBuf,
+    content: bytes::Bytes,
+) -> Result<(), LayoutError> {
+    use std::io::Write as _;
+
+    let path = temp_path(temp_dir, label);
+    tokio::task::spawn_blocking(move || {
+        let mut temp = TempFile::new(path);
+        let mut file = create_temp_file(temp.path())?;
+        file.write_all(&content)
+            .map_err(LayoutError::io("cannot write", temp.path()))?;
+        file.sync_all()
+            .map_err(LayoutError::io("cannot sync", temp.path()))?;
+        drop(file);
+        std::fs::rename(temp.path(), &final_path)
+            .map_err(LayoutError::io("cannot move into place", &final_path))?;
+        temp.disarm();
+        Ok(())
+    })
+    .await
+    .map_err(|join| LayoutError::io("cannot write", temp_dir)(std::io::Error::other(join)))?
+}
+
+/// Starts the disk writes of a large blob while it is still arriving.
+///
+/// The kernel would otherwise keep a whole layer in the page cache until the
+/// final `fsync`, which then waits for all of it: the download and the disk
+/// took turns. Every [`EARLY_FLUSH_EVERY`] bytes, an `fdatasync` runs in the
+/// blocking pool on a second handle of the temp file, never waited for while
+/// writing goes on, so at commit only the tail is left to sync.
+#[derive(Debug)]
+struct EarlyFlush {
+    file: Arc<std::fs::File>,
+    running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    unflushed: u64,
+}
+
+impl EarlyFlush {
+    fn new(file: std::fs::File) -> EarlyFlush {
+        EarlyFlush {
+            file: Arc::new(file),
+            running: None,
+            unflushed: 0,
+        }
+    }
+
+    /// Counts `n` more bytes written; starts a flush when enough piled up and
+    /// the previous one is done (a failed one is reported here).
+    async fn wrote(&mut self, n: u64) -> std::io::Result<()> {
+        self.unflushed += n;
+        if self.unflushed < EARLY_FLUSH_EVERY || self.running.as_ref().is_some_and(|r| !r.is_finished()) {
+            return Ok(());
+        }
+        self.finish().await?;
+        self.unflushed = 0;
+        let file = Arc::clone(&self.file);
+        self.running = Some(tokio::task::spawn_blocking(move || file.sync_data()));
+        Ok(())
+    }
+
+    /// Waits for the flush under way, if any, and reports its failure.
+    async fn finish(&mut self) -> std::io::Result<()> {
+        match self.running.take() {
+            Some(running) => running.await.map_err(std::io::Error::other)?,
+            None => Ok(()),
+        }
+    }
 }
 
 /// A blob being written into a layout.
@@ -52,20 +134,23 @@ pub(crate) fn create_temp_file(path: &Path) -> Result<tokio::fs::File, LayoutErr
 #[derive(Debug)]
 pub struct BlobWriter {
     file: BufWriter<tokio::fs::File>,
+    early_flush: EarlyFlush,
     temp: TempFile,
     final_path: PathBuf,
     verifier: Verifier,
+    /// Off when the source verifies the content itself (a `BlobStream`): the
+    /// bytes are then hashed once, not twice.
+    hash: bool,
     expected_size: Option<u64>,
     written: u64,
 }
 
 impl BlobWriter {
     /// Opens a fresh temp file in `temp_dir` (the layout's root: same file
-    /// system as `final_path`, outside `blobs/`), creating `dir`, the
-    /// directory of `final_path`.
-    pub(crate) async fn create(
+    /// system as `final_path`, outside `blobs/`). The directory of
+    /// `final_path` must exist.
+    pub(crate) fn create(
         temp_dir: &Path,
-        dir: &Path,
         final_path: PathBuf,
         expected: &Digest,
         expected_size: Option<u64>,
@@ -73,20 +158,27 @@ impl BlobWriter {
         let verifier = Verifier::new(expected).map_err(|_| LayoutError::UnsupportedDigest {
             digest: expected.clone(),
         })?;
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(LayoutError::io("cannot create", dir))?;
-        let label = &expected.encoded()[..expected.encoded().len().min(16)];
-        let path = temp_path(temp_dir, label);
+        let path = temp_path(temp_dir, temp_label(expected));
         let file = create_temp_file(&path)?;
+        let flush_handle = file.try_clone().map_err(LayoutError::io("cannot open", &path))?;
         Ok(BlobWriter {
-            file: BufWriter::with_capacity(WRITE_BUFFER, file),
+            file: BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(file)),
+            early_flush: EarlyFlush::new(flush_handle),
             temp: TempFile::new(path),
             final_path,
             verifier,
+            hash: true,
             expected_size,
             written: 0,
         })
+    }
+
+    /// Turns hashing off, for content its source verifies. The caller must
+    /// commit only after the source confirmed the digest: a `BlobStream`
+    /// that ended without an error.
+    pub(crate) fn trusting_source(mut self) -> BlobWriter {
+        self.hash = false;
+        self
     }
 
     /// Appends `chunk`. Fails early when the content outgrows the expected
@@ -100,11 +192,17 @@ impl BlobWriter {
                 actual: written,
             });
         }
-        self.verifier.update(chunk);
+        if self.hash {
+            self.verifier.update(chunk);
+        }
         self.file
             .write_all(chunk)
             .await
             .map_err(LayoutError::io("cannot write", self.temp.path()))?;
+        self.early_flush
+            .wrote(chunk.len() as u64)
+            .await
+            .map_err(LayoutError::io("cannot sync", self.temp.path()))?;
         self.written = written;
         Ok(())
     }
@@ -130,19 +228,25 @@ impl BlobWriter {
                 actual: self.written,
             });
         }
-        self.verifier.finish().map_err(|error| match error {
-            oci_digest::Error::Mismatch { expected, actual } => {
-                LayoutError::DigestMismatch { expected, actual }
-            }
-            _ => LayoutError::UnsupportedDigest { digest },
-        })?;
+        if self.hash {
+            self.verifier.finish().map_err(|error| match error {
+                oci_digest::Error::Mismatch { expected, actual } => {
+                    LayoutError::DigestMismatch { expected, actual }
+                }
+                _ => LayoutError::UnsupportedDigest { digest },
+            })?;
+        }
         let temp_path = self.temp.path().to_path_buf();
         self.file
             .flush()
             .await
             .map_err(LayoutError::io("cannot write", &temp_path))?;
-        // The one fsync of this blob: after it, the rename publishes content
-        // that is on disk. A crash before the rename loses only the temp file.
+        self.early_flush
+            .finish()
+            .await
+            .map_err(LayoutError::io("cannot sync", &temp_path))?;
+        // The fsync that counts: after it, the rename publishes content that
+        // is on disk. A crash before the rename loses only the temp file.
         self.file
             .get_mut()
             .sync_all()
@@ -154,6 +258,11 @@ impl BlobWriter {
         self.temp.disarm();
         Ok(self.written)
     }
+}
+
+/// The part of a blob's digest that names its temp file, for people looking.
+pub(crate) fn temp_label(digest: &Digest) -> &str {
+    &digest.encoded()[..digest.encoded().len().min(16)]
 }
 
 /// Owns a temp file path and removes the file on drop unless disarmed.

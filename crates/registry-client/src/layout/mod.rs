@@ -62,7 +62,7 @@ pub use index::{ref_name, with_ref_name, LayoutIndex, REF_NAME_ANNOTATION};
 pub use reference::LayoutRef;
 pub use tag::LayoutTag;
 
-use blob_writer::{create_temp_file, temp_path, TempFile, TEMP_PREFIX};
+use blob_writer::{create_temp_file, temp_label, temp_path, TempFile, TEMP_PREFIX};
 
 /// The one image layout version this crate writes.
 const LAYOUT_VERSION: &str = "1.0.0";
@@ -96,6 +96,8 @@ pub struct OciLayout {
 struct Inner {
     root: PathBuf,
     index_lock: tokio::sync::Mutex<()>,
+    /// `blobs/ALG` directories known to exist: made once, not once per blob.
+    blob_dirs: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
 }
 
 impl OciLayout {
@@ -154,6 +156,7 @@ impl OciLayout {
             inner: Arc::new(Inner {
                 root,
                 index_lock: tokio::sync::Mutex::new(()),
+                blob_dirs: std::sync::Mutex::new(std::collections::HashSet::new()),
             }),
         }
     }
@@ -194,14 +197,39 @@ impl OciLayout {
     /// Starts writing the blob `digest`; `size`, when known, is enforced too.
     /// See [`BlobWriter`].
     pub async fn blob_writer(&self, digest: &Digest, size: Option<u64>) -> Result<BlobWriter, LayoutError> {
-        BlobWriter::create(
-            self.root(),
-            &self.blob_dir(digest),
-            self.blob_path(digest),
-            digest,
-            size,
-        )
-        .await
+        self.make_blob_dir(digest).await?;
+        BlobWriter::create(self.root(), self.blob_path(digest), digest, size)
+    }
+
+    /// Writes a small blob whose content the caller has verified (a
+    /// [`BlobStream`](crate::BlobStream) read to its end), in one visit to
+    /// the blocking pool.
+    pub(crate) async fn write_verified_small_blob(
+        &self,
+        digest: &Digest,
+        content: bytes::Bytes,
+    ) -> Result<(), LayoutError> {
+        self.make_blob_dir(digest).await?;
+        blob_writer::write_small_blob(self.root(), temp_label(digest), self.blob_path(digest), content).await
+    }
+
+    /// Creates `blobs/ALG` for `digest` unless this layout made it already.
+    async fn make_blob_dir(&self, digest: &Digest) -> Result<(), LayoutError> {
+        let dir = self.blob_dir(digest);
+        let blob_dirs = || {
+            self.inner
+                .blob_dirs
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if blob_dirs().contains(&dir) {
+            return Ok(());
+        }
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(LayoutError::io("cannot create", &dir))?;
+        blob_dirs().insert(dir);
+        Ok(())
     }
 
     /// Writes a blob held in memory, verified; skipped when present.
@@ -498,7 +526,7 @@ async fn write_atomically(path: &Path, content: &[u8]) -> Result<(), LayoutError
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut temp = TempFile::new(temp_path(dir, &name));
-    let mut file = create_temp_file(temp.path())?;
+    let mut file = tokio::fs::File::from_std(create_temp_file(temp.path())?);
     file.write_all(content)
         .await
         .map_err(LayoutError::io("cannot write", temp.path()))?;

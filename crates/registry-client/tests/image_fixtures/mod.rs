@@ -85,10 +85,37 @@ fn layer(text: &str, len: usize) -> (Blob, Digest) {
     )
 }
 
+/// `len` bytes that gzip cannot shrink (xorshift noise seeded by `seed`).
+fn noise(seed: &str, len: usize) -> Vec<u8> {
+    let mut state = seed.bytes().fold(0x9e37_79b9_7f4a_7c15u64, |s, b| {
+        (s ^ u64::from(b)).rotate_left(5) | 1
+    });
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
 /// A single-platform image. `layer_len` sets the unique layer's size.
 pub(crate) fn single(seed: &str, os: &str, architecture: &str, layer_len: usize) -> TestImage {
-    let (base, base_diff) = layer("shared base layer\n", 4096);
     let (top, top_diff) = layer(&format!("{seed} {os}/{architecture}\n"), layer_len);
+    single_with(seed, os, architecture, top, top_diff)
+}
+
+/// [`single`] whose unique layer is `layer_len` bytes of noise: as large on
+/// the wire as on disk.
+pub(crate) fn single_incompressible(seed: &str, layer_len: usize) -> TestImage {
+    let raw = noise(seed, layer_len);
+    let top = Blob::new(MediaType::OciLayerGzip, gzip(&raw));
+    single_with(seed, "linux", "amd64", top, Digest::sha256(&raw))
+}
+
+fn single_with(seed: &str, os: &str, architecture: &str, top: Blob, top_diff: Digest) -> TestImage {
+    let (base, base_diff) = layer("shared base layer\n", 4096);
     let config = json!({
         "architecture": architecture,
         "os": os,

@@ -119,9 +119,10 @@ impl StalledPull {
         use skiff_integration::{Fault, FaultProxy, Match, Rule};
 
         let registry = Registry::anonymous();
-        let pushed = Skopeo::new().push_random_image(&registry, "slow/app:1", &[200_000], ImageFormat::Oci);
+        let pushed = Skopeo::new().push_random_image(&registry, "slow/app:1", &[1_000_000], ImageFormat::Oci);
         let proxy = FaultProxy::start(&registry);
-        // The layer download stalls after its first bytes, so the pull is caught mid-blob.
+        // The layer (larger than what is fetched into memory whole) stalls after its first
+        // bytes, so the pull is caught mid-blob with a temp file open.
         let layer = pushed.image().layers()[0].digest().to_owned();
         proxy.add(Rule::new(
             Match::blob_get().path_contains(&layer),
