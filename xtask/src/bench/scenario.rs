@@ -13,6 +13,9 @@ pub(crate) enum Tool {
     Skopeo,
     /// Parallel `curl` of the blobs: the raw limit of the machine and registry.
     Curl,
+    /// The same `curl`, then `sync` of the files it wrote: the raw limit for
+    /// a durable pull (skiff fsyncs every blob before it names it).
+    CurlSynced,
     Openssl,
 }
 
@@ -30,6 +33,7 @@ impl Tool {
             Tool::Skiff => "skiff",
             Tool::Skopeo => "skopeo",
             Tool::Curl => "curl",
+            Tool::CurlSynced => "curl-sync",
             Tool::Openssl => "openssl",
         }
     }
@@ -41,6 +45,7 @@ impl fmt::Display for Tool {
             Tool::Skiff => "skiff",
             Tool::Skopeo => "skopeo",
             Tool::Curl => "curl (raw limit)",
+            Tool::CurlSynced => "curl + fsync (durable raw limit)",
             Tool::Openssl => "openssl",
         })
     }
@@ -291,14 +296,28 @@ pub(crate) fn pull(programs: &Programs, image: &BenchImage, targets: Vec<Target>
         }),
     ];
     if with_curl {
-        contenders.push(Contender::new(Tool::Curl, move |run| {
-            let mut args = vec!["--silent".into(), "--fail".into(), "--parallel".into()];
+        let curl_args = move |run: &Run<'_>| {
+            let mut args: Vec<String> = vec!["--silent".into(), "--fail".into(), "--parallel".into()];
             for (index, digest) in blobs.iter().enumerate() {
                 args.push("-o".into());
                 args.push(run.scratch.join(format!("blob-{index}")).display().to_string());
                 args.push(format!("http://{}/v2/{repository}/blobs/{digest}", run.source));
             }
-            Invocation::new("curl", args)
+            args
+        };
+        let curl_args2 = curl_args.clone();
+        contenders.push(Contender::new(Tool::Curl, move |run| {
+            Invocation::new("curl", curl_args(run))
+        }));
+        contenders.push(Contender::new(Tool::CurlSynced, move |run| {
+            // `sync FILE...` fsyncs each file: what a durable pull must do too.
+            let mut args = vec![
+                "-c".to_owned(),
+                r#"curl "$@" && sync "$0"/blob-*"#.to_owned(),
+                run.scratch.display().to_string(),
+            ];
+            args.extend(curl_args2(run));
+            Invocation::new("bash", args)
         }));
     }
     Scenario {
