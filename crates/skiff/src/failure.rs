@@ -39,6 +39,21 @@ impl Failure {
     pub(crate) fn exit_code(&self) -> u8 {
         self.exit_code
     }
+
+    /// Whether the failure is stdout's reader going away (`skiff tags R | head -1`): not
+    /// an error of skiff's, so it ends the command quietly.
+    pub(crate) fn is_broken_pipe(&self) -> bool {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self.why.as_ref());
+        while let Some(error) = cause {
+            if let Some(io) = error.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::BrokenPipe {
+                    return true;
+                }
+            }
+            cause = error.source();
+        }
+        false
+    }
 }
 
 impl fmt::Display for Failure {
@@ -82,6 +97,16 @@ mod tests {
         for (failure, text, code) in cases {
             assert_eq!(failure.to_string(), text);
             assert_eq!(failure.exit_code(), code);
+            assert!(!failure.is_broken_pipe());
         }
+    }
+
+    #[test]
+    fn a_closed_stdout_is_recognised_also_when_wrapped() {
+        let pipe = || std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(Failure::new("writing to stdout", pipe()).is_broken_pipe());
+        let wrapped = registry_client::Error::Source(pipe());
+        assert!(Failure::new("blob get", wrapped).is_broken_pipe());
+        assert!(!Failure::new("blob get", std::io::Error::other("disk full")).is_broken_pipe());
     }
 }

@@ -24,6 +24,9 @@ fn main() -> ExitCode {
     logging::init(cli.global.verbose);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of stdout went away (`| head`): nothing to report, as with SIGPIPE's
+        // default, but without being killed mid-write.
+        Err(failure) if failure.is_broken_pipe() => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("skiff: {failure}");
             ExitCode::from(failure.exit_code())

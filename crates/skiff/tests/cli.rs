@@ -165,3 +165,22 @@ fn verify_prints_each_signature_and_fails_on_tampering() {
         );
     }
 }
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly_not_with_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blob");
+    std::fs::write(&path, b"content").unwrap();
+    // The reader of stdout is gone before skiff writes, as after `| head -1` has its line.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_skiff"))
+        .args(["digest", "--blob", path.to_str().unwrap()])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run skiff");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.is_empty(), "{stderr}");
+    assert_eq!(out.status.code(), Some(0));
+}

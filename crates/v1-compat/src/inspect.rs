@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use oci_digest::Digest;
 use serde::{Deserialize, Serialize};
 
+use oci_manifest::MediaType;
+
 use crate::{go_json, Error, Timestamp, V1History};
 
 /// The parts of an image config the summary reads.
@@ -39,6 +41,7 @@ struct RunConfigIn {
 ///
 /// ```
 /// use oci_digest::Digest;
+/// use oci_manifest::MediaType;
 /// use v1_compat::InspectSummary;
 ///
 /// let config = br#"{"architecture":"amd64","os":"linux","created":"2021-05-06T07:08:09Z",
@@ -47,6 +50,7 @@ struct RunConfigIn {
 ///     "localhost:5000/demo",
 ///     Digest::sha256(b"manifest"),
 ///     vec!["latest".to_owned()],
+///     &MediaType::OciConfig,
 ///     config,
 ///     vec![],
 /// )?;
@@ -59,11 +63,18 @@ struct RunConfigIn {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct InspectSummary {
+    /// skopeo omits the name where there is none (an OCI layout).
+    #[serde(skip_serializing_if = "String::is_empty")]
     name: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     tag: String,
     digest: Digest,
     repo_tags: Vec<String>,
+    /// As printed: `null` for an OCI config without `created` (its field is
+    /// optional), Go's zero time for Docker formats (theirs is not).
+    #[serde(rename = "Created")]
+    created_shown: Option<Timestamp>,
+    #[serde(skip)]
     created: Timestamp,
     docker_version: String,
     labels: Option<BTreeMap<String, String>>,
@@ -77,27 +88,32 @@ impl InspectSummary {
     /// Summarises a schema2 or OCI image from its config bytes and its
     /// manifest's layer digests (in manifest order).
     ///
-    /// `name` is the repository as the user named it (`HOST/NAME`), `digest`
-    /// the manifest's digest and `repo_tags` the repository's tags.
+    /// `name` is the repository as the user named it (`HOST/NAME`; empty for
+    /// a layout), `digest` the manifest's digest, `repo_tags` the
+    /// repository's tags and `config_media_type` the config descriptor's
+    /// media type (it decides how an unknown creation time is shown).
     pub fn from_config(
         name: &str,
         digest: Digest,
         repo_tags: Vec<String>,
+        config_media_type: &MediaType,
         config: &[u8],
         layers: Vec<Digest>,
     ) -> Result<InspectSummary, Error> {
         let parsed: ConfigIn = go_json::from_object(config).map_err(|source| Error::ConfigJson { source })?;
-        let created = parsed
-            .created
-            .map(|c| c.parse::<Timestamp>())
-            .transpose()?
-            .unwrap_or_default();
+        let created = parsed.created.map(|c| c.parse::<Timestamp>()).transpose()?;
+        let created_shown = match created {
+            None if *config_media_type == MediaType::OciConfig => None,
+            known => Some(known.unwrap_or_default()),
+        };
+        let created = created.unwrap_or_default();
         let (env, labels) = parsed.config.map_or((None, None), |c| (c.env, c.labels));
         Ok(InspectSummary {
             name: name.to_owned(),
             tag: String::new(),
             digest,
             repo_tags,
+            created_shown,
             created,
             docker_version: parsed.docker_version.unwrap_or_default(),
             labels,
@@ -118,12 +134,14 @@ impl InspectSummary {
         history: &V1History,
     ) -> InspectSummary {
         let top = history.top().metadata();
+        let created = top.created().copied().unwrap_or_default();
         InspectSummary {
             name: name.to_owned(),
             tag: history.tag().to_owned(),
             digest,
             repo_tags,
-            created: top.created().copied().unwrap_or_default(),
+            created_shown: Some(created),
+            created,
             docker_version: top.docker_version().unwrap_or_default().to_owned(),
             labels: top.labels().cloned(),
             architecture: top.architecture().unwrap_or_default().to_owned(),
@@ -200,8 +218,15 @@ mod tests {
 
     #[test]
     fn minimal_config_prints_skopeo_defaults() {
-        let summary =
-            InspectSummary::from_config("h/n", Digest::sha256(b"m"), vec![], b"{}", vec![]).unwrap();
+        let summary = InspectSummary::from_config(
+            "h/n",
+            Digest::sha256(b"m"),
+            vec![],
+            &MediaType::DockerContainerConfig,
+            b"{}",
+            vec![],
+        )
+        .unwrap();
         let expected = format!(
             "{{\n    \"Name\": \"h/n\",\n    \"Digest\": \"{}\",\n    \"RepoTags\": [],\n    \
              \"Created\": \"0001-01-01T00:00:00Z\",\n    \"DockerVersion\": \"\",\n    \"Labels\": null,\n    \
@@ -209,6 +234,23 @@ mod tests {
             Digest::sha256(b"m")
         );
         assert_eq!(summary.to_skopeo_json(), expected);
+    }
+
+    #[test]
+    fn an_oci_config_without_created_shows_null_and_a_layout_has_no_name() {
+        let summary = InspectSummary::from_config(
+            "",
+            Digest::sha256(b"m"),
+            vec![],
+            &MediaType::OciConfig,
+            b"{}",
+            vec![],
+        )
+        .unwrap();
+        let json = summary.to_skopeo_json();
+        assert!(json.starts_with("{\n    \"Digest\": "), "{json}");
+        assert!(json.contains("\"Created\": null,"), "{json}");
+        assert_eq!(summary.created(), &Timestamp::default());
     }
 
     #[test]
@@ -259,9 +301,15 @@ mod tests {
             b"{\"config\":{\"Env\":\"A=1\"}}",
         ];
         for config in cases {
-            assert!(
-                InspectSummary::from_config("h/n", Digest::sha256(b"m"), vec![], config, vec![]).is_err()
-            );
+            assert!(InspectSummary::from_config(
+                "h/n",
+                Digest::sha256(b"m"),
+                vec![],
+                &MediaType::OciConfig,
+                config,
+                vec![]
+            )
+            .is_err());
         }
     }
 }

@@ -81,6 +81,6 @@ pub(crate) async fn put(invocation: &Invocation, args: &BlobPutArgs) -> Result<(
         .await
         .map_err(|e| Failure::new(what(), e))?;
     tracing::debug!(?outcome, "blob pushed");
-    println!("{digest}");
+    super::print_line(format_args!("{digest}"))?;
     Ok(())
 }

@@ -13,7 +13,7 @@ pub(crate) async fn run(invocation: &Invocation, args: &CatalogArgs) -> Result<(
     let mut names = client.catalog(registry, None);
     let what = || format!("listing the catalog of {registry}");
     while let Some(name) = names.try_next().await.map_err(|e| Failure::new(what(), e))? {
-        println!("{name}");
+        super::print_line(format_args!("{name}"))?;
     }
     Ok(())
 }

@@ -55,7 +55,7 @@ pub(crate) async fn run(invocation: &Invocation, args: &ConvertArgs) -> Result<(
     let digest = write(&client, &source, &args.destination, converted, progress)
         .await
         .map_err(|e| Failure::new(what(), e))?;
-    println!("{digest}");
+    super::print_line(format_args!("{digest}"))?;
     Ok(())
 }
 

@@ -12,18 +12,18 @@ use crate::image_arg::ImageArg;
 pub(crate) async fn run(invocation: &Invocation, args: &DigestArgs) -> Result<(), Failure> {
     if let Some(image) = &args.image {
         let digest = image_digest(invocation, image).await?;
-        println!("{digest}");
+        super::print_line(format_args!("{digest}"))?;
     } else if let Some(path) = &args.blob {
         let what = || format!("digest of {}", path.display());
         let file = File::open(path).map_err(|e| Failure::new(what(), e))?;
         let (digest, _len) =
             oci_digest::digest_reader(args.algorithm.into(), file).map_err(|e| Failure::new(what(), e))?;
-        println!("{digest}");
+        super::print_line(format_args!("{digest}"))?;
     } else if let Some(path) = &args.file {
         let bytes = super::read_manifest_file(path)?;
         let manifest = Manifest::parse(&bytes, None)
             .map_err(|e| Failure::new(format!("digest of {}", path.display()), e))?;
-        println!("{}", manifest.digest());
+        super::print_line(format_args!("{}", manifest.digest()))?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use futures_util::TryStreamExt;
 use oci_digest::Digest;
-use oci_manifest::Manifest;
+use oci_manifest::{Manifest, MediaType};
 use registry_client::image::{self, ResolvedImage};
 use registry_client::{Client, RepositoryRef};
 use v1_compat::{InspectSummary, V1History};
@@ -32,7 +32,7 @@ pub(crate) async fn run(invocation: &Invocation, args: &InspectArgs) -> Result<(
         return super::write_stdout(&config);
     }
     let summary = summary(&client, &args.image, &resolved).await?;
-    println!("{}", summary.to_skopeo_json());
+    super::print_line(format_args!("{}", summary.to_skopeo_json()))?;
     Ok(())
 }
 
@@ -84,7 +84,10 @@ async fn summary(
                 .iter()
                 .map(|layer| layer.digest().clone())
                 .collect();
-            InspectSummary::from_config(&name, digest, tags, &config, layers)
+            let config_type = manifest
+                .config()
+                .map_or(MediaType::OciConfig, |d| d.media_type().clone());
+            InspectSummary::from_config(&name, digest, tags, &config_type, &config, layers)
                 .map_err(|e| Failure::new(what(), e))
         }
     }

@@ -116,6 +116,13 @@ fn registry_only<'a>(command: &str, image: &'a ImageArg) -> Result<&'a oci_manif
     }
 }
 
+/// Writes one line to stdout; a closed stdout is an error (see
+/// [`Failure::is_broken_pipe`]), never a panic as with `println!`.
+pub(crate) fn print_line(line: impl std::fmt::Display) -> Result<(), Failure> {
+    use std::io::Write as _;
+    writeln!(std::io::stdout().lock(), "{line}").map_err(|e| Failure::new("writing to stdout", e))
+}
+
 /// Writes bytes to stdout exactly, flushing them.
 fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
     use std::io::Write as _;

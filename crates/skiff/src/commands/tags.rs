@@ -11,7 +11,7 @@ pub(crate) async fn run(invocation: &Invocation, args: &TagsArgs) -> Result<(), 
     let mut tags = client.tags(&args.repository, None);
     let what = || format!("listing tags of {}", args.repository);
     while let Some(tag) = tags.try_next().await.map_err(|e| Failure::new(what(), e))? {
-        println!("{tag}");
+        super::print_line(format_args!("{tag}"))?;
     }
     Ok(())
 }

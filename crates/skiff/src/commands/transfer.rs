@@ -82,6 +82,6 @@ async fn transfer(
         requests = client.request_counts().total(),
         "transfer done"
     );
-    println!("{}", report.digest());
+    super::print_line(format_args!("{}", report.digest()))?;
     Ok(())
 }

@@ -10,7 +10,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<(), Failure> {
     let what = || format!("verifying {}", args.file.display());
     let verified = jws::verify(&bytes).map_err(|e| Failure::new(what(), e))?;
     for signature in &verified {
-        println!("{} {}", signature.algorithm(), signature.key_id());
+        super::print_line(format_args!("{} {}", signature.algorithm(), signature.key_id()))?;
     }
     Ok(())
 }

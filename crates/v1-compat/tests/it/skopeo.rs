@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use oci_digest::Digest;
+use oci_manifest::MediaType;
 use serde_json::Value;
 use v1_compat::{config_to_schema1, scan_layer, schema1_to_config, InspectSummary, V1History};
 
@@ -111,7 +112,8 @@ fn agrees_with_skopeo() {
                 .collect(),
         ));
         assert_inspect_agrees(&fixture, tag, |digest, tags| {
-            InspectSummary::from_config(&name, digest, tags, &config, layers).unwrap()
+            let config_type = MediaType::from(manifest["config"]["mediaType"].as_str().unwrap());
+            InspectSummary::from_config(&name, digest, tags, &config_type, &config, layers).unwrap()
         });
     }
     let s1_dir = fixture.download("v2s1");
