@@ -375,6 +375,30 @@ mod damage {
     }
 
     #[test]
+    fn a_format_tail_the_manifest_does_not_end_with_is_refused() {
+        // What the fuzzer found: formatLength spanning the whole manifest and a tail after
+        // it, so the payload (which the digest and the signatures cover) would hold bytes
+        // the manifest does not show.
+        let signed = signed_with("ec-p256");
+        let mut length = signed.len();
+        let tampered = loop {
+            let header =
+                format!(r#"{{"formatLength":{length},"formatTail":"Cn0K","time":"2015-01-01T00:00:00Z"}}"#);
+            let tampered = replace_first(&signed, member(&signed, "protected"), &base64_json(&header));
+            if tampered.len() == length {
+                break tampered;
+            }
+            length = tampered.len();
+        };
+        let expected = SignatureError::LayoutMismatch {
+            index: 0,
+            reason: "formatTail is longer than what follows formatLength",
+        };
+        assert_eq!(jws::signed_payload(&tampered), Err(expected.clone()));
+        assert_eq!(jws::verify(&tampered), Err(expected));
+    }
+
+    #[test]
     fn disagreeing_signatures_are_refused() {
         let signed = jws::sign_all(PAYLOAD.as_bytes(), &[&key("ec-p256"), &key("rsa-2048")], time()).unwrap();
         let protected = member(&signed, "protected").to_owned();

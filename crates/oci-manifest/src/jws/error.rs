@@ -55,6 +55,17 @@ pub enum SignatureError {
         /// Length of the manifest bytes.
         len: usize,
     },
+    /// The manifest is not laid out as its protected header says: `formatTail` may only close
+    /// the object, and must fit in what follows the first `formatLength` bytes. Otherwise the
+    /// rebuilt payload, which the digest and the signatures cover, would hold content the
+    /// manifest does not show.
+    #[error("signature {index}: the manifest is not laid out as its protected header says: {reason}")]
+    LayoutMismatch {
+        /// Position of the signature in the `signatures` array.
+        index: usize,
+        /// What does not fit.
+        reason: &'static str,
+    },
     /// Two signatures rebuild different payloads.
     #[error("signature {index} signs a different payload than signature 0")]
     PayloadMismatch {

@@ -123,10 +123,28 @@ pub(crate) fn payload_of(bytes: &[u8], signatures: &[JwsSignature]) -> Result<Ve
             format_length: first.header.format_length,
             len: bytes.len(),
         })?;
+    check_layout(bytes, length, &first.header.format_tail)?;
     let mut payload = Vec::with_capacity(length + first.header.format_tail.len());
     payload.extend_from_slice(&bytes[..length]);
     payload.extend_from_slice(&first.header.format_tail);
     Ok(payload)
+}
+
+/// A pretty signature is written as the payload's first `formatLength` bytes, then the
+/// `signatures` member, then the closing brace; `formatTail` is the rest of the payload,
+/// which for any payload libtrust accepts is whitespace around that one `}`. Holding the
+/// header to this (a fuzzer found the gap) keeps the payload, which the digest and the
+/// signatures cover, from holding content the manifest does not show.
+fn check_layout(bytes: &[u8], length: usize, tail: &[u8]) -> Result<(), SignatureError> {
+    let mismatch = |reason| Err(SignatureError::LayoutMismatch { index: 0, reason });
+    let is_space = |b: &&u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    if !tail.iter().filter(|b| !is_space(b)).eq([&b'}']) {
+        return mismatch("formatTail is not a closing brace");
+    }
+    if length + tail.len() > bytes.len() {
+        return mismatch("formatTail is longer than what follows formatLength");
+    }
+    Ok(())
 }
 
 fn parse_entry(entry: &Value, index: usize) -> Result<JwsSignature, SignatureError> {
@@ -319,6 +337,13 @@ mod tests {
             (
                 vec![protected(18, b"}"), protected(18, b"}"), protected(18, b"\n}")],
                 SignatureError::PayloadMismatch { index: 2 },
+            ),
+            (
+                vec![protected(18, br#","x":1}"#)],
+                SignatureError::LayoutMismatch {
+                    index: 0,
+                    reason: "formatTail is not a closing brace",
+                },
             ),
             (
                 vec![protected(9_999, b"}")],
