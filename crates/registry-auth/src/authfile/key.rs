@@ -93,8 +93,14 @@ pub(crate) fn docker_server_url(registry: &str) -> &str {
 
 fn strip_scheme(text: &str) -> (bool, &str) {
     for scheme in ["https://", "http://"] {
-        if text.len() >= scheme.len() && text[..scheme.len()].eq_ignore_ascii_case(scheme) {
-            return (true, &text[scheme.len()..]);
+        // `get`, not indexing: a key is any string, and the scheme's length may fall inside
+        // a multi-byte character (found by fuzzing).
+        if let Some(rest) = text
+            .get(..scheme.len())
+            .filter(|head| head.eq_ignore_ascii_case(scheme))
+            .and_then(|_| text.get(scheme.len()..))
+        {
+            return (true, rest);
         }
     }
     (false, text)
@@ -135,6 +141,9 @@ mod tests {
             ("https://quay.io/org", Some(("quay.io", ""))),
             ("", None),
             ("https://", None),
+            // Multi-byte characters where a scheme's length ends (found by fuzzing).
+            ("quay.io\u{4c9}1", Some(("quay.io\u{4c9}1", ""))),
+            ("htt\u{e9}://x", Some(("htt\u{e9}:", "/x"))),
         ];
         for (key, expected) in table {
             let got = parse_key(key);
