@@ -286,6 +286,21 @@ fn in_memory_parsing_matches_loading_and_saving() {
 }
 
 #[test]
+fn numbers_in_fields_it_does_not_know_keep_their_value() {
+    // Found by fuzzing: a float parsed with a rounding error was written back changed.
+    let huge = "5222222220000000000000000000000000000000000000000000000000000000000014347467612885206812";
+    let original = format!(r#"{{"": {huge}, "big": 12345678901234567890, "auths": {{}}}}"#);
+    let mut file = AuthFile::from_bytes("auth.json", AuthFileFormat::Docker, original.as_bytes()).unwrap();
+    file.set_basic("localhost:5000", "u", &Secret::new("p")).unwrap();
+    let written = file.to_bytes().unwrap();
+    let again = AuthFile::from_bytes("auth.json", AuthFileFormat::Docker, &written).unwrap();
+    assert_eq!(again.to_bytes().unwrap(), written);
+    let value: Value = serde_json::from_slice(&written).unwrap();
+    assert_eq!(value[""].as_f64(), huge.parse::<f64>().ok());
+    assert_eq!(value["big"].as_u64(), Some(12_345_678_901_234_567_890));
+}
+
+#[test]
 fn rewriting_keeps_unknown_fields_and_order() {
     let original = r#"{
   "auths": {
