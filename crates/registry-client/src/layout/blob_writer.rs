@@ -1,5 +1,7 @@
-//! Writing one blob into a layout: to a temp file beside its final place,
-//! hashed while written, verified, fsynced once, then renamed.
+//! Writing one blob into a layout: to a temp file in the layout's root (the
+//! same file system as its final place, outside `blobs/`), hashed while
+//! written unless its source verifies it, flushed to disk in the background
+//! as it grows, verified, fsynced, then renamed into place.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
