@@ -413,7 +413,7 @@ async fn to_layout(
                     }
                     .into());
                 }
-                layout.write_verified_small_blob(&blob.digest, content).await?;
+                layout.write_verified_blob(&blob.digest, content).await?;
                 progress.blob_progress(&blob.digest, size);
                 return Ok(BlobOutcome::Transferred);
             }
@@ -454,7 +454,7 @@ async fn to_registry(
     // Within one registry the blob is linked, not re-sent: from the source
     // repository of a copy, else from the repository the caller named.
     let same_registry = |from: &RepositoryRef| from.api_host() == target.api_host() && from != target;
-    let mount_source = source
+    let mut mount_source = source
         .repository()
         .filter(same_registry)
         .or_else(|| options.mount_from.clone().filter(same_registry));
@@ -465,7 +465,6 @@ async fn to_registry(
     // the digest on commit, so a partial upload can never be committed under it.
     // An upload refused with 401 (a token that expired while a streamed body was on its
     // way, which cannot be resent in place) is started once more with the refreshed token.
-    let mut mount_source = mount_source;
     let mut restarts = 0;
     let mut reauthorized = false;
     loop {

@@ -201,10 +201,10 @@ impl OciLayout {
         BlobWriter::create(self.root(), self.blob_path(digest), digest, size)
     }
 
-    /// Writes a small blob whose content the caller has verified (a
-    /// [`BlobStream`](crate::BlobStream) read to its end), in one visit to
+    /// Writes a blob held in memory whose content the caller has verified
+    /// (a [`BlobStream`](crate::BlobStream) read to its end), in one visit to
     /// the blocking pool.
-    pub(crate) async fn write_verified_small_blob(
+    pub(crate) async fn write_verified_blob(
         &self,
         digest: &Digest,
         content: bytes::Bytes,
@@ -237,9 +237,21 @@ impl OciLayout {
         if self.has_blob(digest).await? {
             return Ok(());
         }
-        let mut writer = self.blob_writer(digest, Some(content.len() as u64)).await?;
-        writer.write(content).await?;
-        writer.commit().await.map(drop)
+        // Held in memory, so checked here at once and written in one visit
+        // to the blocking pool, as a pull writes small blobs.
+        let actual = Digest::compute(digest.algorithm().clone(), content).map_err(|_| {
+            LayoutError::UnsupportedDigest {
+                digest: digest.clone(),
+            }
+        })?;
+        if actual != *digest {
+            return Err(LayoutError::DigestMismatch {
+                expected: digest.clone(),
+                actual,
+            });
+        }
+        self.write_verified_blob(digest, bytes::Bytes::copy_from_slice(content))
+            .await
     }
 
     /// Writes a blob from `reader` in constant memory, verified; returns its
@@ -421,20 +433,27 @@ impl OciLayout {
     /// temp files look the same. [`OciLayout::remove_orphaned_temp_files`] is
     /// the variant that is safe while others write.
     pub async fn remove_stale_temp_files(&self) -> Result<usize, LayoutError> {
-        self.sweep_temp_files(|_| true).await
+        let mut dirs = vec![self.inner.root.clone()];
+        dirs.extend(self.blob_dirs_on_disk().await?);
+        sweep_temp_files(dirs, |_| true).await
     }
 
     /// Removes the temp files whose writing process has exited (a killed
     /// pull); returns how many. Files of running processes, this one
     /// included, are kept, so it is safe while others write. Where the
     /// process table cannot be read (outside Linux) nothing is removed.
+    ///
+    /// It lists only the root, where this version writes temp files, so it is
+    /// cheap enough to run before every transfer into the layout, however
+    /// many blobs it holds.
     pub async fn remove_orphaned_temp_files(&self) -> Result<usize, LayoutError> {
-        self.sweep_temp_files(|name| writer_pid(name).is_some_and(|pid| !process_is_running(pid)))
-            .await
+        let orphaned = |name: &str| writer_pid(name).is_some_and(|pid| !process_is_running(pid));
+        sweep_temp_files(vec![self.inner.root.clone()], orphaned).await
     }
 
-    async fn sweep_temp_files(&self, remove: impl Fn(&str) -> bool) -> Result<usize, LayoutError> {
-        let mut dirs = vec![self.inner.root.clone()];
+    /// The `blobs/ALG` directories that exist.
+    async fn blob_dirs_on_disk(&self) -> Result<Vec<PathBuf>, LayoutError> {
+        let mut dirs = Vec::new();
         let blobs = self.inner.root.join("blobs");
         let mut algorithms = tokio::fs::read_dir(&blobs)
             .await
@@ -453,31 +472,36 @@ impl OciLayout {
                 dirs.push(dir);
             }
         }
-        let mut removed = 0;
-        for dir in dirs {
-            let mut entries = tokio::fs::read_dir(&dir)
-                .await
-                .map_err(LayoutError::io("cannot list", &dir))?;
-            while let Some(entry) = entries
-                .next_entry()
-                .await
-                .map_err(LayoutError::io("cannot list", &dir))?
-            {
-                let name = entry.file_name();
-                let name = name.to_string_lossy();
-                if name.starts_with(TEMP_PREFIX) && remove(&name) {
-                    let path = entry.path();
-                    match tokio::fs::remove_file(&path).await {
-                        Ok(()) => removed += 1,
-                        // Its writer finished (renamed or removed it) meanwhile.
-                        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(error) => return Err(LayoutError::io("cannot remove", &path)(error)),
-                    }
+        Ok(dirs)
+    }
+}
+
+/// Removes the temp files in `dirs` for which `remove` says so; returns how many.
+async fn sweep_temp_files(dirs: Vec<PathBuf>, remove: impl Fn(&str) -> bool) -> Result<usize, LayoutError> {
+    let mut removed = 0;
+    for dir in dirs {
+        let mut entries = tokio::fs::read_dir(&dir)
+            .await
+            .map_err(LayoutError::io("cannot list", &dir))?;
+        while let Some(entry) = entries
+            .next_entry()
+            .await
+            .map_err(LayoutError::io("cannot list", &dir))?
+        {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(TEMP_PREFIX) && remove(&name) {
+                let path = entry.path();
+                match tokio::fs::remove_file(&path).await {
+                    Ok(()) => removed += 1,
+                    // Its writer finished (renamed or removed it) meanwhile.
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(error) => return Err(LayoutError::io("cannot remove", &path)(error)),
                 }
             }
         }
-        Ok(removed)
     }
+    Ok(removed)
 }
 
 /// The process id in a temp file's name (`.tmp-PID-N-LABEL`).
