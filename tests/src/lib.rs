@@ -51,7 +51,7 @@ mod tools;
 pub use htpasswd::User;
 pub use http::{HttpFailure, HttpRequest, HttpResponse};
 pub use image::{sha256, BlobInfo, RandomImage, LAYOUT_TAG};
-pub use pki::TlsFiles;
+pub use pki::{TlsFiles, PROXY_ONLY_HOST};
 pub use proxy::{Fault, FaultProxy, Match, MirrorHit, Route, Rule, SeenRequest};
 pub use registry::{free_port, Registry, RegistryBuilder};
 pub use runtime::runtime;

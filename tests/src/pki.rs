@@ -1,5 +1,6 @@
-//! Certificates for the TLS registry: a throw-away CA and a server certificate it signs, valid for
-//! `127.0.0.1` and `localhost`, written as PEM files.
+//! Certificates for the TLS registry: a throw-away CA, a server certificate it signs (valid for
+//! `127.0.0.1`, `localhost` and the proxy-only name `registry.test`) and a client certificate it
+//! signs for mutual TLS, written as PEM files.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -11,11 +12,17 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
+/// A name only the harness's forward proxy resolves (to `127.0.0.1`): a client that reaches a
+/// registry by this name went through the proxy. The test certificates are valid for it.
+pub const PROXY_ONLY_HOST: &str = "registry.test";
+
 /// The PEM files of a test CA and of a server certificate signed by it.
 pub struct TlsFiles {
     ca_cert: PathBuf,
     server_cert: PathBuf,
     server_key: PathBuf,
+    client_cert: PathBuf,
+    client_key: PathBuf,
     cert_dir: PathBuf,
     /// The server certificate and key (PKCS#8) in DER, for the harness's own TLS listeners.
     server_der: (Vec<u8>, Vec<u8>),
@@ -32,8 +39,9 @@ impl std::fmt::Debug for TlsFiles {
 impl TlsFiles {
     /// Makes a new CA and server certificate and writes them under `dir` (which must exist).
     ///
-    /// `cert_dir()` is a directory holding only `ca.crt`, the shape `skopeo --dest-cert-dir` and
-    /// Docker's `certs.d` expect.
+    /// `cert_dir()` is a directory holding `ca.crt` and the client certificate pair
+    /// `client.cert` + `client.key`, the shape `skopeo --dest-cert-dir` and Docker's `certs.d`
+    /// expect.
     pub fn generate(dir: &Path) -> TlsFiles {
         let ca_key = KeyPair::generate().expect("CA key");
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
@@ -45,7 +53,8 @@ impl TlsFiles {
         let ca = ca_params.self_signed(&ca_key).expect("self-sign the CA");
 
         let server_key = KeyPair::generate().expect("server key");
-        let mut params = CertificateParams::new(vec!["localhost".to_owned()]).expect("server parameters");
+        let mut params = CertificateParams::new(vec!["localhost".to_owned(), PROXY_ONLY_HOST.to_owned()])
+            .expect("server parameters");
         params.distinguished_name.push(DnType::CommonName, "127.0.0.1");
         params
             .subject_alt_names
@@ -56,12 +65,25 @@ impl TlsFiles {
             .signed_by(&server_key, &ca, &ca_key)
             .expect("sign the server certificate");
 
+        let client_key = KeyPair::generate().expect("client key");
+        let mut client_params = CertificateParams::new(Vec::<String>::new()).expect("client parameters");
+        client_params
+            .distinguished_name
+            .push(DnType::CommonName, "skiff integration test client");
+        client_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let client = client_params
+            .signed_by(&client_key, &ca, &ca_key)
+            .expect("sign the client certificate");
+
         let cert_dir = dir.join("certs.d");
         std::fs::create_dir_all(&cert_dir).expect("create the client certificate directory");
         let files = TlsFiles {
             ca_cert: dir.join("ca.crt"),
             server_cert: dir.join("server.crt"),
             server_key: dir.join("server.key"),
+            client_cert: dir.join("client.cert"),
+            client_key: dir.join("client.key"),
             cert_dir,
             server_der: (server.der().to_vec(), server_key.serialize_der()),
         };
@@ -69,6 +91,10 @@ impl TlsFiles {
         write(&files.cert_dir.join("ca.crt"), &ca.pem());
         write(&files.server_cert, &server.pem());
         write(&files.server_key, &server_key.serialize_pem());
+        for dir in [dir, files.cert_dir.as_path()] {
+            write(&dir.join("client.cert"), &client.pem());
+            write(&dir.join("client.key"), &client_key.serialize_pem());
+        }
         files
     }
 
@@ -77,7 +103,8 @@ impl TlsFiles {
         &self.ca_cert
     }
 
-    /// A directory holding only `ca.crt` (for `--cert-dir` style options).
+    /// A directory holding `ca.crt`, `client.cert` and `client.key` (for `--cert-dir` style
+    /// options).
     pub fn cert_dir(&self) -> &Path {
         &self.cert_dir
     }
@@ -90,6 +117,16 @@ impl TlsFiles {
     /// The server's private key (PEM).
     pub fn server_key(&self) -> &Path {
         &self.server_key
+    }
+
+    /// The client certificate for mutual TLS (PEM), also in [`TlsFiles::cert_dir`].
+    pub fn client_cert(&self) -> &Path {
+        &self.client_cert
+    }
+
+    /// The client certificate's private key (PEM), also in [`TlsFiles::cert_dir`].
+    pub fn client_key(&self) -> &Path {
+        &self.client_key
     }
 }
 

@@ -2,7 +2,6 @@
 //! operation uses (endpoint discovery, credentials, one refresh on 401).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +13,7 @@ use crate::auth::{Auth, CredentialSource};
 use crate::counters::{Counters, RequestCounts};
 use crate::dispatch::{status_error, Body, Dispatcher, Prepared};
 use crate::endpoint::{api_host, candidate_schemes, host_matches, peer_speaks_tls, Scheme};
+use crate::environment::NetworkEnv;
 use crate::error::{Context, Error};
 use crate::retry::RetryPolicy;
 use crate::transport::{HyperTransport, RequestBody, Transport};
@@ -28,12 +28,10 @@ pub const DEFAULT_MONOLITHIC_LIMIT: u64 = 16 * 1024 * 1024;
 /// Configures a [`Client`].
 ///
 /// ```
-/// use std::time::Duration;
 /// use registry_client::{Client, RetryPolicy};
 ///
 /// let client = Client::builder()
 ///     .user_agent("my-tool/1.0")
-///     .connect_timeout(Duration::from_secs(5))
 ///     .insecure_host("registry.internal:5000")
 ///     .retry_policy(RetryPolicy::default().with_max_retries(2))
 ///     .max_concurrent_requests(8)
@@ -44,12 +42,10 @@ pub const DEFAULT_MONOLITHIC_LIMIT: u64 = 16 * 1024 * 1024;
 #[derive(Debug)]
 pub struct ClientBuilder {
     user_agent: String,
-    connect_timeout: Duration,
     idle_timeout: Duration,
     credentials: Option<Arc<dyn CredentialSource>>,
     insecure_hosts: Vec<String>,
-    ca_files: Vec<PathBuf>,
-    system_roots: bool,
+    env: NetworkEnv,
     retry: RetryPolicy,
     max_concurrent_requests: usize,
     transport: Option<Arc<dyn Transport>>,
@@ -62,12 +58,10 @@ impl Default for ClientBuilder {
     fn default() -> ClientBuilder {
         ClientBuilder {
             user_agent: concat!("skiff-registry-client/", env!("CARGO_PKG_VERSION")).to_owned(),
-            connect_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             credentials: None,
             insecure_hosts: Vec::new(),
-            ca_files: Vec::new(),
-            system_roots: true,
+            env: NetworkEnv::from_process(),
             retry: RetryPolicy::default(),
             max_concurrent_requests: 32,
             transport: None,
@@ -82,12 +76,6 @@ impl ClientBuilder {
     /// The `User-Agent` header sent with every request.
     pub fn user_agent(mut self, user_agent: &str) -> ClientBuilder {
         self.user_agent = user_agent.to_owned();
-        self
-    }
-
-    /// How long to wait for a TCP connection (default 30 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
-        self.connect_timeout = timeout;
         self
     }
 
@@ -111,17 +99,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Trusts the CA certificates in a PEM file in addition to the system roots. This is how a
-    /// registry with a self-made CA is verified, local ones included: local hosts are tried
-    /// with verified https before plain http.
-    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> ClientBuilder {
-        self.ca_files.push(path.into());
-        self
-    }
-
-    /// Whether to trust the system's root certificates (default true).
-    pub fn system_roots(mut self, enabled: bool) -> ClientBuilder {
-        self.system_roots = enabled;
+    /// The environment the defaults are read from (default: the process's, see
+    /// [`NetworkEnv::from_process`]): the default transport's certificate directories.
+    /// [`NetworkEnv::default()`] reads nothing from the process or the system.
+    pub fn environment(mut self, env: NetworkEnv) -> ClientBuilder {
+        self.env = env;
         self
     }
 
@@ -138,7 +120,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends requests through `transport` instead of the default hyper + rustls one.
+    /// Sends requests through `transport` instead of the default hyper + rustls one (a
+    /// [`HyperTransport`] from [`HyperTransport::builder`] with the builder's environment).
+    /// Connection settings (CA files, certificate directories, timeouts) belong to the
+    /// transport: build a [`HyperTransport`] with them.
     pub fn transport(mut self, transport: impl Transport) -> ClientBuilder {
         self.transport = Some(Arc::new(transport));
         self
@@ -167,11 +152,7 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         let transport: Arc<dyn Transport> = match self.transport {
             Some(transport) => transport,
-            None => Arc::new(HyperTransport::with_roots(
-                &self.ca_files,
-                self.system_roots,
-                self.connect_timeout,
-            )?),
+            None => Arc::new(HyperTransport::builder().environment(self.env.clone()).build()?),
         };
         let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| Error::InvalidHeader {
             name: "User-Agent",
@@ -369,6 +350,8 @@ impl Client {
                         source: Box::new(error),
                     });
                 }
+                // The local configuration is broken: no other scheme fixes that.
+                Err(error @ Error::CertificateFile { .. }) => return Err(error),
                 Err(error) => last_error = Some(error),
             }
         }

@@ -179,10 +179,15 @@ impl Dispatcher {
                 url: url.clone(),
                 after: self.idle_timeout,
             })?
-            .map_err(|source| Error::Connection {
-                method,
-                url: url.clone(),
-                source,
+            .map_err(|source| match source.downcast::<Error>() {
+                // The transport's own configuration failed (a certificate directory): that
+                // error as it is, and not a connection failure worth retrying.
+                Ok(own) => *own,
+                Err(source) => Error::Connection {
+                    method,
+                    url: url.clone(),
+                    source,
+                },
             })?;
         let idle = self.idle_timeout;
         let mut response = response.map(|inner| Body {

@@ -180,6 +180,14 @@ pub enum Error {
         /// Why it could not be used.
         reason: String,
     },
+    /// A file of a certificate directory (or the directory itself) could not be used.
+    #[error("certificate directory file {path}: {reason}")]
+    CertificateFile {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why it could not be used.
+        reason: String,
+    },
     /// The TLS configuration could not be built.
     #[error("TLS setup failed: {0}")]
     Tls(#[from] rustls::Error),

@@ -68,11 +68,13 @@
 
 mod auth;
 mod blobs;
+mod certs;
 mod client;
 mod counters;
 mod diagnostic;
 mod dispatch;
 mod endpoint;
+mod environment;
 mod error;
 pub mod image;
 pub mod layout;
@@ -94,6 +96,7 @@ pub use client::{Client, ClientBuilder, DEFAULT_MAX_MANIFEST_SIZE, DEFAULT_MONOL
 pub use counters::RequestCounts;
 pub use diagnostic::{Diagnostic, ErrorCode};
 pub use endpoint::{api_host, candidate_schemes, is_local, Scheme, DOCKER_HUB, DOCKER_HUB_API_HOST};
+pub use environment::NetworkEnv;
 pub use error::{BoxError, Context, Error};
 pub use listing::Names;
 pub use manifests::{FetchedManifest, ManifestHead};
@@ -102,6 +105,7 @@ pub use registry_auth::Credential;
 pub use repository::RepositoryRef;
 pub use retry::RetryPolicy;
 pub use transport::{
-    ByteStream, HyperTransport, RequestBody, SkipTlsVerification, Transport, TransportBody, TransportFuture,
+    ByteStream, HyperTransport, HyperTransportBuilder, RequestBody, SkipTlsVerification, Transport,
+    TransportBody, TransportFuture,
 };
 pub use uploads::{BlobPush, BlobUpload, Mount, UploadStart};

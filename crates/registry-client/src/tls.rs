@@ -1,5 +1,6 @@
-//! TLS configuration: the system roots plus the user's CA files, with `ring` as the one crypto
-//! provider, and the deliberately unverified variant used only for user-marked insecure hosts.
+//! TLS configuration: the system roots plus the user's CA files and the host's certificate
+//! directory, with `ring` as the one crypto provider, and the deliberately unverified variant used
+//! only for user-marked insecure hosts.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,14 +10,16 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
+use crate::certs::{pem_certificates, HostCerts};
 use crate::error::Error;
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// A config that verifies servers against the system roots and the certificates in `ca_files`.
-pub(crate) fn verified_config(ca_files: &[PathBuf], system_roots: bool) -> Result<ClientConfig, Error> {
+/// The roots every verified connection trusts: the system's (when enabled) and the
+/// certificates in `ca_files`.
+pub(crate) fn base_roots(ca_files: &[PathBuf], system_roots: bool) -> Result<RootCertStore, Error> {
     let mut roots = RootCertStore::empty();
     if system_roots {
         // Unreadable system certificates are skipped: one broken file in the system store must
@@ -25,43 +28,52 @@ pub(crate) fn verified_config(ca_files: &[PathBuf], system_roots: bool) -> Resul
         roots.add_parsable_certificates(native.certs);
     }
     for path in ca_files {
-        for cert in read_pem_certificates(path)? {
-            roots.add(cert).map_err(|e| Error::CaFile {
-                path: path.clone(),
+        let ca_error = |reason: String| Error::CaFile {
+            path: path.clone(),
+            reason,
+        };
+        for cert in pem_certificates(path).map_err(ca_error)? {
+            roots.add(cert).map_err(|e| ca_error(e.to_string()))?;
+        }
+    }
+    Ok(roots)
+}
+
+/// A client config: verifying servers against `roots` plus the host's certificate-directory
+/// CAs, or (for user-marked insecure hosts) not verifying them; presenting the host's client
+/// certificate when its directory has one.
+pub(crate) fn client_config(
+    roots: &RootCertStore,
+    host: &HostCerts,
+    verify: bool,
+    dir: Option<&Path>,
+) -> Result<ClientConfig, Error> {
+    let provider = provider();
+    let builder =
+        ClientConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
+    let builder = if verify {
+        let mut roots = roots.clone();
+        for cert in &host.cas {
+            roots.add(cert.clone()).map_err(|e| Error::CertificateFile {
+                path: dir.map(Path::to_owned).unwrap_or_default(),
                 reason: e.to_string(),
             })?;
         }
-    }
-    Ok(ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
-}
-
-/// A config that accepts any server certificate (signatures on the handshake are still
-/// checked, so the connection keys are sound; only the server's identity is not).
-pub(crate) fn unverified_config() -> Result<ClientConfig, Error> {
-    let provider = provider();
-    Ok(ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyServerCertificate { provider }))
-        .with_no_client_auth())
-}
-
-fn read_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let ca_error = |reason: String| Error::CaFile {
-        path: path.to_owned(),
-        reason,
+        builder.with_root_certificates(roots)
+    } else {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyServerCertificate { provider }))
     };
-    let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
-    let certs = rustls_pemfile::certs(&mut pem.as_slice())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ca_error(e.to_string()))?;
-    if certs.is_empty() {
-        return Err(ca_error("no PEM certificates in the file".to_owned()));
+    match &host.client {
+        None => Ok(builder.with_no_client_auth()),
+        Some((chain, key)) => builder
+            .with_client_auth_cert(chain.clone(), key.clone_key())
+            .map_err(|e| Error::CertificateFile {
+                path: dir.map(Path::to_owned).unwrap_or_default(),
+                reason: format!("the client certificate and key do not fit together: {e}"),
+            }),
     }
-    Ok(certs)
 }
 
 #[derive(Debug)]
@@ -127,7 +139,7 @@ mod tests {
         let empty = dir.path().join("empty.pem");
         std::fs::write(&empty, "not a certificate\n").unwrap();
         for path in [missing, empty] {
-            match verified_config(std::slice::from_ref(&path), false) {
+            match base_roots(std::slice::from_ref(&path), false) {
                 Err(Error::CaFile { path: reported, .. }) => assert_eq!(reported, path),
                 other => panic!("{}: {other:?}", path.display()),
             }
@@ -136,7 +148,9 @@ mod tests {
 
     #[test]
     fn configs_build_with_the_ring_provider() {
-        assert!(verified_config(&[], false).is_ok());
-        assert!(unverified_config().is_ok());
+        let roots = base_roots(&[], false).unwrap();
+        for verify in [true, false] {
+            assert!(client_config(&roots, &HostCerts::default(), verify, None).is_ok());
+        }
     }
 }

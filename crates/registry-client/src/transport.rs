@@ -2,12 +2,16 @@
 //!
 //! Redirects, retries, authentication and timeouts are decided above this layer, in one place
 //! (`dispatch`), so a [`Transport`] only has to move bytes. [`HyperTransport`] is the default:
-//! hyper's pooled client over rustls, HTTP/1.1 and HTTP/2 by ALPN.
+//! hyper's pooled client over rustls, HTTP/1.1 and HTTP/2 by ALPN, which also owns every
+//! connection setting (roots, certificate directories, connect timeout).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -20,6 +24,10 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use rustls::RootCertStore;
+
+use crate::certs::{CertDirs, HostCerts};
+use crate::environment::NetworkEnv;
 use crate::error::{BoxError, Error};
 
 /// The body of a response as a transport delivers it.
@@ -117,37 +125,197 @@ impl fmt::Debug for RequestBody {
 type HyperClient =
     hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, UnsyncBoxBody<Bytes, io::Error>>;
 
-/// The default transport: hyper's pooled client over rustls (ring), HTTP/1.1 and HTTP/2.
+/// The default transport: hyper's pooled client over rustls (ring), HTTP/1.1 and HTTP/2, with
+/// the per-registry certificate directories of [`HyperTransportBuilder`].
 #[derive(Clone)]
 pub struct HyperTransport {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    roots: RootCertStore,
+    cert_dirs: CertDirs,
+    connect_timeout: Duration,
+    /// The clients for hosts without a certificate directory.
+    plain: Clients,
+    /// Per `host[:port]`: the clients built from its certificate directory, or `None` when it
+    /// has none. Looked up once per host.
+    per_host: Mutex<HashMap<String, Option<Clients>>>,
+}
+
+/// A verifying and a non-verifying client over the same connection settings.
+#[derive(Clone)]
+struct Clients {
     verified: HyperClient,
     unverified: HyperClient,
 }
 
 impl fmt::Debug for HyperTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HyperTransport").finish_non_exhaustive()
+        f.debug_struct("HyperTransport")
+            .field("cert_dirs", &self.shared.cert_dirs)
+            .finish_non_exhaustive()
     }
 }
 
 impl HyperTransport {
-    /// A transport trusting the system roots plus the certificates in `ca_files`, giving up on
-    /// a connection attempt after `connect_timeout`.
-    pub fn new(ca_files: &[std::path::PathBuf], connect_timeout: Duration) -> Result<HyperTransport, Error> {
-        HyperTransport::with_roots(ca_files, true, connect_timeout)
+    /// A builder reading the process environment (see [`HyperTransportBuilder`]).
+    pub fn builder() -> HyperTransportBuilder {
+        HyperTransportBuilder::default()
+    }
+}
+
+/// Configures a [`HyperTransport`]: the trusted roots, certificate directories and connection
+/// timeout. Everything about how a connection is made lives here, so a client given a
+/// transport has no connection setting that would be ignored.
+///
+/// ```
+/// use std::time::Duration;
+/// use registry_client::{Client, HyperTransport, NetworkEnv};
+///
+/// let transport = HyperTransport::builder()
+///     .environment(NetworkEnv::default()) // nothing from the process or /etc
+///     .connect_timeout(Duration::from_secs(5))
+///     .build()?;
+/// let client = Client::builder().transport(transport).build()?;
+/// # drop(client);
+/// # Ok::<(), registry_client::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct HyperTransportBuilder {
+    env: NetworkEnv,
+    ca_files: Vec<PathBuf>,
+    system_roots: bool,
+    connect_timeout: Duration,
+    cert_dir: Option<PathBuf>,
+}
+
+impl Default for HyperTransportBuilder {
+    fn default() -> HyperTransportBuilder {
+        HyperTransportBuilder {
+            env: NetworkEnv::from_process(),
+            ca_files: Vec::new(),
+            system_roots: true,
+            connect_timeout: Duration::from_secs(30),
+            cert_dir: None,
+        }
+    }
+}
+
+impl HyperTransportBuilder {
+    /// The environment that gives the default certificate directories (default: the
+    /// process's, see [`NetworkEnv::from_process`]).
+    pub fn environment(mut self, env: NetworkEnv) -> HyperTransportBuilder {
+        self.env = env;
+        self
     }
 
-    pub(crate) fn with_roots(
-        ca_files: &[std::path::PathBuf],
-        system_roots: bool,
-        connect_timeout: Duration,
-    ) -> Result<HyperTransport, Error> {
-        let verified = crate::tls::verified_config(ca_files, system_roots)?;
-        let unverified = crate::tls::unverified_config()?;
+    /// Trusts the CA certificates in a PEM file in addition to the system roots, for every
+    /// host. This is how a registry with a self-made CA is verified, local ones included:
+    /// local hosts are tried with verified https before plain http.
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> HyperTransportBuilder {
+        self.ca_files.push(path.into());
+        self
+    }
+
+    /// Whether to trust the system's root certificates (default true).
+    pub fn system_roots(mut self, enabled: bool) -> HyperTransportBuilder {
+        self.system_roots = enabled;
+        self
+    }
+
+    /// How long to wait for a TCP connection (default 30 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> HyperTransportBuilder {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Uses `dir` as the certificate directory of every host (skopeo's `--cert-dir`) instead of
+    /// the per-host directories `~/.config/containers/certs.d/HOST[:PORT]/`,
+    /// `/etc/containers/certs.d/HOST[:PORT]/` and `/etc/docker/certs.d/HOST[:PORT]/` (the
+    /// first that exists). `*.crt` files are extra CAs, a `NAME.cert` + `NAME.key` pair the
+    /// client certificate for mutual TLS.
+    pub fn cert_dir(mut self, dir: impl Into<PathBuf>) -> HyperTransportBuilder {
+        self.cert_dir = Some(dir.into());
+        self
+    }
+
+    /// Builds the transport; fails when a CA file or the TLS setup is unusable (a certificate
+    /// directory is read when its host is first contacted, and its errors are that request's).
+    pub fn build(self) -> Result<HyperTransport, Error> {
+        let roots = crate::tls::base_roots(&self.ca_files, self.system_roots)?;
+        let cert_dirs = match self.cert_dir {
+            Some(dir) => CertDirs::One(dir),
+            None => CertDirs::PerHost(self.env.cert_dir_roots()),
+        };
+        let plain = Clients::new(&roots, &HostCerts::default(), None, self.connect_timeout)?;
         Ok(HyperTransport {
+            shared: Arc::new(Shared {
+                roots,
+                cert_dirs,
+                connect_timeout: self.connect_timeout,
+                plain,
+                per_host: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+}
+
+impl Clients {
+    fn new(
+        roots: &RootCertStore,
+        host: &HostCerts,
+        dir: Option<&Path>,
+        connect_timeout: Duration,
+    ) -> Result<Clients, Error> {
+        let verified = crate::tls::client_config(roots, host, true, dir)?;
+        let unverified = crate::tls::client_config(roots, host, false, dir)?;
+        Ok(Clients {
             verified: hyper_client(verified, connect_timeout),
             unverified: hyper_client(unverified, connect_timeout),
         })
+    }
+}
+
+impl Shared {
+    /// The clients for a request to `uri`: those of its host's certificate directory when it
+    /// is https and has one, else the plain ones.
+    fn clients_for(&self, uri: &http::Uri) -> Result<Clients, Error> {
+        let Some(authority) = uri
+            .authority()
+            .filter(|_| uri.scheme() == Some(&http::uri::Scheme::HTTPS))
+        else {
+            return Ok(self.plain.clone());
+        };
+        let key = authority.as_str().to_ascii_lowercase();
+        let mut per_host = self
+            .per_host
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(known) = per_host.get(&key) {
+            return Ok(known.clone().unwrap_or_else(|| self.plain.clone()));
+        }
+        let clients = match self.cert_dirs.dir_for(&key) {
+            None => None,
+            Some(dir) => {
+                let certs = crate::certs::load(&dir)?;
+                tracing::debug!(
+                    host = %key,
+                    dir = %dir.display(),
+                    cas = certs.cas.len(),
+                    client_certificate = certs.client.is_some(),
+                    "certificate directory"
+                );
+                Some(Clients::new(
+                    &self.roots,
+                    &certs,
+                    Some(&dir),
+                    self.connect_timeout,
+                )?)
+            }
+        };
+        per_host.insert(key, clients.clone());
+        Ok(clients.unwrap_or_else(|| self.plain.clone()))
     }
 }
 
@@ -167,10 +335,15 @@ fn hyper_client(tls: rustls::ClientConfig, connect_timeout: Duration) -> HyperCl
 
 impl Transport for HyperTransport {
     fn send(&self, request: Request<RequestBody>) -> TransportFuture {
+        let clients = match self.shared.clients_for(request.uri()) {
+            Ok(clients) => clients,
+            // The client's own error, so the dispatcher reports it as it is and never retries.
+            Err(error) => return Box::pin(std::future::ready(Err(BoxError::from(error)))),
+        };
         let client = if request.extensions().get::<SkipTlsVerification>().is_some() {
-            self.unverified.clone()
+            clients.unverified
         } else {
-            self.verified.clone()
+            clients.verified
         };
         let request = request.map(RequestBody::into_http_body);
         Box::pin(async move {

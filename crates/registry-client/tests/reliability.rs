@@ -13,7 +13,8 @@ use oci_manifest::{Descriptor, MediaType, Reference};
 use registry_client::image::{self, ImageError, NoProgress, TransferOptions, TransferReport};
 use registry_client::layout::{LayoutTag, OciLayout};
 use registry_client::{
-    Client, ClientBuilder, Credential, ErrorCode, RepositoryRef, RetryPolicy, StaticCredentials,
+    Client, ClientBuilder, Credential, ErrorCode, HyperTransport, NetworkEnv, RepositoryRef, RetryPolicy,
+    StaticCredentials,
 };
 use skiff_integration::{Fault, FaultProxy, Match, Registry, Route, Rule, TokenService, TokenUser};
 use tempfile::TempDir;
@@ -25,6 +26,8 @@ const LAYER_SIZE: usize = 400_000;
 /// Fast retries, so fault tests do not wait for production backoffs.
 fn builder() -> ClientBuilder {
     Client::builder()
+        // Hermetic: no proxy, certificate directory or registries.conf of this machine.
+        .environment(NetworkEnv::default())
         .retry_policy(
             RetryPolicy::default()
                 .with_max_retries(3)
@@ -32,6 +35,15 @@ fn builder() -> ClientBuilder {
                 .with_max_retry_after(Duration::from_secs(2)),
         )
         .idle_timeout(Duration::from_secs(5))
+}
+
+/// A hermetic transport that also trusts the CA certificates in `ca`.
+fn trusting(ca: &Path) -> HyperTransport {
+    HyperTransport::builder()
+        .environment(NetworkEnv::default())
+        .ca_file(ca)
+        .build()
+        .expect("transport builds")
 }
 
 fn client() -> Client {
@@ -410,7 +422,7 @@ async fn a_redirect_from_https_to_http_is_refused() {
         .unwrap();
     let proxy = FaultProxy::start_tls(&registry);
     let ca = proxy.tls().expect("TLS files").ca_cert();
-    let client = builder().ca_file(ca).build().unwrap();
+    let client = builder().transport(trusting(ca)).build().unwrap();
     proxy.add(Rule::new(Match::blob_get(), Fault::RedirectToMirror));
     let (_dir, layout, result) = pull(&client, &reference(&proxy.addr(), "faulty/app:v1")).await;
     let error = result.unwrap_err();

@@ -46,6 +46,12 @@ pub(crate) struct GlobalArgs {
     /// Trust the CA certificates in this PEM file besides the system roots; repeatable.
     #[arg(long, global = true, value_name = "PATH")]
     pub(crate) ca_file: Vec<PathBuf>,
+    /// Use the certificates in DIR for every registry instead of the per-registry directories
+    /// (`~/.config/containers/certs.d/HOST[:PORT]/`, `/etc/containers/certs.d/HOST[:PORT]/`,
+    /// `/etc/docker/certs.d/HOST[:PORT]/`): `*.crt` are CAs, `NAME.cert` + `NAME.key` the client
+    /// certificate.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub(crate) cert_dir: Option<PathBuf>,
     /// The platform to pick out of a manifest list or image index (default for inspect: this
     /// machine's; for copy, pull and push: every platform).
     #[arg(long, global = true, value_name = "OS/ARCH[/VARIANT]")]

@@ -1,11 +1,11 @@
 //! From the global flags to a ready [`Client`]: credentials in the contract's order, insecure
-//! hosts, CA files, and request tracing at `-vv`.
+//! hosts, CA files, certificate directories, and request tracing at `-vv`.
 
 use std::io::BufRead;
 use std::time::Duration;
 
 use registry_auth::{AuthEnv, Credential, CredentialStore, Secret};
-use registry_client::{Client, HyperTransport, RepositoryRef, StaticCredentials};
+use registry_client::{Client, HyperTransport, NetworkEnv, RepositoryRef, StaticCredentials};
 
 use crate::cli::GlobalArgs;
 use crate::failure::Failure;
@@ -102,11 +102,20 @@ pub(crate) fn client(
         tracing::debug!(registry, username = credential.username(), "credentials chosen");
         credentials = credentials.with(registry, credential);
     }
-    let transport = HyperTransport::new(&global.ca_file, CONNECT_TIMEOUT)
-        .map_err(|e| Failure::new("setting up TLS", e))?;
+    let env = NetworkEnv::from_process();
+    let mut transport = HyperTransport::builder()
+        .environment(env.clone())
+        .connect_timeout(CONNECT_TIMEOUT);
+    for path in &global.ca_file {
+        transport = transport.ca_file(path);
+    }
+    if let Some(dir) = &global.cert_dir {
+        transport = transport.cert_dir(dir);
+    }
+    let transport = transport.build().map_err(|e| Failure::new("setting up TLS", e))?;
     let mut builder = Client::builder()
         .user_agent(concat!("skiff/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(CONNECT_TIMEOUT)
+        .environment(env)
         .credentials(credentials)
         .transport(TracingTransport::new(transport));
     for host in &global.insecure {

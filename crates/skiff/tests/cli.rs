@@ -7,6 +7,7 @@ mod cli {
     mod convert;
     mod errors;
     mod local;
+    mod network;
     mod platforms;
     mod reads;
     mod util;

@@ -25,6 +25,10 @@ pub(crate) struct Settings {
     pub(crate) auth: AuthMode,
     /// Server certificate and key paths.
     pub(crate) tls: Option<(String, String)>,
+    /// The CA whose client certificates are required (mutual TLS).
+    pub(crate) client_ca: Option<String>,
+    /// The upstream registry URL of a pull-through cache.
+    pub(crate) proxy_remote: Option<String>,
     pub(crate) schema1: bool,
     pub(crate) catalog_max_entries: Option<usize>,
 }
@@ -34,6 +38,9 @@ pub(crate) fn render(settings: &Settings, addr: &str, storage: &Path) -> String 
     let mut http = json!({ "addr": addr, "secret": "skiff-integration" });
     if let Some((certificate, key)) = &settings.tls {
         http["tls"] = json!({ "certificate": certificate, "key": key });
+        if let Some(ca) = &settings.client_ca {
+            http["tls"]["clientcas"] = json!([ca]);
+        }
     }
     let mut config = json!({
         "version": "0.1",
@@ -63,6 +70,9 @@ pub(crate) fn render(settings: &Settings, addr: &str, storage: &Path) -> String 
         // Without a signing key file the registry makes one at start, which is all tests need.
         config["compatibility"] = json!({ "schema1": { "enabled": true } });
     }
+    if let Some(remote) = &settings.proxy_remote {
+        config["proxy"] = json!({ "remoteurl": remote });
+    }
     if let Some(max) = settings.catalog_max_entries {
         config["catalog"] = json!({ "maxentries": max });
     }
@@ -84,7 +94,7 @@ mod tests {
         assert_eq!(anonymous["http"]["addr"], "127.0.0.1:5000");
         assert_eq!(anonymous["storage"]["delete"]["enabled"], true);
         assert_eq!(anonymous["storage"]["filesystem"]["rootdirectory"], "/store");
-        for absent in ["auth", "compatibility", "catalog"] {
+        for absent in ["auth", "compatibility", "catalog", "proxy"] {
             assert!(anonymous.get(absent).is_none(), "{absent}");
         }
         assert!(anonymous["http"].get("tls").is_none());
@@ -95,6 +105,8 @@ mod tests {
                 bundle: "/b.pem".into(),
             },
             tls: Some(("/c.pem".into(), "/k.pem".into())),
+            client_ca: Some("/ca.pem".into()),
+            proxy_remote: Some("http://127.0.0.1:1".into()),
             schema1: true,
             catalog_max_entries: Some(2),
         });
@@ -102,6 +114,8 @@ mod tests {
         assert_eq!(all["auth"]["token"]["rootcertbundle"], "/b.pem");
         assert_eq!(all["auth"]["token"]["service"], crate::token::SERVICE);
         assert_eq!(all["http"]["tls"]["certificate"], "/c.pem");
+        assert_eq!(all["http"]["tls"]["clientcas"][0], "/ca.pem");
+        assert_eq!(all["proxy"]["remoteurl"], "http://127.0.0.1:1");
         assert_eq!(all["compatibility"]["schema1"]["enabled"], true);
         assert_eq!(all["catalog"]["maxentries"], 2);
 

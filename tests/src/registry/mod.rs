@@ -27,6 +27,8 @@ pub struct RegistryBuilder {
     htpasswd_users: Vec<User>,
     token_service: Option<TokenService>,
     tls: bool,
+    mutual_tls: bool,
+    proxy_remote: Option<String>,
     schema1: bool,
     catalog_max_entries: Option<usize>,
 }
@@ -50,6 +52,21 @@ impl RegistryBuilder {
     /// Serve https with a server certificate from a fresh test CA (see [`Registry::tls`]).
     pub fn tls(mut self) -> RegistryBuilder {
         self.tls = true;
+        self
+    }
+
+    /// Serve https and require a client certificate signed by the test CA (mutual TLS); the
+    /// client pair is in [`TlsFiles::cert_dir`].
+    pub fn mutual_tls(mut self) -> RegistryBuilder {
+        self.tls = true;
+        self.mutual_tls = true;
+        self
+    }
+
+    /// Run as a pull-through cache of `upstream` (a plain-http registry): reads of images it
+    /// lacks are fetched from there and kept; pushes are refused.
+    pub fn pull_through_cache(mut self, upstream: &Registry) -> RegistryBuilder {
+        self.proxy_remote = Some(upstream.url(""));
         self
     }
 
@@ -79,11 +96,15 @@ impl RegistryBuilder {
         let mut settings = Settings {
             schema1: self.schema1,
             catalog_max_entries: self.catalog_max_entries,
+            proxy_remote: self.proxy_remote.clone(),
             ..Settings::default()
         };
         let tls = self.tls.then(|| {
             let files = TlsFiles::generate(dir.path());
             settings.tls = Some((path_text(files.server_cert()), path_text(files.server_key())));
+            if self.mutual_tls {
+                settings.client_ca = Some(path_text(files.ca_cert()));
+            }
             files
         });
         if !self.htpasswd_users.is_empty() {

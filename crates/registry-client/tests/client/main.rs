@@ -2,6 +2,7 @@
 
 mod auth;
 mod blobs;
+mod cert_dirs;
 mod faults;
 mod listing;
 mod manifests;

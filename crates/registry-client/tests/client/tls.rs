@@ -4,7 +4,7 @@
 
 use skiff_integration::Registry;
 
-use crate::util::{builder, push_image, reference, repo};
+use crate::util::{builder, push_image, reference, repo, trusting};
 
 #[tokio::test]
 async fn insecure_hosts_use_unverified_tls_then_http() {
@@ -29,7 +29,7 @@ async fn insecure_hosts_use_unverified_tls_then_http() {
 async fn a_loopback_tls_registry_is_verified_with_its_ca_file() {
     let tls = Registry::builder().tls().start();
     let ca = tls.tls().expect("a TLS registry has TLS files").ca_cert();
-    let client = builder().ca_file(ca).build().unwrap();
+    let client = builder().transport(trusting(ca)).build().unwrap();
     let (bytes, _) = push_image(&client, &repo(tls.addr(), "verified/app"), "v1", 81).await;
     let fetched = client
         .get_manifest(&reference(tls.addr(), "verified/app:v1"))

@@ -5,11 +5,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use oci_digest::Digest;
 use oci_manifest::{MediaType, Reference};
-use registry_client::{Client, ClientBuilder, RepositoryRef, RetryPolicy};
+use registry_client::{Client, ClientBuilder, HyperTransport, NetworkEnv, RepositoryRef, RetryPolicy};
 
 /// Retries fast, so fault tests do not wait for production backoffs.
 pub(crate) fn builder() -> ClientBuilder {
     Client::builder()
+        // Hermetic: no proxy, certificate directory or registries.conf of this machine.
+        .environment(NetworkEnv::default())
         .retry_policy(
             RetryPolicy::default()
                 .with_max_retries(3)
@@ -17,6 +19,15 @@ pub(crate) fn builder() -> ClientBuilder {
                 .with_max_retry_after(Duration::from_secs(2)),
         )
         .idle_timeout(Duration::from_secs(5))
+}
+
+/// A hermetic transport that also trusts the CA certificates in `ca`.
+pub(crate) fn trusting(ca: &std::path::Path) -> HyperTransport {
+    HyperTransport::builder()
+        .environment(NetworkEnv::default())
+        .ca_file(ca)
+        .build()
+        .expect("transport builds")
 }
 
 pub(crate) fn client() -> Client {

@@ -4,8 +4,8 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-/// `skiff` with a home of its own: no auth file, Docker config or credential program of the
-/// machine can change what a test sees.
+/// `skiff` with a home of its own: no auth file, Docker config, credential program, proxy or
+/// user certificate directory of the machine can change what a test sees.
 pub(crate) struct Skiff {
     home: tempfile::TempDir,
 }
@@ -31,6 +31,17 @@ impl Skiff {
             .env_remove("REGISTRY_AUTH_FILE")
             .env_remove("XDG_RUNTIME_DIR")
             .env_remove("RUST_LOG");
+        // Nor a proxy of the machine.
+        for proxy in [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "NO_PROXY",
+            "no_proxy",
+        ] {
+            command.env_remove(proxy);
+        }
         command
     }
 
