@@ -7,6 +7,8 @@
 //! - [`Skopeo`]: the peer client, with functions that build and push small random images.
 //! - [`FaultProxy`]: an in-process proxy (http or https) in front of a registry that cuts,
 //!   stalls, delays, corrupts, rate-limits, deauthorises or redirects chosen requests.
+//! - [`Hostile`]: a scripted hostile registry, CDN or token service on loopback (an attacker, so a
+//!   scripted server is right there), and [`SilentListener`], a server that never answers.
 //! - [`HttpRequest`]: plain HTTP requests for tests that look at the wire.
 //!
 //! Tests that need a peer program fail (never skip) with the command that installs it.
@@ -36,6 +38,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod hostile;
 mod htpasswd;
 mod http;
 mod image;
@@ -48,6 +51,7 @@ mod skopeo;
 mod token;
 mod tools;
 
+pub use hostile::{Hostile, Reply, Seen, SilentListener};
 pub use htpasswd::User;
 pub use http::{HttpFailure, HttpRequest, HttpResponse};
 pub use image::{sha256, BlobInfo, RandomImage, LAYOUT_TAG};

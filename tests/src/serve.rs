@@ -67,17 +67,8 @@ impl Server {
         F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Result<Response<Body>, DropConnection>> + Send + 'static,
     {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        let addr = listener.local_addr().expect("address of the loopback listener");
-        listener
-            .set_nonblocking(true)
-            .expect("make the listener non-blocking");
-        let runtime = crate::runtime();
-        let listener = {
-            let _entered = runtime.enter();
-            tokio::net::TcpListener::from_std(listener).expect("register the listener with tokio")
-        };
-        let accept_loop = runtime.spawn(async move {
+        let (listener, addr) = loopback_listener();
+        let accept_loop = crate::runtime().spawn(async move {
             // Owning the connections here means aborting this task closes them all.
             let mut connections = JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
@@ -108,6 +99,18 @@ impl Server {
     pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
+}
+
+/// A listener on a free loopback port, registered with the harness runtime, and its address.
+pub(crate) fn loopback_listener() -> (tokio::net::TcpListener, SocketAddr) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let addr = listener.local_addr().expect("address of the loopback listener");
+    listener
+        .set_nonblocking(true)
+        .expect("make the listener non-blocking");
+    let _entered = crate::runtime().enter();
+    let listener = tokio::net::TcpListener::from_std(listener).expect("register the listener with tokio");
+    (listener, addr)
 }
 
 /// A plain or TLS connection, as one type.

@@ -89,6 +89,8 @@ pub(crate) fn basic_header(username: &str, password: &Secret) -> Result<HeaderVa
         });
     }
     let encoded = STANDARD.encode(format!("{username}:{}", password.expose()));
+    // The encoded form is as good as the password to whoever reads it.
+    crate::secret::remember_secret(&encoded);
     let mut value =
         HeaderValue::try_from(format!("Basic {encoded}")).map_err(|_| Error::UnsendableToken {
             origin: "Basic credentials",

@@ -67,7 +67,7 @@ pub use credential::Credential;
 pub use error::Error;
 pub use exchange::{get_fallback, token_request, TokenOptions};
 pub use scope::{Action, Scope, ScopeSet};
-pub use secret::Secret;
+pub use secret::{redact, remember_secret, Secret, MIN_REDACTED_LEN};
 pub use token::{Token, MAX_TOKEN_RESPONSE_BYTES, MIN_TOKEN_LIFETIME};
 
 /// The README's example, compiled and run as a doctest.

@@ -246,6 +246,8 @@ async fn send_token_request(
     let mut prepared = Prepared::new(parts.method, parts.uri, verify_tls);
     prepared.headers = parts.headers;
     if !body.is_empty() || prepared.method == Method::POST {
+        // A token form holds a password, refresh or identity token: it stays with the realm.
+        prepared.body_holds_credentials = !body.is_empty();
         prepared.body = crate::transport::RequestBody::full(body);
     }
     let response = client.send_prepared(prepared).await?;

@@ -11,7 +11,7 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use crate::auth::{Auth, CredentialSource};
 use crate::counters::{Counters, RequestCounts};
-use crate::dispatch::{status_error, Body, Dispatcher, Prepared};
+use crate::dispatch::{response_uri, status_error, Body, Dispatcher, Prepared};
 use crate::endpoint::{api_host, candidate_schemes, host_matches, peer_speaks_tls, Scheme};
 use crate::environment::NetworkEnv;
 use crate::error::{Context, Error};
@@ -326,6 +326,11 @@ impl Client {
             request.retry_connection = i + 1 == schemes.len();
             match self.inner.dispatcher.send(request).await {
                 Ok(response)
+                    if response.status() == StatusCode::UNAUTHORIZED && !answered_here(&response, &uri) =>
+                {
+                    return Err(foreign_challenge(&Method::GET, response).await);
+                }
+                Ok(response)
                     if response.status() == StatusCode::OK
                         || response.status() == StatusCode::UNAUTHORIZED =>
                 {
@@ -403,8 +408,17 @@ impl Client {
             }
         }
         let spare = request.try_clone();
+        let method = request.method.clone();
         let mut response = self.inner.dispatcher.send(request).await?;
-        if response.status() != StatusCode::UNAUTHORIZED || !send_credentials {
+        if response.status() != StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        if !answered_here(&response, &base) {
+            // A challenge is believed only from the registry itself: a CDN or storage host
+            // that answers 401 is not sent the registry's credentials, nor asked for its own.
+            return Err(foreign_challenge(&method, response).await);
+        }
+        if !send_credentials {
             return Ok(response);
         }
         response.body_mut().release_slot();
@@ -438,7 +452,11 @@ impl Client {
         };
         drop(response);
         retry.headers.insert(AUTHORIZATION, value);
-        self.inner.dispatcher.send(retry).await
+        let response = self.inner.dispatcher.send(retry).await?;
+        if response.status() == StatusCode::UNAUTHORIZED && !answered_here(&response, &base) {
+            return Err(foreign_challenge(&method, response).await);
+        }
+        Ok(response)
     }
 
     /// Whether the user marked `host` insecure.
@@ -453,6 +471,17 @@ impl Client {
     pub(crate) async fn send_prepared(&self, request: Prepared) -> Result<Response<Body>, Error> {
         self.inner.dispatcher.send(request).await
     }
+}
+
+/// Whether `response` came from the origin of `registry` (after any redirects).
+fn answered_here<B>(response: &Response<B>, registry: &Uri) -> bool {
+    same_origin(&response_uri(response), registry)
+}
+
+/// The error for a 401 from another origin than the registry's, naming the URL that answered.
+async fn foreign_challenge(method: &Method, response: Response<Body>) -> Error {
+    let answered = response_uri(&response);
+    status_error(method, &answered, response).await
 }
 
 pub(crate) fn parse_uri(text: &str) -> Result<Uri, Error> {

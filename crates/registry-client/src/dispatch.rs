@@ -34,6 +34,9 @@ pub(crate) struct Prepared {
     pub(crate) verify_tls: bool,
     /// Whether a failed connection is worth repeating; off when the caller has a fallback.
     pub(crate) retry_connection: bool,
+    /// Whether the body carries credentials (a token request's form): it is never sent to
+    /// another origin, and a redirect that would re-send it there is an error.
+    pub(crate) body_holds_credentials: bool,
 }
 
 impl Prepared {
@@ -45,6 +48,7 @@ impl Prepared {
             body: RequestBody::empty(),
             verify_tls,
             retry_connection: true,
+            body_holds_credentials: false,
         }
     }
 
@@ -63,6 +67,7 @@ impl Prepared {
             body: self.body.try_clone()?,
             verify_tls: self.verify_tls,
             retry_connection: self.retry_connection,
+            body_holds_credentials: self.body_holds_credentials,
         })
     }
 }
@@ -121,7 +126,7 @@ impl Dispatcher {
                         problem: "Location header is not ASCII".to_owned(),
                     })?;
                     let hop = next_hop(&uri, &method, status, location)?;
-                    current = follow(spare, hop);
+                    current = follow(spare, hop)?;
                     continue;
                 }
                 return Ok(response);
@@ -203,21 +208,29 @@ impl Dispatcher {
     }
 }
 
-/// The request for the next hop of a redirect.
-fn follow(mut request: Prepared, hop: crate::redirect::Hop) -> Prepared {
+/// The request for the next hop of a redirect; an error when the hop would carry a
+/// credential-bearing body to another origin.
+fn follow(mut request: Prepared, hop: crate::redirect::Hop) -> Result<Prepared, Error> {
+    let keeps_body = !(hop.method != request.method && hop.method == Method::GET);
+    if !hop.same_origin && keeps_body && request.body_holds_credentials {
+        return Err(Error::CredentialRedirect {
+            from: display_url(&request.uri),
+            to: display_url(&hop.uri),
+        });
+    }
     if !hop.same_origin {
         // Credentials belong to the registry; a storage or CDN host gets none, and its
         // certificate is always verified.
         request.headers.remove(AUTHORIZATION);
         request.verify_tls = true;
     }
-    if hop.method != request.method && hop.method == Method::GET {
+    if !keeps_body {
         request.body = RequestBody::empty();
         request.headers.remove(http::header::CONTENT_TYPE);
     }
     request.method = hop.method;
     request.uri = hop.uri;
-    request
+    Ok(request)
 }
 
 fn is_transient(error: &Error) -> bool {

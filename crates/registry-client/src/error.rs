@@ -85,6 +85,17 @@ pub enum Error {
         /// Where the registry pointed.
         to: String,
     },
+    /// A redirect would have re-sent a request whose body carries credentials (a token
+    /// request's password or refresh token) to another origin.
+    #[error(
+        "refusing redirect from {from} to {to}: the request carries credentials that stay with their origin"
+    )]
+    CredentialRedirect {
+        /// Where the request was.
+        from: String,
+        /// Where the server pointed.
+        to: String,
+    },
     /// More redirects than the policy allows.
     #[error("{url}: more than {limit} redirects")]
     TooManyRedirects {

@@ -1,6 +1,12 @@
 //! Tag and catalog listings as streams that follow `Link: <...>; rel="next"` pages.
+//!
+//! A registry controls both the pages and the links between them, so neither is trusted: every
+//! name must fit the distribution spec's grammar for its kind (a hostile one could otherwise
+//! forge output lines or send terminal escapes), a `next` link already followed or a page with a
+//! `next` link that adds no new name ends the listing with an error, and [`MAX_PAGES`] bounds
+//! the rest.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;
 
 use futures_util::Stream;
@@ -17,6 +23,9 @@ use crate::url::resolve;
 
 /// Listing pages are at most this large.
 const PAGE_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// A listing follows at most this many pages.
+pub(crate) const MAX_PAGES: usize = 100_000;
 
 /// A stream of names from a paginated listing.
 pub type Names = Pin<Box<dyn Stream<Item = Result<String, Error>> + Send>>;
@@ -41,12 +50,29 @@ struct Listing {
     access: Access,
     context: Context,
     extract: fn(&[u8]) -> Result<Vec<String>, serde_json::Error>,
+    /// The repository whose tags are listed; `None` for the catalog.
+    tags_of: Option<RepositoryRef>,
+}
+
+impl Listing {
+    /// Checks a listed name against the grammar of its kind: a tag, or a repository name.
+    fn check(&self, name: &str) -> Result<(), oci_manifest::Error> {
+        match &self.tags_of {
+            Some(repository) => repository.tagged(name).map(drop),
+            None => name.parse::<oci_manifest::Repository>().map(drop),
+        }
+    }
 }
 
 struct Pager {
     listing: Listing,
     next: Option<Target>,
     buffered: VecDeque<String>,
+    /// The `next` links followed so far, as resolved URLs.
+    followed: HashSet<String>,
+    /// Every name listed so far.
+    names: HashSet<String>,
+    pages: usize,
 }
 
 fn tags_of(body: &[u8]) -> Result<Vec<String>, serde_json::Error> {
@@ -87,16 +113,42 @@ impl Pager {
         let response = listing.client.execute(call).await?;
         let response = expect_status(&Method::GET, response, &[StatusCode::OK]).await?;
         let uri = response_uri(&response);
+        let invalid = |problem: String| Error::InvalidResponse {
+            url: display_url(&uri),
+            problem,
+        };
+        self.pages += 1;
         // The next page is used exactly as the registry wrote it, resolved against this one.
-        self.next = next_link(response.headers())
+        let next = next_link(response.headers())
             .map(|link| resolve(&uri, &link))
-            .transpose()?
-            .map(Target::Url);
+            .transpose()?;
         let body = response.into_body().bytes(PAGE_LIMIT).await?;
         let names = (listing.extract)(&body).map_err(|source| Error::Json {
             url: display_url(&uri),
             source,
         })?;
+        let mut added = 0usize;
+        for name in &names {
+            listing
+                .check(name)
+                .map_err(|e| invalid(format!("the listing holds an invalid name: {e}")))?;
+            added += usize::from(self.names.insert(name.clone()));
+        }
+        if let Some(next) = next {
+            if !self.followed.insert(next.to_string()) {
+                return Err(invalid(format!(
+                    "the next page {} was already fetched",
+                    display_url(&next)
+                )));
+            }
+            if added == 0 {
+                return Err(invalid("a page with a next link added no new name".to_owned()));
+            }
+            if self.pages >= MAX_PAGES {
+                return Err(invalid(format!("the listing has more than {MAX_PAGES} pages")));
+            }
+            self.next = Some(Target::Url(next));
+        }
         self.buffered.extend(names);
         Ok(())
     }
@@ -107,6 +159,9 @@ fn paginate(listing: Listing, first: String) -> Names {
         listing,
         next: Some(Target::Path(first)),
         buffered: VecDeque::new(),
+        followed: HashSet::new(),
+        names: HashSet::new(),
+        pages: 0,
     };
     Box::pin(futures_util::stream::try_unfold(pager, Pager::next_name))
 }
@@ -120,6 +175,7 @@ impl Client {
             access: Access::Pull(repository.repository().as_str().to_owned()),
             context: Context::repository(repository.registry(), repository.repository().as_str()),
             extract: tags_of,
+            tags_of: Some(repository.clone()),
         };
         paginate(
             listing,
@@ -135,6 +191,7 @@ impl Client {
             access: Access::Catalog,
             context: Context::registry(registry),
             extract: repositories_of,
+            tags_of: None,
         };
         paginate(listing, with_page_size("/v2/_catalog".to_owned(), page_size))
     }

@@ -28,7 +28,9 @@ fn main() -> ExitCode {
         // default, but without being killed mid-write.
         Err(failure) if failure.is_broken_pipe() => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("skiff: {failure}");
+            // Whoever wrote the message (a registry echoing a password, say), no secret
+            // this process holds reaches the terminal.
+            eprintln!("skiff: {}", registry_auth::redact(&failure.to_string()));
             ExitCode::from(failure.exit_code())
         }
     }

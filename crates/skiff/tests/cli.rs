@@ -6,6 +6,7 @@ mod cli {
     mod auth;
     mod convert;
     mod errors;
+    mod hostile;
     mod local;
     mod network;
     mod platforms;

@@ -120,7 +120,9 @@ fn registry_only<'a>(command: &str, image: &'a ImageArg) -> Result<&'a oci_manif
 /// [`Failure::is_broken_pipe`]), never a panic as with `println!`.
 pub(crate) fn print_line(line: impl std::fmt::Display) -> Result<(), Failure> {
     use std::io::Write as _;
-    writeln!(std::io::stdout().lock(), "{line}").map_err(|e| Failure::new("writing to stdout", e))
+    let line = line.to_string();
+    writeln!(std::io::stdout().lock(), "{}", registry_auth::redact(&line))
+        .map_err(|e| Failure::new("writing to stdout", e))
 }
 
 /// Writes bytes to stdout exactly, flushing them.

@@ -76,6 +76,35 @@ impl Skiff {
             .expect("run skiff")
     }
 
+    /// Runs `skiff args`, killed and the test failed when it has not ended within `limit`:
+    /// a regression into a hang fails fast instead of stalling the suite.
+    pub(crate) fn run_within(&self, args: &[&str], limit: std::time::Duration) -> Output {
+        let mut child = self.spawn(args);
+        let mut stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        // Drained on threads, so a chatty child never blocks on a full pipe.
+        let out = std::thread::spawn(move || read_all(&mut stdout));
+        let err = std::thread::spawn(move || read_all(&mut stderr));
+        let deadline = std::time::Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for skiff") {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                child.kill().expect("kill skiff");
+                child.wait().expect("reap skiff");
+                let stderr = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
+                panic!("skiff {args:?} did not finish within {limit:?}; stderr so far:\n{stderr}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        Output {
+            status,
+            stdout: out.join().unwrap(),
+            stderr: err.join().unwrap(),
+        }
+    }
+
     /// Runs `skiff args`, fails the test with everything it printed unless it succeeds, and
     /// returns stdout.
     pub(crate) fn ok(&self, args: &[&str]) -> Vec<u8> {
@@ -154,4 +183,11 @@ pub(crate) fn unverified_blobs(layout: &Path) -> Vec<String> {
         })
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .collect()
+}
+
+fn read_all(reader: &mut impl std::io::Read) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    // A pipe that breaks ends the output; what arrived is what the test sees.
+    let _ = reader.read_to_end(&mut bytes);
+    bytes
 }

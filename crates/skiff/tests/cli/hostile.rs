@@ -1,0 +1,224 @@
+//! skiff against scripted attackers on loopback: a hostile registry, CDN and token service,
+//! hostile layouts and credential helpers. One test per rule of the threat model in
+//! `docs/RELIABILITY.md`; each is bounded in time, so a regression into a hang fails fast.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+
+use skiff_integration::{Hostile, Reply, Seen};
+
+use super::util::{expect_failure, sha256, Skiff};
+
+/// Long enough for any of these commands when skiff behaves, short enough that a hang
+/// (the behaviour each rule forbids) fails the test quickly.
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// The password the hostile parties try to get hold of.
+const PASSWORD: &str = "hunter2-Sekrit";
+
+/// `/v2/` answered with a 401 carrying `challenge`; everything else by `rest`.
+fn registry(challenge: String, rest: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Hostile {
+    Hostile::start(move |seen| {
+        if seen.path_only() == "/v2/" {
+            Reply::status(401).header("www-authenticate", &challenge)
+        } else {
+            rest(seen)
+        }
+    })
+}
+
+fn carries_secret(seen: &Seen, secret: &str) -> bool {
+    let basic = base64_of(&format!("user:{secret}"));
+    seen.headers
+        .values()
+        .any(|v| v.to_str().is_ok_and(|v| v.contains(secret) || v.contains(&basic)))
+        || String::from_utf8_lossy(&seen.body).contains(secret)
+        || seen.path.contains(secret)
+}
+
+fn base64_of(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// Rule 1: a blob GET redirected to a CDN that answers 401 with a Bearer challenge of its own
+/// must not make skiff send the registry's Basic credentials to that realm; the error names the
+/// CDN's URL.
+#[test]
+fn a_challenge_from_another_origin_is_not_believed() {
+    let realm = Arc::new(Hostile::start(|_| {
+        Reply::json(&serde_json::json!({"token": "t"}))
+    }));
+    let cdn = {
+        let challenge = format!(r#"Bearer realm="{}",service="cdn""#, realm.url("/token"));
+        Hostile::start(move |_| Reply::status(401).header("www-authenticate", &challenge))
+    };
+    let blob = cdn.url("/storage/blob");
+    let registry = registry(r#"Basic realm="registry""#.to_owned(), move |_| {
+        Reply::redirect(307, &blob)
+    });
+    let digest = sha256(b"x");
+    let image = format!("{}/team/app@{digest}", registry.host());
+    let skiff = Skiff::new();
+    let args = [
+        "blob",
+        "get",
+        "--username",
+        "user",
+        "--password",
+        PASSWORD,
+        &image,
+    ];
+    let out = skiff.run_within(&args, LIMIT);
+    let line = expect_failure(&out, 1, &args);
+    assert!(
+        realm.seen().is_empty(),
+        "the CDN's realm was asked for a token: {:?}",
+        realm.seen()
+    );
+    assert!(
+        cdn.seen().iter().all(|seen| !carries_secret(seen, PASSWORD)),
+        "{:?}",
+        cdn.seen()
+    );
+    assert!(
+        line.contains(&cdn.url("/storage/blob")),
+        "the error names the CDN: {line}"
+    );
+}
+
+/// Rule 2: a token POST carrying an identity token, answered with a 307 to another host, is
+/// never re-posted there.
+#[test]
+fn a_credential_bearing_body_does_not_follow_a_redirect() {
+    let thief = Arc::new(Hostile::start(|_| {
+        Reply::json(&serde_json::json!({"token": "t"}))
+    }));
+    let token_service = {
+        let steal = thief.url("/steal");
+        Hostile::start(move |_| Reply::redirect(307, &steal))
+    };
+    let challenge = format!(r#"Bearer realm="{}",service="svc""#, token_service.url("/token"));
+    let registry = registry(challenge, |_| Reply::status(404));
+    let skiff = Skiff::new();
+    let authfile = skiff.home().join("auth.json");
+    let identity = "identity-token-Sekrit";
+    let auth = serde_json::json!({"auths": {registry.host(): {
+        "username": "user", "identitytoken": identity,
+    }}});
+    std::fs::write(&authfile, auth.to_string()).unwrap();
+    let image = format!("{}/team/app", registry.host());
+    let args = ["tags", "--authfile", authfile.to_str().unwrap(), &image];
+    let out = skiff.run_within(&args, LIMIT);
+    let line = expect_failure(&out, 1, &args);
+    assert!(
+        token_service
+            .seen()
+            .iter()
+            .any(|seen| carries_secret(seen, identity)),
+        "the token service got the identity token first: {:?}",
+        token_service.seen()
+    );
+    assert!(
+        thief.seen().iter().all(|seen| !carries_secret(seen, identity)),
+        "{:?}",
+        thief.seen()
+    );
+    assert!(line.contains("refusing redirect"), "{line}");
+}
+
+/// A registry open to everyone: `/v2/` answers 200, everything else by `rest`.
+fn open_registry(rest: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Hostile {
+    Hostile::start(move |seen| {
+        if seen.path_only() == "/v2/" {
+            Reply::status(200)
+        } else {
+            rest(seen)
+        }
+    })
+}
+
+/// Rule 4: a `next` link back to a page already fetched ends the listing with an error instead
+/// of looping forever.
+#[test]
+fn pagination_that_loops_ends_with_an_error() {
+    let registry = open_registry(|seen| {
+        let (tag, next) = match seen.path.as_str() {
+            "/v2/team/app/tags/list" => ("a", "/v2/team/app/tags/list?last=a"),
+            _ => ("b", "/v2/team/app/tags/list?last=a"),
+        };
+        Reply::json(&serde_json::json!({"name": "team/app", "tags": [tag]}))
+            .header("link", &format!(r#"<{next}>; rel="next""#))
+    });
+    let image = format!("{}/team/app", registry.host());
+    let skiff = Skiff::new();
+    let args = ["tags", &image];
+    let out = skiff.run_within(&args, LIMIT);
+    let line = expect_failure(&out, 1, &args);
+    assert!(line.contains("already fetched"), "{line}");
+    assert!(registry.seen().len() <= 4, "{} requests", registry.seen().len());
+    assert!(
+        out.stdout.len() < 16,
+        "{:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// Rule 9: tag and repository names from a registry are checked against the spec's grammar;
+/// forged lines and terminal escapes never reach the terminal raw.
+#[test]
+fn registry_supplied_names_are_never_printed_raw() {
+    let registry = open_registry(|seen| match seen.path_only() {
+        "/v2/_catalog" => {
+            Reply::json(&serde_json::json!({"repositories": ["team/app", "x\u{1b}]0;pwned\u{7}"]}))
+        }
+        _ => Reply::json(
+            &serde_json::json!({"name": "team/app", "tags": ["1.0", "2.0\nforged-line", "\u{1b}[31mred"]}),
+        ),
+    });
+    let skiff = Skiff::new();
+    let image = format!("{}/team/app", registry.host());
+    let host = registry.host();
+    for args in [vec!["tags", image.as_str()], vec!["catalog", host.as_str()]] {
+        let out = skiff.run_within(&args, LIMIT);
+        let line = expect_failure(&out, 1, &args);
+        for printed in [&out.stdout, &out.stderr] {
+            assert!(
+                !printed.contains(&0x1b),
+                "raw escape printed by {args:?}: {printed:?}"
+            );
+            let text = String::from_utf8_lossy(printed);
+            assert!(
+                !text.contains("\nforged-line"),
+                "forged line printed by {args:?}: {text}"
+            );
+        }
+        let escaped = line.contains(r"\u{1b}") || line.contains(r"\n");
+        assert!(line.contains("invalid name") && escaped, "{line}");
+    }
+}
+
+/// Rule 10: a registry that echoes the password (and the Basic credentials it was sent) in its
+/// error message does not get them printed.
+#[test]
+fn secrets_echoed_back_are_redacted() {
+    let registry = registry(r#"Basic realm="registry""#.to_owned(), |seen| {
+        let sent = seen.header("authorization").unwrap_or_default().to_owned();
+        let message = format!("wrong password {PASSWORD} in {sent}");
+        Reply::status(403)
+            .body(serde_json::json!({"errors": [{"code": "DENIED", "message": message}]}).to_string())
+    });
+    let image = format!("{}/team/app", registry.host());
+    let skiff = Skiff::new();
+    let args = ["tags", "--username", "user", "--password", PASSWORD, "-v", &image];
+    let out = skiff.run_within(&args, LIMIT);
+    assert_eq!(out.status.code(), Some(1), "{}", super::util::describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("DENIED: wrong password <redacted>"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    assert!(
+        !stderr.contains(&base64_of(&format!("user:{PASSWORD}"))),
+        "{stderr}"
+    );
+}
