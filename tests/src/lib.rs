@@ -9,6 +9,8 @@
 //!   stalls, delays, corrupts, rate-limits, deauthorises or redirects chosen requests.
 //! - [`Hostile`]: a scripted hostile registry, CDN or token service on loopback (an attacker, so a
 //!   scripted server is right there), and [`SilentListener`], a server that never answers.
+//! - [`ForwardProxy`]: Debian's `squid` as a forward proxy that alone resolves
+//!   [`PROXY_ONLY_HOST`], with or without proxy authentication.
 //! - [`HttpRequest`]: plain HTTP requests for tests that look at the wire.
 //!
 //! Tests that need a peer program fail (never skip) with the command that installs it.
@@ -48,6 +50,7 @@ mod registry;
 mod runtime;
 mod serve;
 mod skopeo;
+mod squid;
 mod token;
 mod tools;
 
@@ -60,6 +63,7 @@ pub use proxy::{Fault, FaultProxy, Match, MirrorHit, Route, Rule, SeenRequest};
 pub use registry::{free_port, Registry, RegistryBuilder};
 pub use runtime::runtime;
 pub use skopeo::{ImageFormat, ImageRef, PushedImage, Skopeo, SkopeoFailure};
+pub use squid::ForwardProxy;
 pub use token::{
     decode_claims, Access, TokenRequest, TokenService, TokenServiceBuilder, TokenUser, ANONYMOUS_PULL_PREFIX,
     ISSUER, SERVICE,

@@ -14,7 +14,7 @@ pub fn require(program: &str) -> PathBuf {
     found.unwrap_or_else(|| {
         panic!(
             "`{program}` is not installed. Run `cargo xtask test` (it installs the test peers \
-             with apt-get), or `sudo apt-get install -y docker-registry skopeo openssl`."
+             with apt-get), or `sudo apt-get install -y docker-registry skopeo openssl squid`."
         )
     })
 }

@@ -7,6 +7,8 @@ const PEERS: &[(&str, &str)] = &[
     ("docker-registry", "docker-registry"),
     ("skopeo", "skopeo"),
     ("openssl", "openssl"),
+    // The forward proxy of the proxy tests.
+    ("squid", "squid"),
     // For `cargo xtask bench`: peak memory and the raw-download baseline.
     ("time", "time"),
     ("curl", "curl"),

@@ -199,6 +199,16 @@ pub enum Error {
         /// Why it could not be used.
         reason: String,
     },
+    /// A proxy variable holds a URL this client cannot use.
+    #[error("{variable}={url}: {reason}")]
+    Proxy {
+        /// The variable (`HTTPS_PROXY` or `HTTP_PROXY`, or their lower-case forms).
+        variable: &'static str,
+        /// The URL, without its credentials.
+        url: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
     /// The TLS configuration could not be built.
     #[error("TLS setup failed: {0}")]
     Tls(#[from] rustls::Error),

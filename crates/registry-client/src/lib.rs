@@ -81,6 +81,7 @@ pub mod layout;
 mod link;
 mod listing;
 mod manifests;
+mod proxy;
 mod redirect;
 mod referrers;
 mod repository;

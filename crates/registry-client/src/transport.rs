@@ -29,6 +29,7 @@ use rustls::RootCertStore;
 use crate::certs::{CertDirs, HostCerts};
 use crate::environment::NetworkEnv;
 use crate::error::{BoxError, Error};
+use crate::proxy::{Proxies, RouteConnector};
 
 /// The body of a response as a transport delivers it.
 pub type TransportBody = UnsyncBoxBody<Bytes, BoxError>;
@@ -123,10 +124,10 @@ impl fmt::Debug for RequestBody {
 }
 
 type HyperClient =
-    hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, UnsyncBoxBody<Bytes, io::Error>>;
+    hyper_util::client::legacy::Client<HttpsConnector<RouteConnector>, UnsyncBoxBody<Bytes, io::Error>>;
 
 /// The default transport: hyper's pooled client over rustls (ring), HTTP/1.1 and HTTP/2, with
-/// the per-registry certificate directories of [`HyperTransportBuilder`].
+/// the proxies and per-registry certificate directories of [`HyperTransportBuilder`].
 #[derive(Clone)]
 pub struct HyperTransport {
     shared: Arc<Shared>,
@@ -135,7 +136,8 @@ pub struct HyperTransport {
 struct Shared {
     roots: RootCertStore,
     cert_dirs: CertDirs,
-    connect_timeout: Duration,
+    /// What every client connects through.
+    connector: RouteConnector,
     /// The clients for hosts without a certificate directory.
     plain: Clients,
     /// Per `host[:port]`: the clients built from its certificate directory, or `None` when it
@@ -165,8 +167,8 @@ impl HyperTransport {
     }
 }
 
-/// Configures a [`HyperTransport`]: the trusted roots, certificate directories and connection
-/// timeout. Everything about how a connection is made lives here, so a client given a
+/// Configures a [`HyperTransport`]: the trusted roots, certificate directories, proxies and
+/// connection timeout. Everything about how a connection is made lives here, so a client given a
 /// transport has no connection setting that would be ignored.
 ///
 /// ```
@@ -203,8 +205,9 @@ impl Default for HyperTransportBuilder {
 }
 
 impl HyperTransportBuilder {
-    /// The environment that gives the default certificate directories (default: the
-    /// process's, see [`NetworkEnv::from_process`]).
+    /// The environment that gives the proxies (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) and
+    /// the default certificate directories (default: the process's, see
+    /// [`NetworkEnv::from_process`]). To set a proxy, set it in the environment value.
     pub fn environment(mut self, env: NetworkEnv) -> HyperTransportBuilder {
         self.env = env;
         self
@@ -240,7 +243,7 @@ impl HyperTransportBuilder {
         self
     }
 
-    /// Builds the transport; fails when a CA file or the TLS setup is unusable (a certificate
+    /// Builds the transport; fails when a CA file, a proxy URL or the TLS setup is unusable (a certificate
     /// directory is read when its host is first contacted, and its errors are that request's).
     pub fn build(self) -> Result<HyperTransport, Error> {
         let roots = crate::tls::base_roots(&self.ca_files, self.system_roots)?;
@@ -248,12 +251,20 @@ impl HyperTransportBuilder {
             Some(dir) => CertDirs::One(dir),
             None => CertDirs::PerHost(self.env.cert_dir_roots()),
         };
-        let plain = Clients::new(&roots, &HostCerts::default(), None, self.connect_timeout)?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(self.connect_timeout));
+        let connector = RouteConnector {
+            http,
+            proxies: Arc::new(Proxies::from_env(&self.env)?),
+        };
+        let plain = Clients::new(&roots, &HostCerts::default(), None, &connector)?;
         Ok(HyperTransport {
             shared: Arc::new(Shared {
                 roots,
                 cert_dirs,
-                connect_timeout: self.connect_timeout,
+                connector,
                 plain,
                 per_host: Mutex::new(HashMap::new()),
             }),
@@ -266,13 +277,13 @@ impl Clients {
         roots: &RootCertStore,
         host: &HostCerts,
         dir: Option<&Path>,
-        connect_timeout: Duration,
+        connector: &RouteConnector,
     ) -> Result<Clients, Error> {
         let verified = crate::tls::client_config(roots, host, true, dir)?;
         let unverified = crate::tls::client_config(roots, host, false, dir)?;
         Ok(Clients {
-            verified: hyper_client(verified, connect_timeout),
-            unverified: hyper_client(unverified, connect_timeout),
+            verified: hyper_client(verified, connector),
+            unverified: hyper_client(unverified, connector),
         })
     }
 }
@@ -306,12 +317,7 @@ impl Shared {
                     client_certificate = certs.client.is_some(),
                     "certificate directory"
                 );
-                Some(Clients::new(
-                    &self.roots,
-                    &certs,
-                    Some(&dir),
-                    self.connect_timeout,
-                )?)
+                Some(Clients::new(&self.roots, &certs, Some(&dir), &self.connector)?)
             }
         };
         per_host.insert(key, clients.clone());
@@ -319,17 +325,13 @@ impl Shared {
     }
 }
 
-fn hyper_client(tls: rustls::ClientConfig, connect_timeout: Duration) -> HyperClient {
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(connect_timeout));
+fn hyper_client(tls: rustls::ClientConfig, connector: &RouteConnector) -> HyperClient {
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
         .enable_http2()
-        .wrap_connector(http);
+        .wrap_connector(connector.clone());
     hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(connector)
 }
 
@@ -345,6 +347,24 @@ impl Transport for HyperTransport {
         } else {
             clients.verified
         };
+        let mut request = request;
+        if let Some(route) = self.shared.connector.proxies.route(request.uri()) {
+            let destination = request
+                .uri()
+                .authority()
+                .map(|a| a.as_str().to_owned())
+                .unwrap_or_default();
+            tracing::debug!(%destination, proxy = %route.proxy, "through proxy");
+            // A plain-http request goes to the proxy itself, which needs its credentials; an
+            // https one goes through the tunnel, whose CONNECT already carried them.
+            if request.uri().scheme() == Some(&http::uri::Scheme::HTTP) {
+                if let Some(authorization) = route.authorization {
+                    request
+                        .headers_mut()
+                        .insert(http::header::PROXY_AUTHORIZATION, authorization);
+                }
+            }
+        }
         let request = request.map(RequestBody::into_http_body);
         Box::pin(async move {
             let response = client.request(request).await?;

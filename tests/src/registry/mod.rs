@@ -240,6 +240,18 @@ impl Registry {
         format!("{}/{name}", self.addr)
     }
 
+    /// `registry.test:PORT`: the registry by the name only the [`crate::ForwardProxy`]
+    /// resolves (the test certificates are valid for it).
+    pub fn proxy_only_host(&self) -> String {
+        let port = self.addr.rsplit_once(':').map_or("", |(_, port)| port);
+        format!("{}:{port}", crate::pki::PROXY_ONLY_HOST)
+    }
+
+    /// `registry.test:PORT/NAME`: [`Registry::reference`] by the name only the proxy resolves.
+    pub fn proxy_only_reference(&self, name: &str) -> String {
+        format!("{}/{name}", self.proxy_only_host())
+    }
+
     /// The TLS files (CA, server certificate, client cert dir) when serving https.
     pub fn tls(&self) -> Option<&TlsFiles> {
         self.tls.as_ref()

@@ -57,6 +57,14 @@ impl ImageRef {
         }
     }
 
+    /// `docker://registry.test:PORT/NAME`: [`ImageRef::registry`] by the name only the
+    /// [`crate::ForwardProxy`] resolves.
+    pub fn proxy_only(registry: &Registry, name: &str) -> ImageRef {
+        let mut image = ImageRef::registry(registry, name);
+        image.name = format!("docker://{}", registry.proxy_only_reference(name));
+        image
+    }
+
     /// `docker://PROXY/NAME`: `registry`'s image reached through `proxy`, with the registry's
     /// default credentials and, for an https proxy, its test CA.
     pub fn through_proxy(proxy: &FaultProxy, registry: &Registry, name: &str) -> ImageRef {

@@ -26,6 +26,7 @@ use crate::registry::Registry;
 pub struct Skopeo {
     program: PathBuf,
     scratch: tempfile::TempDir,
+    env: Vec<(String, String)>,
 }
 
 impl Default for Skopeo {
@@ -69,7 +70,17 @@ impl Skopeo {
             .expect("temp dir for skopeo");
         std::fs::write(scratch.path().join("auth.json"), r#"{"auths":{}}"#)
             .expect("write an empty auth file");
-        Skopeo { program, scratch }
+        Skopeo {
+            program,
+            scratch,
+            env: Vec::new(),
+        }
+    }
+
+    /// Runs skopeo with the environment variable `name` set to `value` (a proxy, say).
+    pub fn with_env(mut self, name: &str, value: &str) -> Skopeo {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
     }
 
     /// Copies `src` to `dst` (optionally converting the manifest) and returns the digest of the
@@ -158,6 +169,9 @@ impl Skopeo {
     fn run(&self, args: &[OsString]) -> Result<Vec<u8>, SkopeoFailure> {
         let mut command = Command::new(&self.program);
         command.arg("--insecure-policy").args(args);
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
         let output = command
             .output()
             .unwrap_or_else(|e| panic!("run {}: {e}", self.program.display()));

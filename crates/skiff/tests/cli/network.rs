@@ -1,7 +1,7 @@
 //! The network conventions from the command line, agreeing with skopeo: certificate
-//! directories (mutual TLS).
+//! directories (mutual TLS) and proxies.
 
-use skiff_integration::{ImageFormat, ImageRef, Registry, Skopeo};
+use skiff_integration::{ForwardProxy, ImageFormat, ImageRef, Registry, Skopeo, User};
 
 use crate::cli::util::Skiff;
 
@@ -36,6 +36,39 @@ fn cert_dir_gives_mutual_tls_as_skopeo_reads_it() {
     let named = per_host.join("client.cert");
     assert!(
         stderr.contains(&named.display().to_string()) && stderr.contains("without its key"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn https_proxy_is_used_as_skopeo_uses_it_and_named_at_debug_level() {
+    let registry = Registry::builder().tls().start();
+    Skopeo::new().push_random_image(&registry, "proxied/app:1", &[10], ImageFormat::Oci);
+    let proxy = ForwardProxy::with_user(&User::new("proxyuser", "proxy-pass"));
+    let with_proxy = proxy.url_with_credentials();
+    let theirs = Skopeo::new()
+        .with_env("HTTPS_PROXY", &with_proxy)
+        .inspect_raw(&ImageRef::proxy_only(&registry, "proxied/app:1"))
+        .unwrap();
+    let skiff = Skiff::new().with_env("HTTPS_PROXY", &with_proxy);
+    let ca = registry.tls().unwrap().ca_cert().to_str().unwrap().to_owned();
+    let image = registry.proxy_only_reference("proxied/app:1");
+    let out = skiff.run(&["-v", "inspect", "--raw", "--ca-file", &ca, &image]);
+    assert!(out.status.success(), "{}", crate::cli::util::describe(&out));
+    assert_eq!(out.stdout, theirs, "the name resolves only inside the proxy");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("through proxy") && stderr.contains(&proxy.url()),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("proxy-pass"), "{stderr}");
+
+    // A proxy URL skiff cannot use is an error, not a silent direct connection.
+    let stderr = Skiff::new()
+        .with_env("HTTPS_PROXY", "socks5://proxyuser:proxy-pass@127.0.0.1:1080")
+        .fails(&["inspect", "--raw", &image], 1);
+    assert!(
+        stderr.contains("HTTPS_PROXY") && stderr.contains("only http://") && !stderr.contains("proxy-pass"),
         "{stderr}"
     );
 }

@@ -8,13 +8,21 @@ use std::process::{Command, Output, Stdio};
 /// user certificate directory of the machine can change what a test sees.
 pub(crate) struct Skiff {
     home: tempfile::TempDir,
+    env: Vec<(String, String)>,
 }
 
 impl Skiff {
     pub(crate) fn new() -> Skiff {
         Skiff {
             home: tempfile::Builder::new().prefix("skiff-home-").tempdir().unwrap(),
+            env: Vec::new(),
         }
+    }
+
+    /// Runs every command with the environment variable `name` set to `value`.
+    pub(crate) fn with_env(mut self, name: &str, value: &str) -> Skiff {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
     }
 
     /// The isolated home directory.
@@ -41,6 +49,9 @@ impl Skiff {
             "no_proxy",
         ] {
             command.env_remove(proxy);
+        }
+        for (name, value) in &self.env {
+            command.env(name, value);
         }
         command
     }
