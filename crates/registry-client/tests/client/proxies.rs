@@ -24,7 +24,10 @@ fn transport(env: NetworkEnv, registry: &Registry) -> HyperTransport {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_goes_through_connect_with_proxy_credentials_and_registry_credentials_inside() {
     let user = User::new("alice", "registry-secret");
-    let registry = Registry::builder().tls().htpasswd(std::slice::from_ref(&user)).start();
+    let registry = Registry::builder()
+        .tls()
+        .htpasswd(std::slice::from_ref(&user))
+        .start();
     let proxy = ForwardProxy::with_user(&proxy_user());
     let host = registry.proxy_only_host();
     let env = NetworkEnv {
