@@ -11,6 +11,7 @@
 //!   scripted server is right there), and [`SilentListener`], a server that never answers.
 //! - [`ForwardProxy`]: Debian's `squid` as a forward proxy that alone resolves
 //!   [`PROXY_ONLY_HOST`], with or without proxy authentication.
+//! - [`Oras`]: the oras Python SDK, the artifacts peer.
 //! - [`HttpRequest`]: plain HTTP requests for tests that look at the wire.
 //!
 //! Tests that need a peer program fail (never skip) with the command that installs it.
@@ -44,6 +45,7 @@ mod hostile;
 mod htpasswd;
 mod http;
 mod image;
+mod oras;
 mod pki;
 mod proxy;
 mod registry;
@@ -58,6 +60,7 @@ pub use hostile::{Hostile, Reply, Seen, SilentListener};
 pub use htpasswd::User;
 pub use http::{HttpFailure, HttpRequest, HttpResponse};
 pub use image::{sha256, BlobInfo, RandomImage, LAYOUT_TAG};
+pub use oras::{Oras, OrasSubject};
 pub use pki::{TlsFiles, PROXY_ONLY_HOST};
 pub use proxy::{Fault, FaultProxy, Match, MirrorHit, Route, Rule, SeenRequest};
 pub use registry::{free_port, Registry, RegistryBuilder};
@@ -68,4 +71,4 @@ pub use token::{
     decode_claims, Access, TokenRequest, TokenService, TokenServiceBuilder, TokenUser, ANONYMOUS_PULL_PREFIX,
     ISSUER, SERVICE,
 };
-pub use tools::require;
+pub use tools::{require, wait_with_timeout};

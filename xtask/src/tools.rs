@@ -14,6 +14,47 @@ const PEERS: &[(&str, &str)] = &[
     ("curl", "curl"),
 ];
 
+/// Python modules the tests drive as peers, and the PyPI requirement that provides each
+/// (pinned: a peer's behaviour is part of what the tests assert).
+const PYTHON_PEERS: &[(&str, &str)] = &[
+    // The oras SDK: the artifacts peer (what it pushes skiff pulls, and the reverse).
+    ("oras", "oras==0.2.43"),
+];
+
+/// Whether `python3` can import `module`.
+fn python_has(module: &str) -> bool {
+    Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
+/// Installs the missing Python peers with pip.
+fn ensure_python_peers() -> Result<(), String> {
+    let missing: Vec<&str> = PYTHON_PEERS
+        .iter()
+        .filter(|(module, _)| !python_has(module))
+        .map(|(_, requirement)| *requirement)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("$ python3 -m pip install {}", missing.join(" "));
+    let status = Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args(&missing)
+        .status()
+        .map_err(|e| format!("cannot run python3 -m pip: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`python3 -m pip install {}` failed ({status})",
+            missing.join(" ")
+        ))
+    }
+}
+
 /// Whether `program` is on `PATH`.
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
@@ -27,9 +68,14 @@ fn is_root() -> bool {
         .is_ok_and(|out| out.stdout.trim_ascii() == b"0")
 }
 
-/// Makes sure the registry, skopeo and openssl are installed: with apt-get when
-/// running as root, otherwise by failing with the command to run.
+/// Makes sure the integration peers are installed: Debian packages with apt-get when running
+/// as root (otherwise failing with the command to run), then Python ones with pip.
 pub(crate) fn ensure_peers() -> Result<(), String> {
+    ensure_debian_peers()?;
+    ensure_python_peers()
+}
+
+fn ensure_debian_peers() -> Result<(), String> {
     let missing: Vec<&str> = PEERS
         .iter()
         .filter(|(program, _)| !on_path(program))

@@ -215,6 +215,26 @@ pub enum Error {
     /// A user-supplied upload stream failed.
     #[error("reading the upload source failed: {0}")]
     Source(#[source] std::io::Error),
+    /// A manifest to be pushed as a referrer names no `subject`.
+    #[error("{reference}: the manifest has no subject, so it cannot be a referrer")]
+    NoSubject {
+        /// Where it was to be pushed.
+        reference: String,
+    },
+    /// The referrers fallback tag kept changing under this client (other writers attaching
+    /// at the same time): the manifest was pushed but is not yet listed in the tag's index.
+    #[error(
+        "the referrers tag {tag} changed on every one of {attempts} attempts to add {digest} \
+         to it; the manifest is pushed but not listed: run the push again"
+    )]
+    ReferrersTagContended {
+        /// The fallback tag (`ALG-HEX` of the subject).
+        tag: String,
+        /// The referrer that could not be listed.
+        digest: Digest,
+        /// How many read-merge-write rounds were tried.
+        attempts: usize,
+    },
     /// An error with the registry, repository or digest it happened to.
     #[error("{context}: {source}")]
     WithContext {

@@ -101,7 +101,7 @@ pub use environment::NetworkEnv;
 pub use error::{BoxError, Context, Error};
 pub use listing::Names;
 pub use manifests::{FetchedManifest, ManifestHead};
-pub use referrers::{referrers_tag, Referrers};
+pub use referrers::{referrer_descriptor, referrers_tag, ReferrerListing, Referrers};
 pub use registry_auth::Credential;
 pub use repository::RepositoryRef;
 pub use retry::RetryPolicy;

@@ -17,6 +17,17 @@ use crate::transport::RequestBody;
 /// The header registries use to state a manifest's or blob's digest.
 pub(crate) const DOCKER_CONTENT_DIGEST: &str = "docker-content-digest";
 
+/// The header a registry with the referrers API answers a manifest `PUT` that has a `subject` with.
+const OCI_SUBJECT: &str = "oci-subject";
+
+/// What a manifest `PUT` was answered with.
+pub(crate) struct PutAnswer {
+    /// The manifest's digest, checked against the registry's.
+    pub(crate) digest: Digest,
+    /// Whether the registry sent `OCI-Subject`.
+    pub(crate) subject_acknowledged: bool,
+}
+
 /// A manifest exactly as the registry served it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchedManifest {
@@ -278,7 +289,19 @@ impl Client {
         media_type: &MediaType,
         bytes: impl Into<Bytes>,
     ) -> Result<Digest, Error> {
-        let bytes = bytes.into();
+        self.put_manifest_answered(reference, media_type, bytes.into())
+            .await
+            .map(|answer| answer.digest)
+    }
+
+    /// [`Client::put_manifest`], also telling whether the registry acknowledged a `subject`
+    /// (the `OCI-Subject` header of distribution-spec 1.1: it keeps the referrers itself).
+    pub(crate) async fn put_manifest_answered(
+        &self,
+        reference: &Reference,
+        media_type: &MediaType,
+        bytes: Bytes,
+    ) -> Result<PutAnswer, Error> {
         let result = async {
             let digest = manifest_digest(&bytes, media_type, &oci_digest::Algorithm::Sha256)?;
             if let Some(pinned) = reference.digest() {
@@ -314,7 +337,11 @@ impl Client {
                     });
                 }
             }
-            Ok(digest)
+            let subject_acknowledged = response.headers().contains_key(OCI_SUBJECT);
+            Ok(PutAnswer {
+                digest,
+                subject_acknowledged,
+            })
         };
         result.await.map_err(|e| e.context(reference_context(reference)))
     }

@@ -134,6 +134,24 @@ pub(crate) enum Command {
         skiff convert --to v2s1 localhost:5000/app:1.0 old-registry.internal:5000/app:1.0\n  \
         skiff convert --to v2s2 localhost:5000/legacy/app:1.0 oci:./app-layout:1.0")]
     Convert(ConvertArgs),
+    /// Give an image more tags in its own repository (or layout); no blob moves.
+    ///
+    /// Every tag is checked before any is written. Prints the manifest digest.
+    #[command(after_help = "Examples:\n  \
+        skiff tag localhost:5000/team/app:1.0 1 latest\n  \
+        skiff tag oci:./app-layout:1.0 stable")]
+    Tag(TagArgs),
+    /// List the manifests that refer to an image (signatures, SBOMs, attestations).
+    ///
+    /// Uses the OCI 1.1 referrers API where the registry has it, else the `ALG-HEX` fallback
+    /// tag. Prints `DIGEST<TAB>ARTIFACT-TYPE` per referrer, or with `--json` the OCI index.
+    #[command(after_help = "Examples:\n  \
+        skiff referrers localhost:5000/team/app:1.0\n  \
+        skiff referrers --artifact-type application/spdx+json --json localhost:5000/team/app@sha256:...")]
+    Referrers(ReferrersArgs),
+    /// Push or pull an OCI 1.1 artifact: files as titled layers, as oras does.
+    #[command(subcommand)]
+    Artifact(ArtifactCommand),
     /// Delete a manifest from a registry (a tag is resolved to its digest first).
     #[command(after_help = "Examples:\n  \
         skiff delete localhost:5000/team/app@sha256:...\n  \
@@ -268,6 +286,80 @@ impl std::fmt::Display for FormatArg {
             FormatArg::Oci => "oci",
         })
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TagArgs {
+    /// The image to tag.
+    pub(crate) image: ImageArg,
+    /// The new tags.
+    #[arg(required = true, value_name = "TAG")]
+    pub(crate) tags: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReferrersArgs {
+    /// The subject image on a registry (a tag resolves to its digest).
+    pub(crate) image: ImageArg,
+    /// Only referrers of this artifact type.
+    #[arg(long, value_name = "T")]
+    pub(crate) artifact_type: Option<String>,
+    /// Print the referrers as an OCI image index.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ArtifactCommand {
+    /// Push files as an OCI 1.1 artifact and print its manifest digest.
+    ///
+    /// Each FILE becomes one layer titled with its file name (`org.opencontainers.image.title`)
+    /// and typed MEDIATYPE (default `application/vnd.oci.image.layer.v1.tar`). The config is the
+    /// empty `application/vnd.oci.empty.v1+json` unless `--config` gives one; the artifact type
+    /// then defaults to `application/vnd.unknown.artifact.v1`. With `--subject` the artifact is a
+    /// referrer of that image; on a registry without the referrers API the subject's fallback
+    /// tag index is updated, keeping what is there.
+    #[command(after_help = "Examples:\n  \
+        skiff artifact push localhost:5000/team/app:sbom sbom.spdx.json:application/spdx+json \\\n      \
+        --artifact-type application/spdx+json --subject localhost:5000/team/app:1.0\n  \
+        skiff artifact push localhost:5000/team/notes:1 README.md --annotation org.example.k=v")]
+    Push(ArtifactPushArgs),
+    /// Pull an artifact: each titled layer as a file in DIR, verified; prints each file.
+    ///
+    /// Every title is checked before anything is written: one that is absolute, contains `..`
+    /// or would otherwise leave DIR is refused. Untitled layers are skipped.
+    #[command(after_help = "Example:\n  skiff artifact pull localhost:5000/team/app:sbom ./sbom")]
+    Pull(ArtifactPullArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ArtifactPushArgs {
+    /// Where the artifact goes.
+    pub(crate) image: ImageArg,
+    /// The files, each optionally with its media type.
+    #[arg(required = true, value_name = "FILE[:MEDIATYPE]")]
+    pub(crate) files: Vec<String>,
+    /// The artifact type (`artifactType`).
+    #[arg(long, value_name = "T")]
+    pub(crate) artifact_type: Option<String>,
+    /// A config blob instead of the empty config.
+    #[arg(long, value_name = "FILE[:MEDIATYPE]")]
+    pub(crate) config: Option<String>,
+    /// The image this artifact is about, in the same repository: the artifact becomes one of
+    /// its referrers.
+    #[arg(long, value_name = "IMAGE")]
+    pub(crate) subject: Option<ImageArg>,
+    /// A manifest annotation; repeatable.
+    #[arg(long = "annotation", value_name = "K=V")]
+    pub(crate) annotations: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ArtifactPullArgs {
+    /// The artifact.
+    pub(crate) image: ImageArg,
+    /// The directory the files go to (created when missing).
+    pub(crate) dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

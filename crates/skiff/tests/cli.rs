@@ -3,6 +3,7 @@
 //! the commands that need no registry stay here.
 
 mod cli {
+    mod artifacts;
     mod auth;
     mod convert;
     mod errors;

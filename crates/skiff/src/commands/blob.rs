@@ -25,14 +25,14 @@ pub(crate) async fn get(invocation: &Invocation, args: &BlobGetArgs) -> Result<(
     };
     let repository = RepositoryRef::from(reference);
     let client = invocation.client_for(&repository)?;
-    let stream = client
-        .get_blob(&repository, digest)
-        .await
-        .map_err(|e| Failure::new(what(), e))?;
     match &args.file {
         // The stream fails at its end when the bytes are not the digest's; bytes already
         // written to a pipe cannot be taken back, but the exit status says so.
         None => {
+            let stream = client
+                .get_blob(&repository, digest)
+                .await
+                .map_err(|e| Failure::new(what(), e))?;
             let mut stdout = tokio::io::stdout();
             stream
                 .write_to(&mut stdout)
@@ -40,20 +40,40 @@ pub(crate) async fn get(invocation: &Invocation, args: &BlobGetArgs) -> Result<(
                 .map_err(|e| Failure::new(what(), e))?;
             stdout.flush().await.map_err(|e| Failure::new(what(), e))?;
         }
-        Some(path) => {
-            let temp = temp_beside(path).map_err(|e| Failure::new(what(), e))?;
-            let file = temp.as_file().try_clone().map_err(|e| Failure::new(what(), e))?;
-            let mut file = tokio::fs::File::from_std(file);
-            stream
-                .write_to(&mut file)
-                .await
-                .map_err(|e| Failure::new(what(), e))?;
-            file.flush().await.map_err(|e| Failure::new(what(), e))?;
-            file.sync_all().await.map_err(|e| Failure::new(what(), e))?;
-            // Only verified bytes get the name; on any failure the temp file is removed on drop.
-            temp.persist(path).map_err(|e| Failure::new(what(), e.error))?;
-        }
+        Some(path) => download_to_file(&client, &repository, digest, path).await?,
     }
+    Ok(())
+}
+
+/// Downloads the blob `digest` to `path`: into a temp file beside it, verified, fsynced, then
+/// renamed, so `path` only ever holds the whole, verified blob.
+pub(crate) async fn download_to_file(
+    client: &registry_client::Client,
+    repository: &RepositoryRef,
+    digest: &oci_digest::Digest,
+    path: &Path,
+) -> Result<(), Failure> {
+    let what = || {
+        format!(
+            "downloading blob {digest} from {repository} to {}",
+            path.display()
+        )
+    };
+    let stream = client
+        .get_blob(repository, digest)
+        .await
+        .map_err(|e| Failure::new(what(), e))?;
+    let temp = temp_beside(path).map_err(|e| Failure::new(what(), e))?;
+    let file = temp.as_file().try_clone().map_err(|e| Failure::new(what(), e))?;
+    let mut file = tokio::fs::File::from_std(file);
+    stream
+        .write_to(&mut file)
+        .await
+        .map_err(|e| Failure::new(what(), e))?;
+    file.flush().await.map_err(|e| Failure::new(what(), e))?;
+    file.sync_all().await.map_err(|e| Failure::new(what(), e))?;
+    // Only verified bytes get the name; on any failure the temp file is removed on drop.
+    temp.persist(path).map_err(|e| Failure::new(what(), e.error))?;
     Ok(())
 }
 

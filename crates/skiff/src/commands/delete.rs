@@ -10,17 +10,9 @@ pub(crate) async fn run(invocation: &Invocation, args: &DeleteArgs) -> Result<()
     let reference = super::registry_only("delete", &args.image)?;
     let what = || format!("deleting {reference}");
     let client = invocation.client_for_images(&[&args.image])?;
-    let digest = match reference.digest() {
-        Some(digest) => digest.clone(),
-        // GET rather than HEAD: a HEAD answer has no body, so a missing tag would come
-        // without the registry's diagnostic codes.
-        None => client
-            .get_manifest(reference)
-            .await
-            .map_err(|e| Failure::new(what(), e))?
-            .digest()
-            .clone(),
-    };
+    let digest = super::manifest_digest_of(&client, reference)
+        .await
+        .map_err(|e| Failure::new(what(), e))?;
     tracing::debug!(%digest, "deleting manifest");
     client
         .delete_manifest(&RepositoryRef::from(reference), &digest)

@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches, and the functions here turn command-line
 //! images into what the library works on.
 
+mod artifact;
 mod blob;
 mod catalog;
 mod completions;
@@ -9,7 +10,9 @@ mod delete;
 mod digest;
 mod inspect;
 mod login;
+mod referrers;
 mod schema1;
+mod tag;
 mod tags;
 mod transfer;
 mod verify;
@@ -18,7 +21,7 @@ use registry_client::image::ImageLocation;
 use registry_client::layout::OciLayout;
 use registry_client::{Client, RepositoryRef};
 
-use crate::cli::{BlobCommand, Command, GlobalArgs};
+use crate::cli::{ArtifactCommand, BlobCommand, Command, GlobalArgs};
 use crate::connect::{self, ExplicitCredentials};
 use crate::failure::Failure;
 use crate::image_arg::{ImageArg, LayoutArg};
@@ -66,12 +69,16 @@ pub(crate) async fn run(invocation: &Invocation, command: Command) -> Result<(),
         Command::Digest(args) => digest::run(invocation, &args).await,
         Command::Verify(args) => verify::run(&args),
         Command::Tags(args) => tags::run(invocation, &args).await,
+        Command::Tag(args) => tag::run(invocation, &args).await,
+        Command::Referrers(args) => referrers::run(invocation, &args).await,
         Command::Catalog(args) => catalog::run(invocation, &args).await,
         Command::Pull(args) => transfer::pull(invocation, &args).await,
         Command::Push(args) => transfer::push(invocation, &args).await,
         Command::Copy(args) => transfer::copy(invocation, &args).await,
         Command::Convert(args) => convert::run(invocation, &args).await,
         Command::Delete(args) => delete::run(invocation, &args).await,
+        Command::Artifact(ArtifactCommand::Push(args)) => artifact::push(invocation, &args).await,
+        Command::Artifact(ArtifactCommand::Pull(args)) => artifact::pull(invocation, &args).await,
         Command::Blob(BlobCommand::Get(args)) => blob::get(invocation, &args).await,
         Command::Blob(BlobCommand::Put(args)) => blob::put(invocation, &args).await,
         Command::Login(args) => login::login(invocation, &args),
@@ -113,6 +120,19 @@ fn registry_only<'a>(command: &str, image: &'a ImageArg) -> Result<&'a oci_manif
             format!("{command} {image}"),
             "this command works on registry images only",
         )),
+    }
+}
+
+/// The digest `reference` names: its own when pinned, else the tag's manifest's. GET rather
+/// than HEAD: a HEAD answer has no body, so a missing tag would come without the registry's
+/// diagnostic codes.
+async fn manifest_digest_of(
+    client: &Client,
+    reference: &oci_manifest::Reference,
+) -> Result<oci_digest::Digest, registry_client::Error> {
+    match reference.digest() {
+        Some(digest) => Ok(digest.clone()),
+        None => Ok(client.get_manifest(reference).await?.digest().clone()),
     }
 }
 
