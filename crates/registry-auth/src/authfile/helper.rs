@@ -10,8 +10,9 @@ use std::ffi::{OsStr, OsString};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use wait_timeout::ChildExt;
@@ -23,6 +24,10 @@ pub const DEFAULT_HELPER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The most output read from a helper; answers are a few hundred bytes.
 const MAX_OUTPUT_BYTES: u64 = 64 * 1024;
+
+/// How long the output pipes may stay open after the helper exited before whatever
+/// still holds them (its process group) is killed.
+const EXIT_GRACE: Duration = Duration::from_secs(1);
 
 /// The longest failure message quoted from a helper.
 const MAX_MESSAGE_CHARS: usize = 200;
@@ -149,32 +154,42 @@ impl CredentialHelper {
         }
     }
 
-    /// Runs the helper with one argument and `input` on stdin, within the timeout.
+    /// Runs the helper with one argument and `input` on stdin; the timeout bounds
+    /// everything from the spawn to the last byte of output.
     fn run(&self, action: &str, input: &[u8]) -> Result<Outcome, Error> {
+        let deadline = Instant::now() + self.timeout;
         let spawn_error = |source| Error::HelperSpawn {
             program: self.program.clone(),
             source,
         };
-        let mut child = Command::new(&self.executable)
+        let mut command = Command::new(&self.executable);
+        command
             .arg(action)
             .env("PATH", &self.search_path)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(spawn_error)?;
+            .stderr(Stdio::piped());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command.spawn().map_err(spawn_error)?;
         // Readers run on their own threads so a helper that writes a lot before
         // reading its input cannot deadlock against us.
-        let stdout = child.stdout.take().map(read_capped);
-        let stderr = child.stderr.take().map(read_capped);
+        let stdout = child.stdout.take().map(Capture::start);
+        let stderr = child.stderr.take().map(Capture::start);
         if let Some(mut stdin) = child.stdin.take() {
             // A helper may exit without reading its input; a broken pipe is its business.
             let _ = stdin.write_all(input);
         }
-        let status = self.wait(&mut child)?;
-        let collect = |reader: Option<thread::JoinHandle<Vec<u8>>>| {
-            reader.and_then(|handle| handle.join().ok()).unwrap_or_default()
-        };
+        let status = self.wait(&mut child, deadline)?;
+        let grace = deadline.min(Instant::now() + EXIT_GRACE);
+        let ended = [&stdout, &stderr]
+            .iter()
+            .all(|capture| capture.as_ref().map_or(true, |c| c.wait_for_end(grace)));
+        if !ended {
+            // Something the helper started still holds its output open.
+            kill_group(&child);
+        }
+        let collect = |capture: Option<Capture>| capture.map(Capture::take).unwrap_or_default();
         Ok(Outcome {
             status,
             stdout: collect(stdout),
@@ -182,9 +197,9 @@ impl CredentialHelper {
         })
     }
 
-    fn wait(&self, child: &mut Child) -> Result<ExitStatus, Error> {
+    fn wait(&self, child: &mut Child, deadline: Instant) -> Result<ExitStatus, Error> {
         let waited = child
-            .wait_timeout(self.timeout)
+            .wait_timeout(deadline.saturating_duration_since(Instant::now()))
             .map_err(|source| Error::HelperSpawn {
                 program: self.program.clone(),
                 source,
@@ -192,8 +207,9 @@ impl CredentialHelper {
         match waited {
             Some(status) => Ok(status),
             None => {
-                // Kill and reap it; its reader threads end when the pipes close
-                // and are not joined, in case a grandchild keeps them open.
+                // Kill the whole group and reap the helper; its reader threads end
+                // when the pipes close and are not waited for.
+                kill_group(child);
                 let _ = child.kill();
                 let _ = child.wait();
                 Err(Error::HelperTimeout {
@@ -213,12 +229,54 @@ impl CredentialHelper {
     }
 }
 
-fn read_capped(stream: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
-    thread::spawn(move || {
-        let mut buffer = Vec::new();
-        let _ = stream.take(MAX_OUTPUT_BYTES).read_to_end(&mut buffer);
-        buffer
-    })
+/// Kills the helper's process group: the helper and every child it did not move
+/// elsewhere.
+#[cfg(unix)]
+fn kill_group(child: &Child) {
+    if let Some(group) = rustix::process::Pid::from_raw(child.id() as i32) {
+        // Already gone is fine: nothing is left to hold the pipes.
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_group(_child: &Child) {}
+
+/// A helper's output stream, read on a thread of its own up to the cap, so
+/// that what arrived can be taken even while something still holds the pipe.
+struct Capture {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    ended: mpsc::Receiver<()>,
+}
+
+impl Capture {
+    fn start(mut stream: impl Read + Send + 'static) -> Capture {
+        let bytes = Arc::new(Mutex::new(Vec::new()));
+        let (end, ended) = mpsc::channel();
+        let sink = Arc::clone(&bytes);
+        thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = stream.read(&mut chunk) {
+                let mut bytes = sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let room = (MAX_OUTPUT_BYTES as usize).saturating_sub(bytes.len());
+                bytes.extend_from_slice(&chunk[..n.min(room)]);
+            }
+            let _ = end.send(());
+        });
+        Capture { bytes, ended }
+    }
+
+    /// Whether the stream ended (EOF or error) before `until`.
+    fn wait_for_end(&self, until: Instant) -> bool {
+        self.ended
+            .recv_timeout(until.saturating_duration_since(Instant::now()))
+            .is_ok()
+    }
+
+    /// Everything read so far.
+    fn take(self) -> Vec<u8> {
+        std::mem::take(&mut *self.bytes.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
 }
 
 fn mentions_not_found(outcome: &Outcome) -> bool {

@@ -222,3 +222,41 @@ fn secrets_echoed_back_are_redacted() {
         "{stderr}"
     );
 }
+
+/// Rule 6: a credential program that answers and exits, leaving a background child holding its
+/// stdout, does not hang skiff: its answer is used once the exchange's grace is over.
+#[test]
+fn a_credential_helpers_child_cannot_hold_skiff() {
+    let registry = registry(r#"Basic realm="registry""#.to_owned(), |seen| {
+        let expected = format!("Basic {}", base64_of("user:helper-Sekrit"));
+        match seen.header("authorization") {
+            Some(sent) if sent == expected => {
+                Reply::json(&serde_json::json!({"name": "team/app", "tags": ["1.0"]}))
+            }
+            _ => Reply::status(401).header("www-authenticate", r#"Basic realm="registry""#),
+        }
+    });
+    let helpers = tempfile::tempdir().unwrap();
+    let helper = helpers.path().join("docker-credential-lingering");
+    std::fs::write(
+        &helper,
+        "#!/bin/sh\nread server\nsleep 60 &\n\
+         echo '{\"ServerURL\":\"x\",\"Username\":\"user\",\"Secret\":\"helper-Sekrit\"}'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let path = std::env::join_paths(
+        std::iter::once(helpers.path().to_path_buf()).chain(std::env::split_paths(&inherited)),
+    )
+    .unwrap();
+    let skiff = Skiff::new().with_env("PATH", path.to_str().unwrap());
+    let authfile = skiff.home().join("auth.json");
+    let auth = serde_json::json!({"credHelpers": {registry.host(): "lingering"}});
+    std::fs::write(&authfile, auth.to_string()).unwrap();
+    let image = format!("{}/team/app", registry.host());
+    let args = ["tags", "--authfile", authfile.to_str().unwrap(), &image];
+    let out = skiff.run_within(&args, Duration::from_secs(20));
+    assert!(out.status.success(), "{}", super::util::describe(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1.0\n");
+}
