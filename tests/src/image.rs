@@ -52,6 +52,15 @@ impl RandomImage {
     /// Builds an image with one layer per entry of `layer_sizes` (each a tar of one file of that
     /// many pseudo-random bytes). The same `seed` and sizes give byte-identical blobs.
     pub fn build(seed: &str, layer_sizes: &[usize]) -> RandomImage {
+        RandomImage::build_for(seed, layer_sizes, "linux/amd64")
+    }
+
+    /// [`RandomImage::build`] for another platform, `OS/ARCH[/VARIANT]`, written into its config.
+    pub fn build_for(seed: &str, layer_sizes: &[usize], platform: &str) -> RandomImage {
+        let mut parts = platform.split('/');
+        let os = parts.next().unwrap_or("linux");
+        let architecture = parts.next().unwrap_or("amd64");
+        let variant = parts.next();
         let dir = tempfile::Builder::new()
             .prefix("image-")
             .tempdir()
@@ -71,14 +80,17 @@ impl RandomImage {
         let history: Vec<Value> = (0..layers.len())
             .map(|i| json!({ "created": "1970-01-01T00:00:00Z", "created_by": format!("layer {i}") }))
             .collect();
-        let config = json!({
+        let mut config = json!({
             "created": "1970-01-01T00:00:00Z",
-            "architecture": "amd64",
-            "os": "linux",
+            "architecture": architecture,
+            "os": os,
             "config": { "Env": ["PATH=/usr/bin:/bin"], "Labels": { "org.skiff.test.seed": seed } },
             "rootfs": { "type": "layers", "diff_ids": diff_ids },
             "history": history,
         });
+        if let Some(variant) = variant {
+            config["variant"] = Value::from(variant);
+        }
         let config = write_blob(&blobs, config.to_string().as_bytes());
 
         let layer_descriptors: Vec<Value> = layers

@@ -152,6 +152,9 @@ pub(crate) enum Command {
     /// Push or pull an OCI 1.1 artifact: files as titled layers, as oras does.
     #[command(subcommand)]
     Artifact(ArtifactCommand),
+    /// Build a manifest list or image index out of images in one repository.
+    #[command(subcommand)]
+    Index(IndexCommand),
     /// Delete a manifest from a registry (a tag is resolved to its digest first).
     #[command(after_help = "Examples:\n  \
         skiff delete localhost:5000/team/app@sha256:...\n  \
@@ -360,6 +363,42 @@ pub(crate) struct ArtifactPullArgs {
     pub(crate) image: ImageArg,
     /// The directory the files go to (created when missing).
     pub(crate) dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum IndexCommand {
+    /// Write an OCI image index (or, with `--format v2s2`, a Docker manifest list) of IMAGEs and
+    /// print its digest.
+    ///
+    /// Each entry's platform is read from the image's config. The images must already be in
+    /// DEST's repository (`skiff copy` them there first); all are read before the index is
+    /// written.
+    #[command(after_help = "Example:\n  \
+        skiff index create localhost:5000/team/app:1.0 \\\n      \
+        localhost:5000/team/app:1.0-amd64 localhost:5000/team/app:1.0-arm64")]
+    Create(IndexCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IndexCreateArgs {
+    /// Where the index goes: `HOST/NAME:TAG`.
+    #[arg(value_name = "DEST")]
+    pub(crate) destination: ImageArg,
+    /// The images it lists, in order.
+    #[arg(required = true, value_name = "IMAGE")]
+    pub(crate) images: Vec<ImageArg>,
+    /// The index format.
+    #[arg(long, value_enum, default_value_t = IndexFormatArg::Oci)]
+    pub(crate) format: IndexFormatArg,
+}
+
+/// What `index create` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum IndexFormatArg {
+    /// An OCI image index.
+    Oci,
+    /// A Docker manifest list.
+    V2s2,
 }
 
 #[derive(Debug, Args)]

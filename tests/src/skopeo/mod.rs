@@ -115,6 +115,12 @@ impl Skopeo {
         Ok(serde_json::from_slice(&output).expect("skopeo inspect prints JSON"))
     }
 
+    /// `skopeo inspect EXTRA... IMAGE`, its JSON (for flags such as `--override-arch`).
+    pub fn inspect_args(&self, extra: &[&str], image: &ImageRef) -> Result<Value, SkopeoFailure> {
+        let output = self.inspect_with(image, extra)?;
+        Ok(serde_json::from_slice(&output).expect("skopeo inspect prints JSON"))
+    }
+
     /// `skopeo inspect --raw`: the manifest bytes exactly as served.
     pub fn inspect_raw(&self, image: &ImageRef) -> Result<Vec<u8>, SkopeoFailure> {
         self.inspect_with(image, &["--raw"])

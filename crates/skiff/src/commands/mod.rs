@@ -8,6 +8,7 @@ mod completions;
 mod convert;
 mod delete;
 mod digest;
+mod index;
 mod inspect;
 mod login;
 mod referrers;
@@ -21,7 +22,7 @@ use registry_client::image::ImageLocation;
 use registry_client::layout::OciLayout;
 use registry_client::{Client, RepositoryRef};
 
-use crate::cli::{ArtifactCommand, BlobCommand, Command, GlobalArgs};
+use crate::cli::{ArtifactCommand, BlobCommand, Command, GlobalArgs, IndexCommand};
 use crate::connect::{self, ExplicitCredentials};
 use crate::failure::Failure;
 use crate::image_arg::{ImageArg, LayoutArg};
@@ -79,6 +80,7 @@ pub(crate) async fn run(invocation: &Invocation, command: Command) -> Result<(),
         Command::Delete(args) => delete::run(invocation, &args).await,
         Command::Artifact(ArtifactCommand::Push(args)) => artifact::push(invocation, &args).await,
         Command::Artifact(ArtifactCommand::Pull(args)) => artifact::pull(invocation, &args).await,
+        Command::Index(IndexCommand::Create(args)) => index::create(invocation, &args).await,
         Command::Blob(BlobCommand::Get(args)) => blob::get(invocation, &args).await,
         Command::Blob(BlobCommand::Put(args)) => blob::put(invocation, &args).await,
         Command::Login(args) => login::login(invocation, &args),

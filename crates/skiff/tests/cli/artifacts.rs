@@ -299,3 +299,101 @@ fn referrers_are_attached_listed_filtered_and_survive_concurrent_attachers() {
         );
     }
 }
+
+#[test]
+fn index_create_lists_images_with_the_platforms_of_their_configs() {
+    let registry = Registry::anonymous();
+    let skiff = Skiff::new();
+    let skopeo = Skopeo::new();
+    let amd64 = skiff_integration::RandomImage::build_for("idx/amd64", &[300], "linux/amd64");
+    let arm64 = skiff_integration::RandomImage::build_for("idx/arm64", &[200], "linux/arm64/v8");
+    for (image, tag) in [(&amd64, "amd64"), (&arm64, "arm64")] {
+        let layout = format!("{}:latest", image.layout_dir().display());
+        skiff.ok(&[
+            "push",
+            "-q",
+            &layout,
+            &registry.reference(&format!("idx/app:{tag}")),
+        ]);
+    }
+    let index = registry.reference("idx/app:1.0");
+    let digest = skiff.ok_text(&[
+        "index",
+        "create",
+        &index,
+        &registry.reference("idx/app:amd64"),
+        &registry.reference("idx/app:arm64"),
+    ]);
+    let raw = skopeo
+        .inspect_raw(&ImageRef::registry(&registry, "idx/app:1.0"))
+        .unwrap();
+    assert_eq!(sha256(&raw), digest);
+    let parsed: Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(parsed["mediaType"], "application/vnd.oci.image.index.v1+json");
+    let entries = parsed["manifests"].as_array().unwrap();
+    assert_eq!(entries[0]["digest"], amd64.manifest().digest());
+    assert_eq!(entries[0]["platform"]["architecture"], "amd64");
+    assert_eq!(entries[1]["digest"], arm64.manifest().digest());
+    assert_eq!(entries[1]["platform"]["architecture"], "arm64");
+    assert_eq!(entries[1]["platform"]["variant"], "v8");
+    // skopeo resolves the index to the arm64 image.
+    let theirs = Skopeo::new()
+        .inspect_args(
+            &["--override-arch", "arm64", "--override-variant", "v8"],
+            &ImageRef::registry(&registry, "idx/app:1.0"),
+        )
+        .unwrap();
+    assert_eq!(theirs["Architecture"], "arm64");
+
+    // A Docker list takes Docker schema2 images only, and says so.
+    let out = skiff.run(&[
+        "index",
+        "create",
+        "--format",
+        "v2s2",
+        &index,
+        &registry.reference("idx/app:amd64"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Docker schema2"),
+        "{out:?}"
+    );
+    skiff.ok(&[
+        "convert",
+        "-q",
+        "--to",
+        "v2s2",
+        &registry.reference("idx/app:amd64"),
+        &registry.reference("idx/app:amd64-v2s2"),
+    ]);
+    let list = skiff.ok_text(&[
+        "index",
+        "create",
+        "--format",
+        "v2s2",
+        &registry.reference("idx/app:list"),
+        &registry.reference("idx/app:amd64-v2s2"),
+    ]);
+    let raw = skopeo
+        .inspect_raw(&ImageRef::registry(&registry, "idx/app:list"))
+        .unwrap();
+    assert_eq!(sha256(&raw), list);
+    let parsed: Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(
+        parsed["mediaType"],
+        "application/vnd.docker.distribution.manifest.list.v2+json"
+    );
+
+    // Images from another repository are a usage error; nothing is written.
+    let out = skiff.run(&[
+        "index",
+        "create",
+        &registry.reference("idx/app:2.0"),
+        &registry.reference("other/app:amd64"),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(skopeo
+        .inspect_raw(&ImageRef::registry(&registry, "idx/app:2.0"))
+        .is_err());
+}
