@@ -235,6 +235,17 @@ pub enum Error {
         /// How many read-merge-write rounds were tried.
         attempts: usize,
     },
+    /// A blob's source (a file, a layout, a registry's download) holds a
+    /// different number of bytes than its descriptor says.
+    #[error("blob {digest}: the source has {actual} bytes, expected {expected}")]
+    SourceSize {
+        /// The blob.
+        digest: Digest,
+        /// The size the descriptor gives.
+        expected: u64,
+        /// The bytes the source gave (at least; reading stops once it is too many).
+        actual: u64,
+    },
     /// An error with the registry, repository or digest it happened to.
     #[error("{context}: {source}")]
     WithContext {

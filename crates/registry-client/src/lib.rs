@@ -109,4 +109,3 @@ pub use transport::{
     ByteStream, HyperTransport, HyperTransportBuilder, RequestBody, SkipTlsVerification, Transport,
     TransportBody, TransportFuture,
 };
-pub use uploads::{BlobPush, BlobUpload, Mount, UploadStart};

@@ -128,7 +128,7 @@ pub(crate) fn content_digest(headers: &HeaderMap, url: &str) -> Result<Option<Di
 }
 
 /// The digest of `bytes` in `algorithm`, over the signed payload for signed schema1.
-fn manifest_digest(
+pub(crate) fn manifest_digest(
     bytes: &[u8],
     media_type: &MediaType,
     algorithm: &oci_digest::Algorithm,

@@ -519,9 +519,12 @@ async fn an_oversized_config_is_refused_instead_of_read_into_memory() {
     let error = image::resolve(&client, &image::ImageLocation::Registry(name), None)
         .await
         .unwrap_err();
-    let too_large = error
-        .registry()
-        .is_some_and(|e| matches!(e.root(), registry_client::Error::TooLarge { limit, .. } if *limit == image::CONFIG_LIMIT));
+    // Refused by the size its descriptor gives, before a byte of it is read.
+    let too_large = matches!(
+        error,
+        ImageError::ConfigTooLarge { limit, size, .. }
+            if limit == image::CONFIG_LIMIT && size == image::CONFIG_LIMIT + 1
+    );
     assert!(too_large, "{error}");
 }
 

@@ -44,6 +44,19 @@ pub enum ImageError {
         /// The manifest's media type.
         media_type: MediaType,
     },
+    /// An image config is larger than this client reads into memory.
+    #[error("config {digest} is {size} bytes, more than the {limit} bytes read into memory")]
+    ConfigTooLarge {
+        /// The config's digest.
+        digest: Digest,
+        /// Its size, as the manifest gives it.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A rewrite (a format conversion) could not be applied to the image.
+    #[error(transparent)]
+    Rewrite(crate::BoxError),
     /// A list or index names something that is not a manifest.
     #[error("{parent} lists {child} of type {media_type}, which is not a manifest")]
     NotAManifest {
@@ -79,6 +92,16 @@ impl ImageError {
             ImageError::Registry(error) => Some(error),
             _ => None,
         }
+    }
+
+    /// Whether a connection broke (worth starting the blob again).
+    pub(crate) fn is_broken_connection(&self) -> bool {
+        matches!(self, ImageError::Registry(error) if error.is_broken_connection())
+    }
+
+    /// Whether the registry refused the credentials (once worth a fresh token).
+    pub(crate) fn is_unauthorized(&self) -> bool {
+        matches!(self, ImageError::Registry(error) if error.is_unauthorized())
     }
 
     /// Whether the image, a tag or a blob does not exist where it was looked for.

@@ -7,9 +7,11 @@ use bytes::Bytes;
 use oci_digest::Digest;
 use oci_manifest::{Descriptor, Manifest, MediaType, Reference};
 
+use super::destination::{ImageDestination, LayoutDestination, RegistryDestination};
+use super::source::{ImageSource, LayoutSource, RegistrySource};
 use super::ImageError;
-use crate::layout::{LayoutError, LayoutRef, LayoutTag, OciLayout, MANIFEST_LIMIT};
-use crate::{Client, RepositoryRef};
+use crate::layout::{LayoutError, LayoutRef, LayoutTag, OciLayout};
+use crate::Client;
 
 /// An image's address: a reference on a registry, or an entry of an OCI
 /// image layout (by tag, or the only entry when no tag is given).
@@ -44,63 +46,19 @@ impl ImageLocation {
         })
     }
 
-    /// The registry repository, when the image is on a registry.
-    pub(crate) fn repository(&self) -> Option<RepositoryRef> {
+    /// The engine's source for this location.
+    pub fn source(&self, client: &Client) -> Box<dyn ImageSource> {
         match self {
-            ImageLocation::Registry(reference) => Some(RepositoryRef::from(reference)),
-            ImageLocation::Layout { .. } => None,
+            ImageLocation::Registry(reference) => Box::new(RegistrySource::new(client, reference)),
+            ImageLocation::Layout { layout, tag } => Box::new(LayoutSource::new(layout, tag.as_ref())),
         }
     }
 
-    /// The manifest the location names, exactly as stored.
-    pub(crate) async fn top_manifest(&self, client: &Client) -> Result<ManifestData, ImageError> {
+    /// The engine's destination for this location.
+    pub fn destination(&self, client: &Client) -> Box<dyn ImageDestination> {
         match self {
-            ImageLocation::Registry(reference) => {
-                let fetched = client.get_manifest(reference).await?;
-                Ok(ManifestData {
-                    media_type: fetched.media_type().clone(),
-                    digest: fetched.digest().clone(),
-                    bytes: fetched.into_bytes(),
-                })
-            }
-            ImageLocation::Layout { layout, tag } => {
-                let (descriptor, bytes) = layout.manifest(tag.as_ref()).await?;
-                Ok(ManifestData {
-                    media_type: descriptor.media_type().clone(),
-                    digest: descriptor.digest().clone(),
-                    bytes: bytes.into(),
-                })
-            }
-        }
-    }
-
-    /// The manifest `entry` of a list or index points at, verified against its digest.
-    pub(crate) async fn child_manifest(
-        &self,
-        client: &Client,
-        entry: &Descriptor,
-    ) -> Result<ManifestData, ImageError> {
-        match self {
-            ImageLocation::Registry(reference) => {
-                let by_digest = reference
-                    .with_digest(entry.digest().clone())
-                    .map_err(crate::Error::from)?;
-                let fetched = client.get_manifest(&by_digest).await?;
-                Ok(ManifestData {
-                    // The entry's type is what the list promised; the registry's may be vaguer.
-                    media_type: entry.media_type().clone(),
-                    digest: fetched.digest().clone(),
-                    bytes: fetched.into_bytes(),
-                })
-            }
-            ImageLocation::Layout { layout, .. } => {
-                let bytes = layout.read_blob(entry.digest(), MANIFEST_LIMIT).await?;
-                Ok(ManifestData {
-                    media_type: entry.media_type().clone(),
-                    digest: entry.digest().clone(),
-                    bytes: bytes.into(),
-                })
-            }
+            ImageLocation::Registry(reference) => Box::new(RegistryDestination::new(client, reference)),
+            ImageLocation::Layout { layout, tag } => Box::new(LayoutDestination::new(layout, tag.as_ref())),
         }
     }
 }
@@ -109,14 +67,20 @@ impl fmt::Display for ImageLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ImageLocation::Registry(reference) => write!(f, "{reference}"),
-            ImageLocation::Layout { layout, tag: None } => write!(f, "oci:{}", layout.root().display()),
-            ImageLocation::Layout {
-                layout,
-                tag: Some(tag),
-            } => {
-                write!(f, "oci:{}:{tag}", layout.root().display())
-            }
+            ImageLocation::Layout { layout, tag } => fmt_layout(f, layout, tag.as_ref()),
         }
+    }
+}
+
+/// `oci:DIR[:TAG]`.
+pub(crate) fn fmt_layout(
+    f: &mut fmt::Formatter<'_>,
+    layout: &OciLayout,
+    tag: Option<&LayoutTag>,
+) -> fmt::Result {
+    match tag {
+        None => write!(f, "oci:{}", layout.root().display()),
+        Some(tag) => write!(f, "oci:{}:{tag}", layout.root().display()),
     }
 }
 
@@ -129,6 +93,16 @@ pub struct ManifestData {
 }
 
 impl ManifestData {
+    /// `bytes` as a manifest of `media_type` whose digest is `digest` (for
+    /// signed schema1: of the signed payload); the caller has checked it.
+    pub(crate) fn new(media_type: MediaType, digest: Digest, bytes: Bytes) -> ManifestData {
+        ManifestData {
+            bytes,
+            media_type,
+            digest,
+        }
+    }
+
     /// The bytes, unchanged.
     pub fn bytes(&self) -> &Bytes {
         &self.bytes

@@ -31,17 +31,30 @@
 //! # }
 //! ```
 
+mod blob;
+mod copier;
+mod destination;
 mod error;
 mod location;
 mod platform;
 mod progress;
 mod resolve;
-mod stream_reader;
+mod rewrite;
+mod source;
 mod transfer;
 
+pub use blob::VerifiedBlob;
+pub use copier::{LayerScan, ScanFactory};
+pub use destination::{
+    BlobSink, BlobStart, ImageDestination, LayoutDestination, ManifestRole, RegistryDestination,
+};
 pub use error::ImageError;
 pub use location::{ImageLocation, ManifestData};
 pub use platform::host_platform;
 pub use progress::{BlobOutcome, NoProgress, Progress};
-pub use resolve::{resolve, ResolvedImage, CONFIG_LIMIT};
-pub use transfer::{copy, pull, push, TransferOptions, TransferReport, DEFAULT_JOBS};
+pub use resolve::{resolve, resolve_from, ResolvedImage, CONFIG_LIMIT};
+pub use rewrite::{Rewrite, RewritePlan, Rewritten};
+pub use source::{ImageSource, LayoutSource, RegistrySource};
+pub use transfer::{
+    convert, copy, copy_image, pull, push, registry_blobs, TransferOptions, TransferReport, DEFAULT_JOBS,
+};

@@ -1,12 +1,6 @@
 //! Per-blob progress reports, for progress bars and logs.
 
-use std::io;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{ready, Context, Poll};
-
 use oci_digest::Digest;
-use tokio::io::{AsyncRead, ReadBuf};
 
 /// How a blob reached the destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,43 +42,13 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {}
 
-/// Counts bytes as they are read from a blob source and reports them.
-pub(crate) struct ProgressReader<R> {
-    inner: R,
-    digest: Digest,
-    progress: Arc<dyn Progress>,
-}
-
-impl<R> ProgressReader<R> {
-    pub(crate) fn new(inner: R, digest: Digest, progress: Arc<dyn Progress>) -> ProgressReader<R> {
-        ProgressReader {
-            inner,
-            digest,
-            progress,
-        }
-    }
-}
-
-impl<R: AsyncRead + Unpin> AsyncRead for ProgressReader<R> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let before = buf.filled().len();
-        ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
-        let read = buf.filled().len() - before;
-        if read > 0 {
-            this.progress.blob_progress(&this.digest, read as u64);
-        }
-        Poll::Ready(Ok(()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU64, Ordering};
-
-    use tokio::io::AsyncReadExt;
+    use std::sync::Arc;
 
     use super::*;
+    use crate::image::VerifiedBlob;
 
     #[derive(Default)]
     struct Total(AtomicU64);
@@ -96,13 +60,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_reader_reports_every_byte_it_hands_out() {
+    async fn a_blob_reports_every_byte_it_hands_out() {
         let total = Arc::new(Total::default());
-        let content = vec![7u8; 100_000];
-        let mut reader = ProgressReader::new(&content[..], Digest::sha256(&content), total.clone());
-        let mut out = Vec::new();
-        reader.read_to_end(&mut out).await.unwrap();
+        let content = vec![7u8; 1_000_000];
+        let digest = Digest::sha256(&content);
+        let blob = VerifiedBlob::hashing(std::io::Cursor::new(content.clone()), &digest, 1_000_000).unwrap();
+        let out = blob.with_progress(total.clone()).into_bytes().await.unwrap();
         assert_eq!(out, content);
-        assert_eq!(total.0.load(Ordering::Relaxed), 100_000);
+        assert_eq!(total.0.load(Ordering::Relaxed), 1_000_000);
     }
 }

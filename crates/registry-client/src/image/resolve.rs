@@ -6,9 +6,10 @@ use oci_manifest::{Descriptor, Manifest, Platform};
 
 use super::host_platform;
 use super::location::{ImageLocation, ManifestData};
+use super::source::ImageSource;
 use super::transfer::select_platform;
 use super::ImageError;
-use crate::{Client, RepositoryRef};
+use crate::Client;
 
 /// The largest image config read into memory. Configs carry the history of
 /// every layer, but even images with hundreds of layers stay far below this.
@@ -64,12 +65,20 @@ pub async fn resolve(
     location: &ImageLocation,
     platform: Option<&Platform>,
 ) -> Result<ResolvedImage, ImageError> {
-    let top = location.top_manifest(client).await?;
+    resolve_from(&*location.source(client), platform).await
+}
+
+/// [`resolve`] for any [`ImageSource`].
+pub async fn resolve_from(
+    source: &dyn ImageSource,
+    platform: Option<&Platform>,
+) -> Result<ResolvedImage, ImageError> {
+    let top = source.top_manifest().await?;
     let parsed = top.parse()?;
     let (image, manifest, entry) = if parsed.is_index() {
         let wanted = platform.cloned().unwrap_or_else(host_platform);
-        let entry = select_platform(&parsed, &wanted, &location.to_string())?.clone();
-        let image = location.child_manifest(client, &entry).await?;
+        let entry = select_platform(&parsed, &wanted, &source.to_string())?.clone();
+        let image = source.child_manifest(&entry).await?;
         let manifest = image.parse()?;
         (image, manifest, Some(entry))
     } else {
@@ -77,7 +86,7 @@ pub async fn resolve(
     };
     let config = match manifest.config() {
         None => None,
-        Some(descriptor) => Some(read_config(client, location, descriptor).await?),
+        Some(descriptor) => Some(read_config(source, descriptor).await?),
     };
     Ok(ResolvedImage {
         top,
@@ -89,19 +98,15 @@ pub async fn resolve(
 }
 
 /// Reads a config blob into memory, verified and capped.
-async fn read_config(
-    client: &Client,
-    location: &ImageLocation,
-    descriptor: &Descriptor,
-) -> Result<Bytes, ImageError> {
-    match location {
-        ImageLocation::Registry(reference) => {
-            let repository = RepositoryRef::from(reference);
-            let stream = client.get_blob(&repository, descriptor.digest()).await?;
-            Ok(stream.bytes(CONFIG_LIMIT).await?)
-        }
-        ImageLocation::Layout { layout, .. } => {
-            Ok(layout.read_blob(descriptor.digest(), CONFIG_LIMIT).await?.into())
-        }
+async fn read_config(source: &dyn ImageSource, descriptor: &Descriptor) -> Result<Bytes, ImageError> {
+    if descriptor.size() > CONFIG_LIMIT {
+        return Err(ImageError::ConfigTooLarge {
+            digest: descriptor.digest().clone(),
+            size: descriptor.size(),
+            limit: CONFIG_LIMIT,
+        });
     }
+    // The blob is held to the descriptor's size, so the cap holds while it is read.
+    let blob = source.blob(descriptor.digest(), Some(descriptor.size())).await?;
+    Ok(blob.into_bytes().await?)
 }

@@ -9,17 +9,22 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use oci_digest::Digest;
 use oci_manifest::{Descriptor, Manifest, Platform};
-use tokio::io::AsyncRead;
 
+use super::copier::{copy_blob, BlobCopy, ScanFactory};
+use super::destination::{
+    ImageDestination, LayoutDestination, ManifestRole, RegistryDestination, SMALL_BLOB,
+};
 use super::location::{ImageLocation, ManifestData};
-use super::progress::{BlobOutcome, Progress, ProgressReader};
-use super::stream_reader::BlobStreamReader;
-use super::ImageError;
-use crate::layout::{LayoutError, LayoutTag, OciLayout};
-use crate::{Client, RepositoryRef, UploadStart};
+use super::resolve::resolve_from;
+use super::rewrite::Rewrite;
+use super::source::{ImageSource, LayoutSource, RegistrySource};
+use super::{BlobOutcome, ImageError, Progress, VerifiedBlob};
+use crate::layout::{LayoutTag, OciLayout};
+use crate::{Client, RepositoryRef};
 
 /// Concurrent blob transfers when nothing else is asked for.
 pub const DEFAULT_JOBS: usize = 4;
@@ -123,6 +128,17 @@ impl TransferReport {
     pub fn manifests_written(&self) -> usize {
         self.manifests
     }
+
+    fn new(manifest: ManifestData, outcomes: &[BlobOutcome], manifests: usize) -> TransferReport {
+        let count = |wanted: BlobOutcome| outcomes.iter().filter(|&&o| o == wanted).count();
+        TransferReport {
+            manifest,
+            transferred: count(BlobOutcome::Transferred),
+            present: count(BlobOutcome::AlreadyPresent),
+            mounted: count(BlobOutcome::Mounted),
+            manifests,
+        }
+    }
 }
 
 /// One blob to be moved.
@@ -130,6 +146,8 @@ impl TransferReport {
 struct PlannedBlob {
     digest: Digest,
     size: Option<u64>,
+    /// Whether a rewrite reads the layer on its way.
+    scan: bool,
 }
 
 /// Everything a transfer moves.
@@ -152,12 +170,9 @@ pub async fn pull(
     options: &TransferOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<TransferReport, ImageError> {
-    let source = ImageLocation::Registry(reference.clone());
-    let destination = ImageLocation::Layout {
-        layout: layout.clone(),
-        tag: tag.cloned(),
-    };
-    copy(client, &source, &destination, options, progress).await
+    let source = RegistrySource::new(client, reference);
+    let destination = LayoutDestination::new(layout, tag);
+    copy_image(&source, &destination, options, progress).await
 }
 
 /// Pushes the image `tag` (or the only one) of `layout` to `reference`.
@@ -169,18 +184,12 @@ pub async fn push(
     options: &TransferOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<TransferReport, ImageError> {
-    let source = ImageLocation::Layout {
-        layout: layout.clone(),
-        tag: tag.cloned(),
-    };
-    let destination = ImageLocation::Registry(reference.clone());
-    copy(client, &source, &destination, options, progress).await
+    let source = LayoutSource::new(layout, tag);
+    let destination = RegistryDestination::new(client, reference);
+    copy_image(&source, &destination, options, progress).await
 }
 
-/// Copies the image at `source` to `destination`: every platform of a list
-/// or index unless [`TransferOptions::platform`] picks one. Blobs the
-/// destination has are not transferred; within one registry they are
-/// mounted. Returns what was done and the destination's manifest digest.
+/// Copies the image at `source` to `destination` (see [`copy_image`]).
 pub async fn copy(
     client: &Client,
     source: &ImageLocation,
@@ -188,34 +197,129 @@ pub async fn copy(
     options: &TransferOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<TransferReport, ImageError> {
-    let plan = plan(client, source, options).await?;
-    if let ImageLocation::Layout { layout, .. } = destination {
-        // What an earlier, killed transfer left behind goes first.
-        match layout.remove_orphaned_temp_files().await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(removed = n, "removed temp files of exited writers"),
-            Err(error) => tracing::debug!(%error, "could not sweep temp files"),
-        }
-        let mut manifests = plan.children.iter().chain(std::iter::once(&plan.top));
-        if let Some(schema1) = manifests.find(|m| m.media_type().is_schema1()) {
-            return Err(ImageError::UnsupportedInLayout {
-                media_type: schema1.media_type().clone(),
-            });
-        }
-    }
+    let source = source.source(client);
+    let destination = destination.destination(client);
+    copy_image(&*source, &*destination, options, progress).await
+}
 
+/// Copies the image at `source` to `destination`: every platform of a list
+/// or index unless [`TransferOptions::platform`] picks one. Blobs the
+/// destination has are not transferred; within one registry they are
+/// mounted. Returns what was done and the destination's manifest digest.
+pub async fn copy_image(
+    source: &dyn ImageSource,
+    destination: &dyn ImageDestination,
+    options: &TransferOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<TransferReport, ImageError> {
+    let plan = plan(source, options).await?;
+    for manifest in plan.children.iter().chain(std::iter::once(&plan.top)) {
+        destination.accepts(manifest.media_type())?;
+    }
+    destination.prepare().await;
+    let outcomes = move_blobs(source, destination, &plan.blobs, None, options, &progress).await?;
+    for child in &plan.children {
+        destination.put_manifest(child, ManifestRole::Child).await?;
+    }
+    let chosen = plan.chosen.as_ref();
+    let digest = destination
+        .put_manifest(&plan.top, ManifestRole::Top { chosen })
+        .await?;
+    Ok(TransferReport::new(
+        plan.top.with_digest(digest),
+        &outcomes,
+        plan.children.len() + 1,
+    ))
+}
+
+/// Copies the one image `source` names for the platform (a list or index
+/// yields the entry for [`TransferOptions::platform`], by default the
+/// host's, as [`resolve`](super::resolve) chooses) to `destination`,
+/// rewritten by `rewrite` on the way: its blobs move in one concurrent pass
+/// (each layer the rewrite reads is read once, while it streams), then the
+/// blobs the rewrite made, then the new manifest.
+pub async fn convert(
+    source: &dyn ImageSource,
+    destination: &dyn ImageDestination,
+    rewrite: &dyn Rewrite,
+    options: &TransferOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<TransferReport, ImageError> {
+    let image = resolve_from(source, options.platform.as_ref()).await?;
+    let plan = rewrite.plan(&image)?;
+    destination.accepts(plan.media_type())?;
+    destination.prepare().await;
+    let blobs: Vec<PlannedBlob> = plan
+        .blobs()
+        .iter()
+        .map(|(digest, size)| PlannedBlob {
+            digest: digest.clone(),
+            size: *size,
+            scan: plan.scans(digest),
+        })
+        .collect();
+    let mut outcomes = move_blobs(source, destination, &blobs, Some(rewrite), options, &progress).await?;
+    let rewritten = rewrite.finish(&image)?;
+    destination.accepts(rewritten.manifest().media_type())?;
+    for content in rewritten.blobs() {
+        let digest = Digest::sha256(content);
+        let open = || -> BoxFuture<'_, Result<VerifiedBlob, ImageError>> {
+            let content = content.clone();
+            Box::pin(async move { Ok(VerifiedBlob::from_bytes(content)) })
+        };
+        let blob = BlobCopy {
+            digest: &digest,
+            size: Some(content.len() as u64),
+            mount_from: None,
+            open: &open,
+            scan: None,
+        };
+        outcomes.push(copy_blob(destination, blob, &progress).await?);
+    }
+    let chosen = image.entry();
+    let digest = destination
+        .put_manifest(rewritten.manifest(), ManifestRole::Top { chosen })
+        .await?;
+    Ok(TransferReport::new(
+        rewritten.manifest().with_digest(digest),
+        &outcomes,
+        1,
+    ))
+}
+
+/// Moves `blobs`, concurrently and bounded by `options`; each layer marked
+/// for scanning is read by `rewrite`'s scan on its way.
+async fn move_blobs(
+    source: &dyn ImageSource,
+    destination: &dyn ImageDestination,
+    blobs: &[PlannedBlob],
+    rewrite: Option<&dyn Rewrite>,
+    options: &TransferOptions,
+    progress: &Arc<dyn Progress>,
+) -> Result<Vec<BlobOutcome>, ImageError> {
+    // Within one registry a blob is linked, not re-sent: from the source
+    // repository of a copy, else from the repository the caller named.
+    let mount_from = source
+        .mount_hint()
+        .filter(|from| destination.can_mount_from(from))
+        .or_else(|| {
+            options
+                .mount_from
+                .as_ref()
+                .filter(|from| destination.can_mount_from(from))
+        });
+    let one = |blob| copy_planned(source, destination, blob, mount_from, rewrite, progress);
     // Small blobs are bound by round trips, large ones by bandwidth: the
     // small ones get more transfers at once, alongside the large ones.
-    let (small, large): (Vec<&PlannedBlob>, Vec<&PlannedBlob>) = plan
-        .blobs
+    let (small, large): (Vec<&PlannedBlob>, Vec<&PlannedBlob>) = blobs
         .iter()
         .partition(|blob| blob.size.is_some_and(|size| size <= SMALL_BLOB));
     let small_transfers = stream::iter(small)
-        .map(|blob| transfer_blob(client, source, destination, blob, options, &progress))
+        .map(one)
         .buffer_unordered(options.small_blob_jobs())
         .try_collect::<Vec<BlobOutcome>>();
     let large_transfers = stream::iter(large)
-        .map(|blob| transfer_blob(client, source, destination, blob, options, &progress))
+        .map(one)
         .buffer_unordered(options.jobs)
         .try_collect::<Vec<BlobOutcome>>();
     // `jobs(1)` means one blob at a time, small ones included.
@@ -225,30 +329,40 @@ pub async fn copy(
         futures_util::future::try_join(small_transfers, large_transfers).await?
     };
     outcomes.extend(large_outcomes);
+    Ok(outcomes)
+}
 
-    for child in &plan.children {
-        write_manifest(client, destination, child, Role::Child).await?;
-    }
-    let chosen = plan.chosen.as_ref();
-    let digest = write_manifest(client, destination, &plan.top, Role::Top { chosen }).await?;
-    let count = |wanted: BlobOutcome| outcomes.iter().filter(|&&o| o == wanted).count();
-    let manifest = plan.top.with_digest(digest);
-    Ok(TransferReport {
-        manifest,
-        transferred: count(BlobOutcome::Transferred),
-        present: count(BlobOutcome::AlreadyPresent),
-        mounted: count(BlobOutcome::Mounted),
-        manifests: plan.children.len() + 1,
-    })
+/// Moves one planned blob through the copier.
+async fn copy_planned(
+    source: &dyn ImageSource,
+    destination: &dyn ImageDestination,
+    blob: &PlannedBlob,
+    mount_from: Option<&RepositoryRef>,
+    rewrite: Option<&dyn Rewrite>,
+    progress: &Arc<dyn Progress>,
+) -> Result<BlobOutcome, ImageError> {
+    let open = || source.blob(&blob.digest, blob.size);
+    let scan_factory;
+    let scan: Option<ScanFactory<'_>> = match rewrite.filter(|_| blob.scan) {
+        Some(rewrite) => {
+            scan_factory = move || rewrite.scan(&blob.digest);
+            Some(&scan_factory)
+        }
+        None => None,
+    };
+    let copy = BlobCopy {
+        digest: &blob.digest,
+        size: blob.size,
+        mount_from,
+        open: &open,
+        scan,
+    };
+    copy_blob(destination, copy, progress).await
 }
 
 /// Reads the manifests at `source` and lists what must move.
-async fn plan(
-    client: &Client,
-    source: &ImageLocation,
-    options: &TransferOptions,
-) -> Result<Plan, ImageError> {
-    let top = source.top_manifest(client).await?;
+async fn plan(source: &dyn ImageSource, options: &TransferOptions) -> Result<Plan, ImageError> {
+    let top = source.top_manifest().await?;
     let parsed = top.parse()?;
     let mut blobs = Vec::new();
     let mut seen = HashSet::new();
@@ -263,7 +377,7 @@ async fn plan(
     }
     if let Some(wanted) = &options.platform {
         let entry = select_platform(&parsed, wanted, &source.to_string())?.clone();
-        let child = source.child_manifest(client, &entry).await?;
+        let child = source.child_manifest(&entry).await?;
         collect_blobs(&child.parse()?, &mut blobs, &mut seen);
         return Ok(Plan {
             children: Vec::new(),
@@ -290,7 +404,7 @@ async fn plan(
     // Fetched concurrently, kept in the list's order.
     let fetched: Vec<(ManifestData, Manifest)> = stream::iter(entries)
         .map(|entry| async move {
-            let child = source.child_manifest(client, entry).await?;
+            let child = source.child_manifest(entry).await?;
             let parsed = child.parse()?;
             Ok::<_, ImageError>((child, parsed))
         })
@@ -333,252 +447,43 @@ pub(crate) fn select_platform<'a>(
         })
 }
 
-/// Adds the config and layers of an image manifest to `blobs`, once each.
-/// Foreign (non-distributable) layers stay where their URLs point, as
-/// registries refuse them.
+/// Adds the config and layers of an image manifest to `blobs`, once each,
+/// without foreign layers (see [`registry_blobs`]).
 fn collect_blobs(manifest: &Manifest, blobs: &mut Vec<PlannedBlob>, seen: &mut HashSet<Digest>) {
-    let mut add = |digest: &Digest, size: Option<u64>| {
+    for (digest, size) in registry_blobs(manifest) {
         if seen.insert(digest.clone()) {
             blobs.push(PlannedBlob {
-                digest: digest.clone(),
+                digest,
                 size,
+                scan: false,
             });
         }
-    };
+    }
+}
+
+/// The blobs an image manifest names that a registry serves, once each,
+/// config first, with their sizes where the manifest gives them. Foreign
+/// (non-distributable) layers stay where their URLs point, as registries
+/// refuse them.
+pub fn registry_blobs(manifest: &Manifest) -> Vec<(Digest, Option<u64>)> {
+    let mut seen = HashSet::new();
+    let mut blobs = Vec::new();
     if let Some(config) = manifest.config() {
-        add(config.digest(), Some(config.size()));
+        seen.insert(config.digest().clone());
+        blobs.push((config.digest().clone(), Some(config.size())));
     }
     for layer in manifest.layer_infos() {
         let foreign = layer.media_type().is_some_and(|t| t.is_foreign_layer())
             || layer.urls().is_some_and(|urls| !urls.is_empty());
-        if !foreign {
-            add(layer.digest(), layer.size());
+        if !foreign && seen.insert(layer.digest().clone()) {
+            blobs.push((layer.digest().clone(), layer.size()));
         }
     }
+    blobs
 }
 
 /// The most small-blob transfers at once, whatever `jobs` says.
 const MAX_SMALL_BLOB_JOBS: usize = 16;
-
-/// Blobs up to this size are downloaded whole into memory before they are
-/// written (one visit to the blocking pool instead of one per file operation).
-const SMALL_BLOB: u64 = 256 * 1024;
-
-/// Moves one blob unless the destination has it; mounts within a registry.
-async fn transfer_blob(
-    client: &Client,
-    source: &ImageLocation,
-    destination: &ImageLocation,
-    blob: &PlannedBlob,
-    options: &TransferOptions,
-    progress: &Arc<dyn Progress>,
-) -> Result<BlobOutcome, ImageError> {
-    progress.blob_started(&blob.digest, blob.size);
-    let outcome = match destination {
-        ImageLocation::Layout { layout, .. } => to_layout(client, source, layout, blob, progress).await?,
-        ImageLocation::Registry(reference) => {
-            let target = RepositoryRef::from(reference);
-            to_registry(client, source, &target, blob, options, progress).await?
-        }
-    };
-    progress.blob_done(&blob.digest, outcome);
-    Ok(outcome)
-}
-
-async fn to_layout(
-    client: &Client,
-    source: &ImageLocation,
-    layout: &OciLayout,
-    blob: &PlannedBlob,
-    progress: &Arc<dyn Progress>,
-) -> Result<BlobOutcome, ImageError> {
-    if layout.has_blob(&blob.digest).await? {
-        return Ok(BlobOutcome::AlreadyPresent);
-    }
-    match source {
-        ImageLocation::Registry(reference) => {
-            let mut stream = client
-                .get_blob(&RepositoryRef::from(reference), &blob.digest)
-                .await?;
-            let size = blob.size.or(stream.size());
-            if let Some(size) = size.filter(|&size| size <= SMALL_BLOB) {
-                // Whole in memory, verified by the stream, then one trip to the
-                // blocking pool: small layers are bound by round trips, not bytes.
-                let content = stream.bytes(size).await?;
-                if content.len() as u64 != size {
-                    return Err(LayoutError::SizeMismatch {
-                        digest: blob.digest.clone(),
-                        expected: size,
-                        actual: content.len() as u64,
-                    }
-                    .into());
-                }
-                layout.write_verified_blob(&blob.digest, content).await?;
-                progress.blob_progress(&blob.digest, size);
-                return Ok(BlobOutcome::Transferred);
-            }
-            // The stream verifies what it yields, so the writer does not hash
-            // again: the stream ends in an error instead of its end when the
-            // content is not the digest's, and the dropped writer then removes
-            // the temp file. Committing only after the end keeps the layout's
-            // rule that nothing unverified reaches `blobs/`.
-            let mut writer = layout.blob_writer(&blob.digest, size).await?.trusting_source();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk?;
-                writer.write(&chunk).await?;
-                progress.blob_progress(&blob.digest, chunk.len() as u64);
-            }
-            writer.commit().await?;
-        }
-        ImageLocation::Layout { layout: from, .. } => {
-            let reader = from.open_blob(&blob.digest).await?;
-            let size = blob.size.unwrap_or(reader.len());
-            let reader = ProgressReader::new(reader, blob.digest.clone(), Arc::clone(progress));
-            layout.write_blob_from(&blob.digest, Some(size), reader).await?;
-        }
-    }
-    Ok(BlobOutcome::Transferred)
-}
-
-async fn to_registry(
-    client: &Client,
-    source: &ImageLocation,
-    target: &RepositoryRef,
-    blob: &PlannedBlob,
-    options: &TransferOptions,
-    progress: &Arc<dyn Progress>,
-) -> Result<BlobOutcome, ImageError> {
-    if client.blob_size(target, &blob.digest).await?.is_some() {
-        return Ok(BlobOutcome::AlreadyPresent);
-    }
-    // Within one registry the blob is linked, not re-sent: from the source
-    // repository of a copy, else from the repository the caller named.
-    let same_registry = |from: &RepositoryRef| from.api_host() == target.api_host() && from != target;
-    let mut mount_source = source
-        .repository()
-        .filter(same_registry)
-        .or_else(|| options.mount_from.clone().filter(same_registry));
-    // One HEAD above, then one POST that mounts or opens the upload: the source is read
-    // only when bytes must be sent.
-    // distribution discards an upload whose connection broke, so there is nothing to resume:
-    // a broken upload is started again from a fresh read of the source. The registry checks
-    // the digest on commit, so a partial upload can never be committed under it.
-    // An upload refused with 401 (a token that expired while a streamed body was on its
-    // way, which cannot be resent in place) is started once more with the refreshed token.
-    let mut restarts = 0;
-    let mut reauthorized = false;
-    loop {
-        let upload = match client
-            .start_blob_upload(target, &blob.digest, mount_source.as_ref())
-            .await?
-        {
-            UploadStart::Mounted => return Ok(BlobOutcome::Mounted),
-            UploadStart::Open(upload) => upload,
-        };
-        // A declined mount is not asked again on a restart.
-        mount_source = None;
-        let (size, reader) = match open_source(client, source, blob, progress).await {
-            Ok(opened) => opened,
-            Err(error) => {
-                client.cancel_blob_upload(target, upload).await;
-                return Err(error);
-            }
-        };
-        // Both kinds of source verify what they yield (a layout's blob
-        // reader, a registry's blob stream), so the upload does not hash again.
-        let pushed = client
-            .finish_blob_upload_from(target, &blob.digest, size, reader, upload, true)
-            .await;
-        match pushed {
-            Ok(()) => return Ok(BlobOutcome::Transferred),
-            Err(error)
-                if restarts < client.max_retries()
-                    && (error.is_broken_connection() || (error.is_unauthorized() && !reauthorized)) =>
-            {
-                tracing::debug!(digest = %blob.digest, %error, "restarting an upload");
-                reauthorized |= error.is_unauthorized();
-                tokio::time::sleep(client.retry_backoff(restarts)).await;
-                restarts += 1;
-            }
-            Err(error) => return Err(error.into()),
-        }
-    }
-}
-
-/// A reader of a blob's bytes from the source of a transfer, and its size.
-async fn open_source(
-    client: &Client,
-    source: &ImageLocation,
-    blob: &PlannedBlob,
-    progress: &Arc<dyn Progress>,
-) -> Result<(u64, Box<dyn AsyncRead + Send + Unpin>), ImageError> {
-    Ok(match source {
-        ImageLocation::Registry(reference) => {
-            let from = RepositoryRef::from(reference);
-            let size = match blob.size {
-                Some(size) => size,
-                None => client.blob_size(&from, &blob.digest).await?.unwrap_or(0),
-            };
-            let stream = client.get_blob(&from, &blob.digest).await?;
-            let reader = BlobStreamReader::new(stream);
-            let reader = ProgressReader::new(reader, blob.digest.clone(), Arc::clone(progress));
-            (size, Box::new(reader))
-        }
-        ImageLocation::Layout { layout, .. } => {
-            let reader = layout.open_blob(&blob.digest).await?;
-            let size = blob.size.unwrap_or(reader.len());
-            let reader = ProgressReader::new(reader, blob.digest.clone(), Arc::clone(progress));
-            (size, Box::new(reader))
-        }
-    })
-}
-
-/// Which manifest of a transfer is being written.
-#[derive(Clone, Copy)]
-enum Role<'a> {
-    /// A platform's manifest under a list: stored by digest only.
-    Child,
-    /// The manifest the destination names; `chosen` is the list entry it was
-    /// picked from, if it was.
-    Top { chosen: Option<&'a Descriptor> },
-}
-
-/// Puts one manifest at the destination and returns the digest the
-/// destination holds it under.
-async fn write_manifest(
-    client: &Client,
-    destination: &ImageLocation,
-    manifest: &ManifestData,
-    role: Role<'_>,
-) -> Result<Digest, ImageError> {
-    match destination {
-        ImageLocation::Registry(reference) => {
-            let target = match role {
-                Role::Child => reference
-                    .with_digest(manifest.digest().clone())
-                    .map_err(crate::Error::from)?,
-                Role::Top { .. } => reference.clone(),
-            };
-            Ok(client
-                .put_manifest(&target, manifest.media_type(), manifest.bytes().clone())
-                .await?)
-        }
-        ImageLocation::Layout { layout, tag } => {
-            layout.write_blob(manifest.digest(), manifest.bytes()).await?;
-            if let Role::Top { chosen } = role {
-                let mut entry = manifest.descriptor();
-                if let Some(platform) = chosen.and_then(Descriptor::platform) {
-                    entry = entry.with_platform(platform.clone());
-                }
-                match tag {
-                    Some(tag) => layout.set_tag(tag, entry).await?,
-                    None => layout.add_untagged(entry).await?,
-                }
-            }
-            Ok(manifest.digest().clone())
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -140,8 +140,8 @@ pub struct BlobWriter {
     temp: TempFile,
     final_path: PathBuf,
     verifier: Verifier,
-    /// Off when the source verifies the content itself (a `BlobStream`): the
-    /// bytes are then hashed once, not twice.
+    /// Off for a `VerifiedBlob`, which checks its content itself: the bytes
+    /// are then hashed once, not twice.
     hash: bool,
     expected_size: Option<u64>,
     written: u64,
@@ -175,10 +175,10 @@ impl BlobWriter {
         })
     }
 
-    /// Turns hashing off, for content its source verifies. The caller must
-    /// commit only after the source confirmed the digest: a `BlobStream`
-    /// that ended without an error.
-    pub(crate) fn trusting_source(mut self) -> BlobWriter {
+    /// Turns hashing off, for a [`VerifiedBlob`](crate::image::VerifiedBlob)'s
+    /// content, which fails before its end on a mismatch (see
+    /// [`OciLayout::blob_writer_for`](super::OciLayout::blob_writer_for)).
+    pub(crate) fn without_hashing(mut self) -> BlobWriter {
         self.hash = false;
         self
     }

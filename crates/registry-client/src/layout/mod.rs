@@ -201,9 +201,21 @@ impl OciLayout {
         BlobWriter::create(self.root(), self.blob_path(digest), digest, size)
     }
 
+    /// A writer for `blob`'s content that does not hash it again: the blob
+    /// checks itself and fails before its end on a mismatch, so the writer,
+    /// committed only after that end, never publishes unverified content.
+    /// Its size is enforced.
+    pub(crate) async fn blob_writer_for(
+        &self,
+        blob: crate::image::VerifiedBlob,
+    ) -> Result<(BlobWriter, crate::image::VerifiedBlob), LayoutError> {
+        let writer = self.blob_writer(blob.digest(), Some(blob.size())).await?;
+        Ok((writer.without_hashing(), blob))
+    }
+
     /// Writes a blob held in memory whose content the caller has verified
-    /// (a [`BlobStream`](crate::BlobStream) read to its end), in one visit to
-    /// the blocking pool.
+    /// (a [`VerifiedBlob`](crate::image::VerifiedBlob) read to its end, or
+    /// hashed here), in one visit to the blocking pool.
     pub(crate) async fn write_verified_blob(
         &self,
         digest: &Digest,
@@ -214,7 +226,7 @@ impl OciLayout {
     }
 
     /// Creates `blobs/ALG` for `digest` unless this layout made it already.
-    async fn make_blob_dir(&self, digest: &Digest) -> Result<(), LayoutError> {
+    pub(crate) async fn make_blob_dir(&self, digest: &Digest) -> Result<(), LayoutError> {
         let dir = self.blob_dir(digest);
         let blob_dirs = || {
             self.inner

@@ -2,7 +2,8 @@
 
 use futures_util::TryStreamExt;
 use oci_digest::Digest;
-use registry_client::{BlobPush, ErrorCode, Mount};
+use registry_client::image::{BlobOutcome, VerifiedBlob};
+use registry_client::ErrorCode;
 use skiff_integration::Registry;
 
 use crate::util::{builder, bytes_of, client, repo};
@@ -31,13 +32,17 @@ async fn monolithic_push_head_get_delete() {
     let again = client
         .push_blob(
             &repository,
-            &digest,
-            content.len() as u64,
-            std::io::Cursor::new(content.clone()),
+            VerifiedBlob::hashing(
+                std::io::Cursor::new(content.clone()),
+                &digest,
+                content.len() as u64,
+            )
+            .unwrap(),
+            None,
         )
         .await
         .unwrap();
-    assert_eq!(again, BlobPush::Existed);
+    assert_eq!(again, BlobOutcome::AlreadyPresent);
 
     client.delete_blob(&repository, &digest).await.unwrap();
     assert_eq!(client.blob_size(&repository, &digest).await.unwrap(), None);
@@ -59,13 +64,17 @@ async fn streamed_and_chunked_uploads_round_trip() {
         let outcome = client
             .push_blob(
                 &repository,
-                &digest,
-                content.len() as u64,
-                std::io::Cursor::new(content.clone()),
+                VerifiedBlob::hashing(
+                    std::io::Cursor::new(content.clone()),
+                    &digest,
+                    content.len() as u64,
+                )
+                .unwrap(),
+                None,
             )
             .await
             .unwrap();
-        assert_eq!(outcome, BlobPush::Uploaded, "{name}");
+        assert_eq!(outcome, BlobOutcome::Transferred, "{name}");
         let mut out = Vec::new();
         let written = client
             .get_blob(&repository, &digest)
@@ -92,9 +101,13 @@ async fn content_that_does_not_match_its_digest_is_not_committed() {
         let error = client
             .push_blob(
                 &repository,
-                &claimed,
-                content.len() as u64,
-                std::io::Cursor::new(content),
+                VerifiedBlob::hashing(
+                    std::io::Cursor::new(content.clone()),
+                    &claimed,
+                    content.len() as u64,
+                )
+                .unwrap(),
+                None,
             )
             .await
             .unwrap_err();
@@ -112,33 +125,35 @@ async fn blobs_mount_across_repositories() {
     let content = bytes_of(4, 5000);
     let digest = client.push_blob_bytes(&source, content.clone()).await.unwrap();
 
+    let pushed = |content: Vec<u8>| {
+        let digest = Digest::sha256(&content);
+        let size = content.len() as u64;
+        VerifiedBlob::hashing(std::io::Cursor::new(content), &digest, size).unwrap()
+    };
     assert_eq!(
-        client.mount_blob(&target, &digest, &source).await.unwrap(),
-        Mount::Mounted
+        client
+            .push_blob(&target, pushed(content.to_vec()), Some(&source))
+            .await
+            .unwrap(),
+        BlobOutcome::Mounted
     );
     assert_eq!(client.blob_size(&target, &digest).await.unwrap(), Some(5000));
 
-    // A blob the source lacks is not mounted; the registry opened an upload instead.
-    let missing = Digest::sha256(b"nowhere");
-    assert_eq!(
-        client.mount_blob(&target, &missing, &source).await.unwrap(),
-        Mount::NotMounted
-    );
-
-    // push_blob_or_mount falls back to uploading.
+    // A blob the source lacks is not mounted: the registry opened an upload, which is used.
     let other = bytes_of(5, 700);
     let other_digest = Digest::sha256(&other);
     let third = repo(registry.addr(), "mount/third");
     let outcome = client
-        .push_blob_or_mount(&third, &other_digest, 700, std::io::Cursor::new(other), &source)
+        .push_blob(&third, pushed(other.to_vec()), Some(&source))
         .await
         .unwrap();
-    assert_eq!(outcome, BlobPush::Uploaded);
+    assert_eq!(outcome, BlobOutcome::Transferred);
+    assert_eq!(client.blob_size(&third, &other_digest).await.unwrap(), Some(700));
     let mounted = client
-        .push_blob_or_mount(&third, &digest, 5000, std::io::Cursor::new(content), &source)
+        .push_blob(&third, pushed(content.to_vec()), Some(&source))
         .await
         .unwrap();
-    assert_eq!(mounted, BlobPush::Mounted);
+    assert_eq!(mounted, BlobOutcome::Mounted);
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! redirects keep credentials home, corrupt content never passes.
 
 use http::Method;
+use registry_client::image::VerifiedBlob;
 use registry_client::{Credential, StaticCredentials};
 use skiff_integration::{Fault, FaultProxy, Match, Registry, Route, Rule, TokenService, TokenUser, User};
 
@@ -154,9 +155,8 @@ async fn a_broken_upload_is_an_error_and_leaves_no_blob() {
     let error = client
         .push_blob(
             &repository,
-            &digest,
-            SIZE as u64,
-            std::io::Cursor::new(content.clone()),
+            VerifiedBlob::hashing(std::io::Cursor::new(content.clone()), &digest, SIZE as u64).unwrap(),
+            None,
         )
         .await
         .unwrap_err();
@@ -169,7 +169,11 @@ async fn a_broken_upload_is_an_error_and_leaves_no_blob() {
 
     // Starting again succeeds.
     client
-        .push_blob(&repository, &digest, SIZE as u64, std::io::Cursor::new(content))
+        .push_blob(
+            &repository,
+            VerifiedBlob::hashing(std::io::Cursor::new(content), &digest, SIZE as u64).unwrap(),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use registry_client::image::VerifiedBlob;
 use registry_client::RepositoryRef;
 use tokio::io::AsyncWriteExt;
 
@@ -96,8 +97,9 @@ pub(crate) async fn put(invocation: &Invocation, args: &BlobPutArgs) -> Result<(
     let source = tokio::fs::File::open(&args.file)
         .await
         .map_err(|e| Failure::new(what(), e))?;
+    let blob = VerifiedBlob::hashing(source, &digest, size).map_err(|e| Failure::new(what(), e))?;
     let outcome = client
-        .push_blob(&args.repository, &digest, size, source)
+        .push_blob(&args.repository, blob, None)
         .await
         .map_err(|e| Failure::new(what(), e))?;
     tracing::debug!(?outcome, "blob pushed");

@@ -7,9 +7,10 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use oci_digest::Digest;
 use oci_manifest::{Descriptor, Manifest, MediaType, OciManifest, Schema2};
+use registry_client::image::VerifiedBlob;
 use registry_client::image::{self, BlobOutcome, ImageLocation, Progress, ResolvedImage};
 use registry_client::layout::OciLayout;
-use registry_client::{Client, RepositoryRef, UploadStart};
+use registry_client::{Client, RepositoryRef};
 use tokio::io::AsyncWriteExt;
 use v1_compat::V1History;
 
@@ -287,25 +288,10 @@ async fn blob_to_registry(
         }
         ImageLocation::Layout { .. } => None,
     };
-    let upload = match client
-        .start_blob_upload(target, digest, mount_from.as_ref())
-        .await?
-    {
-        UploadStart::Mounted => return Ok(BlobOutcome::Mounted),
-        UploadStart::Open(upload) => upload,
-    };
-    let staged = match stage_source(client, source, digest).await {
-        Ok(staged) => staged,
-        Err(error) => {
-            client.cancel_blob_upload(target, upload).await;
-            return Err(error);
-        }
-    };
-    let (length, reader) = staged;
-    client
-        .finish_blob_upload(target, digest, size.unwrap_or(length), reader, upload)
-        .await?;
-    Ok(BlobOutcome::Transferred)
+    let (length, reader) = stage_source(client, source, digest).await?;
+    let size = size.unwrap_or(length);
+    let blob = VerifiedBlob::hashing(reader, digest, size)?;
+    Ok(client.push_blob(target, blob, mount_from.as_ref()).await?)
 }
 
 /// The blob's bytes from the source and their length. A registry blob goes through a

@@ -4,7 +4,8 @@
 //! download staged in a temporary file and an upload from it.
 
 use oci_digest::Digest;
-use registry_client::{BlobPush, Client, RepositoryRef, UploadStart};
+use registry_client::image::{BlobOutcome as BlobPush, VerifiedBlob};
+use registry_client::{Client, RepositoryRef};
 use tempfile::NamedTempFile;
 
 use crate::{scan_layer, Error, LayerSummary};
@@ -92,32 +93,10 @@ impl<'a> BlobMover<'a> {
             .await
             .map_err(Self::registry_error("checking", &self.destination, digest))?;
         if present.is_some() {
-            return Ok(BlobPush::Existed);
+            return Ok(BlobPush::AlreadyPresent);
         }
-        // One POST mounts the blob or opens its upload; the source is read only
-        // when bytes must be sent.
-        let upload = match self
-            .client
-            .start_blob_upload(&self.destination, digest, self.mount_source())
-            .await
-            .map_err(Self::registry_error("uploading", &self.destination, digest))?
-        {
-            UploadStart::Mounted => return Ok(BlobPush::Mounted),
-            UploadStart::Open(upload) => upload,
-        };
-        let staged = match self.stage(digest).await {
-            Ok(staged) => staged,
-            Err(error) => {
-                self.client.cancel_blob_upload(&self.destination, upload).await;
-                return Err(error);
-            }
-        };
-        let reader = tokio::fs::File::from_std(staged.reopen()?);
-        self.client
-            .finish_blob_upload(&self.destination, digest, staged.size, reader, upload)
-            .await
-            .map_err(Self::registry_error("uploading", &self.destination, digest))?;
-        Ok(BlobPush::Uploaded)
+        let staged = self.stage(digest).await?;
+        self.upload(&staged).await
     }
 
     /// Downloads blob `digest` from the source into a temporary file; the
@@ -151,19 +130,15 @@ impl<'a> BlobMover<'a> {
     pub(super) async fn upload(&self, staged: &Staged) -> Result<BlobPush, Error> {
         let reader = tokio::fs::File::from_std(staged.reopen()?);
         let digest = &staged.digest;
-        let pushed = match self.mount_source() {
-            Some(from) => {
-                self.client
-                    .push_blob_or_mount(&self.destination, digest, staged.size, reader, from)
-                    .await
-            }
-            None => {
-                self.client
-                    .push_blob(&self.destination, digest, staged.size, reader)
-                    .await
-            }
-        };
-        pushed.map_err(Self::registry_error("uploading", &self.destination, digest))
+        let blob = VerifiedBlob::hashing(reader, digest, staged.size).map_err(Self::registry_error(
+            "uploading",
+            &self.destination,
+            digest,
+        ))?;
+        self.client
+            .push_blob(&self.destination, blob, self.mount_source())
+            .await
+            .map_err(Self::registry_error("uploading", &self.destination, digest))
     }
 
     /// Uploads small in-memory content (a config, the empty layer) unless the

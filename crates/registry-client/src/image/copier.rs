@@ -1,0 +1,149 @@
+//! The one blob copier: every blob of every copy, convert, pull and push
+//! reaches its destination here, whatever the two ends are.
+//!
+//! `presence check -> one start (a mount, or an open blob) -> the source,
+//! opened only now -> the bytes -> commit`, with the open blob cancelled when
+//! the source cannot be read, and the whole started once more after a broken
+//! connection or a 401 (a token that expired while a streamed body was on its
+//! way, which cannot be resent in place). A digest mismatch or a short local
+//! source is final: reading the same bytes again would fail the same way.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use oci_digest::Digest;
+
+use super::destination::{BlobStart, ImageDestination};
+use super::{BlobOutcome, ImageError, Progress, VerifiedBlob};
+use crate::RepositoryRef;
+
+/// Reads one layer while the copier moves it, for a rewrite that needs to
+/// know what is inside (a diffID, the compression).
+///
+/// The copier feeds every chunk of the verified content in order, then calls
+/// [`finish`](Self::finish) once the content reached its end verified. A scan
+/// whose blob failed is dropped without `finish`; a restarted transfer gets a
+/// fresh scan.
+pub trait LayerScan: Send + Sync {
+    /// One more chunk; waits while the scan is behind (so memory stays bounded).
+    fn feed(&self, chunk: Bytes) -> BoxFuture<'static, ()>;
+
+    /// The content ended, verified; the scan's verdict.
+    fn finish(&self) -> BoxFuture<'static, Result<(), ImageError>>;
+}
+
+/// Makes a fresh [`LayerScan`] for each attempt at a blob.
+pub type ScanFactory<'a> = &'a (dyn Fn() -> Arc<dyn LayerScan> + Send + Sync);
+
+/// Opens the content of the blob being copied: called only when bytes must
+/// move (or be scanned), and again for a restart.
+pub(crate) type OpenBlob<'a> =
+    &'a (dyn Fn() -> BoxFuture<'a, Result<VerifiedBlob, ImageError>> + Send + Sync);
+
+/// One blob for the copier.
+pub(crate) struct BlobCopy<'a> {
+    pub(crate) digest: &'a Digest,
+    pub(crate) size: Option<u64>,
+    /// A repository the destination may link the blob from.
+    pub(crate) mount_from: Option<&'a RepositoryRef>,
+    pub(crate) open: OpenBlob<'a>,
+    /// Set when a rewrite must read the layer: it is then read exactly once,
+    /// even when the destination has it.
+    pub(crate) scan: Option<ScanFactory<'a>>,
+}
+
+/// Makes `destination` hold one blob, reporting it to `progress`.
+pub(crate) async fn copy_blob(
+    destination: &dyn ImageDestination,
+    blob: BlobCopy<'_>,
+    progress: &Arc<dyn Progress>,
+) -> Result<BlobOutcome, ImageError> {
+    progress.blob_started(blob.digest, blob.size);
+    let outcome = copy(destination, &blob, progress).await?;
+    progress.blob_done(blob.digest, outcome);
+    Ok(outcome)
+}
+
+async fn copy(
+    destination: &dyn ImageDestination,
+    blob: &BlobCopy<'_>,
+    progress: &Arc<dyn Progress>,
+) -> Result<BlobOutcome, ImageError> {
+    if destination.has_blob(blob.digest).await? {
+        scan_only(blob).await?;
+        return Ok(BlobOutcome::AlreadyPresent);
+    }
+    let mut mount_from = blob.mount_from.filter(|from| destination.can_mount_from(from));
+    let mut restarts = 0;
+    let mut reauthorized = false;
+    loop {
+        // A declined mount is not asked again on a restart.
+        let sink = match destination.start_blob(blob.digest, mount_from.take()).await? {
+            BlobStart::Mounted => {
+                scan_only(blob).await?;
+                return Ok(BlobOutcome::Mounted);
+            }
+            BlobStart::Open(sink) => sink,
+        };
+        let content = match (blob.open)().await {
+            Ok(content) => content.with_progress(Arc::clone(progress)),
+            Err(error) => {
+                sink.cancel().await;
+                return Err(error);
+            }
+        };
+        let (content, scan) = attach_scan(content, blob.scan);
+        match sink.write(content).await {
+            Ok(()) => {
+                if let Some(scan) = scan {
+                    scan.finish().await?;
+                }
+                return Ok(BlobOutcome::Transferred);
+            }
+            Err(error)
+                if restarts < destination.max_restarts()
+                    && (error.is_broken_connection() || (error.is_unauthorized() && !reauthorized)) =>
+            {
+                tracing::debug!(digest = %blob.digest, %error, "restarting a blob transfer");
+                reauthorized |= error.is_unauthorized();
+                tokio::time::sleep(destination.restart_delay(restarts)).await;
+                restarts += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// `content` passed through a fresh scan when the blob is to be scanned.
+fn attach_scan(
+    content: VerifiedBlob,
+    scan: Option<ScanFactory<'_>>,
+) -> (VerifiedBlob, Option<Arc<dyn LayerScan>>) {
+    let Some(make) = scan else {
+        return (content, None);
+    };
+    let scan = make();
+    let feeding = Arc::clone(&scan);
+    let content = content.then_each(move |chunk| {
+        let fed = feeding.feed(chunk.clone());
+        async move {
+            fed.await;
+            Ok(chunk)
+        }
+    });
+    (content, Some(scan))
+}
+
+/// Reads a blob the destination already has, for its scan alone.
+async fn scan_only(blob: &BlobCopy<'_>) -> Result<(), ImageError> {
+    let Some(make) = blob.scan else {
+        return Ok(());
+    };
+    let scan = make();
+    let mut content = (blob.open)().await?;
+    while let Some(chunk) = content.next_chunk().await {
+        scan.feed(chunk?).await;
+    }
+    scan.finish().await
+}
