@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
 use oci_manifest::{Descriptor, Manifest, MediaType, OciManifest};
+use registry_client::image::VerifiedBlob;
 use registry_client::{Client, ReferrerListing, RepositoryRef};
 
 use super::Invocation;
@@ -176,8 +177,9 @@ async fn upload_file(
     let source = tokio::fs::File::open(&file.path)
         .await
         .map_err(|e| Failure::new(what(), e))?;
+    let blob = VerifiedBlob::hashing(source, &digest, size).map_err(|e| Failure::new(what(), e))?;
     client
-        .push_blob(repository, &digest, size, source)
+        .push_blob(repository, blob, None)
         .await
         .map_err(|e| Failure::new(what(), e))?;
     Ok(Descriptor::new(file.media_type.clone(), digest, size))
