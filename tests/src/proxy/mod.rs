@@ -10,6 +10,7 @@
 mod body;
 mod forward;
 mod mirror;
+mod referrers;
 mod route;
 mod rules;
 
@@ -67,12 +68,22 @@ struct ProxyState {
     rules: Mutex<Vec<Rule>>,
     seen: Mutex<Vec<SeenRequest>>,
     mirror: Mirror,
+    /// Whether the proxy plays the OCI 1.1 referrers API (see [`FaultProxy::start_with_referrers_api`]).
+    referrers_api: bool,
 }
 
 impl FaultProxy {
     /// Starts a proxy (and its mirror) in front of `registry`, which must speak plain http.
     pub fn start(registry: &Registry) -> FaultProxy {
-        FaultProxy::launch(registry, None)
+        FaultProxy::launch(registry, None, false)
+    }
+
+    /// Like [`FaultProxy::start`], and the proxy also plays the OCI 1.1 referrers API from the
+    /// registry's own data (distribution 2.8 has none): `GET /v2/NAME/referrers/DIGEST` answers
+    /// the subject's fallback-tag index, and a manifest `PUT` with a `subject` updates that index
+    /// and is answered with `OCI-Subject`.
+    pub fn start_with_referrers_api(registry: &Registry) -> FaultProxy {
+        FaultProxy::launch(registry, None, true)
     }
 
     /// Like [`FaultProxy::start`], but the proxy speaks https with a certificate from a fresh test
@@ -84,10 +95,14 @@ impl FaultProxy {
             .tempdir()
             .expect("temp dir for TLS files");
         let files = TlsFiles::generate(dir.path());
-        FaultProxy::launch(registry, Some((dir, files)))
+        FaultProxy::launch(registry, Some((dir, files)), false)
     }
 
-    fn launch(registry: &Registry, tls: Option<(tempfile::TempDir, TlsFiles)>) -> FaultProxy {
+    fn launch(
+        registry: &Registry,
+        tls: Option<(tempfile::TempDir, TlsFiles)>,
+        referrers_api: bool,
+    ) -> FaultProxy {
         assert_eq!(
             registry.scheme(),
             "http",
@@ -100,6 +115,7 @@ impl FaultProxy {
             rules: Mutex::new(Vec::new()),
             seen: Mutex::new(Vec::new()),
             mirror: Mirror::start(upstream),
+            referrers_api,
         });
         let handler_state = Arc::clone(&state);
         let acceptor = tls.as_ref().map(|(_, files)| files.acceptor());
@@ -225,6 +241,12 @@ async fn handle(
     });
 
     let mut request = request;
+    if state.referrers_api && fault.is_none() {
+        request = match referrers::handle(&state.upstream, request).await {
+            Ok(answered) => return Ok(answered),
+            Err(untouched) => untouched,
+        };
+    }
     match &fault {
         // Faults in the response body are applied to it below.
         None | Some(Fault::CutBodyAfter(_) | Fault::StallBodyAfter(_) | Fault::CorruptByteAt(_)) => {}

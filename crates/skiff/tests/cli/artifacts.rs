@@ -397,3 +397,64 @@ fn index_create_lists_images_with_the_platforms_of_their_configs() {
         .inspect_raw(&ImageRef::registry(&registry, "idx/app:2.0"))
         .is_err());
 }
+
+#[test]
+fn on_a_registry_with_the_referrers_api_skiff_leaves_the_listing_to_it() {
+    let registry = Registry::anonymous();
+    let proxy = skiff_integration::FaultProxy::start_with_referrers_api(&registry);
+    let skopeo = Skopeo::new();
+    let pushed = skopeo.push_random_image(&registry, "api/app:1.0", &[200], ImageFormat::Oci);
+    let subject = proxy.reference("api/app:1.0");
+    let skiff = Skiff::new();
+    let work = tempfile::tempdir().unwrap();
+    let sbom = write(work.path(), "sbom.json", b"{}");
+    let sig = write(work.path(), "sig.txt", b"sig");
+    let sbom_digest = attach(
+        &skiff,
+        &proxy.reference("api/app:sbom"),
+        &sbom,
+        "application/spdx+json",
+        &subject,
+    );
+    let sig_digest = attach(
+        &skiff,
+        &proxy.reference("api/app:sig"),
+        &sig,
+        "application/vnd.example.sig",
+        &subject,
+    );
+
+    // The registry answered the pushes with OCI-Subject: skiff wrote no fallback tag itself.
+    let fallback = format!("sha256-{}", pushed.digest().trim_start_matches("sha256:"));
+    let touched: Vec<_> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains(&fallback))
+        .collect();
+    assert!(touched.is_empty(), "{touched:?}");
+
+    // Listing uses the API, filtered there.
+    let listed = skiff.ok_text(&["referrers", &subject]);
+    assert!(
+        listed.contains(&format!("{sbom_digest}\tapplication/spdx+json")),
+        "{listed}"
+    );
+    assert!(
+        listed.contains(&format!("{sig_digest}\tapplication/vnd.example.sig")),
+        "{listed}"
+    );
+    let only = skiff.ok_text(&[
+        "referrers",
+        "--artifact-type",
+        "application/vnd.example.sig",
+        &subject,
+    ]);
+    assert_eq!(only, format!("{sig_digest}\tapplication/vnd.example.sig"));
+    let api_calls = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/referrers/"))
+        .count();
+    assert_eq!(api_calls, 2);
+    assert!(proxy.requests().iter().all(|r| !r.path.contains(&fallback)));
+}
