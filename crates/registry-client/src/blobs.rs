@@ -35,6 +35,8 @@ pub(crate) fn blob_context(repository: &RepositoryRef, digest: &Digest) -> Conte
 pub struct BlobStream {
     size: Option<u64>,
     url: String,
+    /// The total deadline of [`BlobStream::bytes`], a bounded read.
+    read_deadline: std::time::Duration,
     inner: Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>,
 }
 
@@ -66,17 +68,25 @@ impl BlobStream {
         Ok(written)
     }
 
-    /// The whole blob in memory, refusing more than `limit` bytes.
+    /// The whole blob in memory, refusing more than `limit` bytes, or more time than the
+    /// client's read deadline (this is a bounded read, like a manifest's).
     pub async fn bytes(mut self, limit: u64) -> Result<Bytes, Error> {
-        let mut out = bytes::BytesMut::new();
-        while let Some(chunk) = self.inner.next().await {
-            let chunk = chunk?;
-            if out.len() as u64 + chunk.len() as u64 > limit {
-                return Err(Error::TooLarge { url: self.url, limit });
+        let deadline = self.read_deadline;
+        let url = self.url.clone();
+        let read = async move {
+            let mut out = bytes::BytesMut::new();
+            while let Some(chunk) = self.inner.next().await {
+                let chunk = chunk?;
+                if out.len() as u64 + chunk.len() as u64 > limit {
+                    return Err(Error::TooLarge { url: self.url, limit });
+                }
+                out.extend_from_slice(&chunk);
             }
-            out.extend_from_slice(&chunk);
-        }
-        Ok(out.freeze())
+            Ok(out.freeze())
+        };
+        tokio::time::timeout(deadline, read)
+            .await
+            .map_err(|_| Error::ReadDeadline { url, after: deadline })?
     }
 }
 
@@ -222,6 +232,7 @@ impl Client {
             Ok(BlobStream {
                 size,
                 url,
+                read_deadline: self.timeouts().read(),
                 inner: Box::pin(stream),
             })
         };

@@ -16,6 +16,7 @@ use crate::endpoint::{api_host, candidate_schemes, host_matches, peer_speaks_tls
 use crate::environment::NetworkEnv;
 use crate::error::{Context, Error};
 use crate::retry::RetryPolicy;
+use crate::timeouts::Timeouts;
 use crate::transport::{HyperTransport, RequestBody, Transport};
 use crate::url::same_origin;
 
@@ -42,7 +43,7 @@ pub const DEFAULT_MONOLITHIC_LIMIT: u64 = 16 * 1024 * 1024;
 #[derive(Debug)]
 pub struct ClientBuilder {
     user_agent: String,
-    idle_timeout: Duration,
+    timeouts: Timeouts,
     credentials: Option<Arc<dyn CredentialSource>>,
     insecure_hosts: Vec<String>,
     env: NetworkEnv,
@@ -58,7 +59,7 @@ impl Default for ClientBuilder {
     fn default() -> ClientBuilder {
         ClientBuilder {
             user_agent: concat!("skiff-registry-client/", env!("CARGO_PKG_VERSION")).to_owned(),
-            idle_timeout: Duration::from_secs(60),
+            timeouts: Timeouts::default(),
             credentials: None,
             insecure_hosts: Vec::new(),
             env: NetworkEnv::from_process(),
@@ -80,9 +81,16 @@ impl ClientBuilder {
     }
 
     /// How long a request may wait for the response head or for the next chunk of its body
-    /// (default 60 s). There is no limit on the total time, so huge blobs can stream.
+    /// (default 60 s): [`Timeouts::with_stall`].
     pub fn idle_timeout(mut self, timeout: Duration) -> ClientBuilder {
-        self.idle_timeout = timeout;
+        self.timeouts = self.timeouts.with_stall(timeout);
+        self
+    }
+
+    /// Every deadline of the client: stall, bounded reads, minimum blob rate, reaching a
+    /// registry (defaults: [`Timeouts::default`]).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> ClientBuilder {
+        self.timeouts = timeouts;
         self
     }
 
@@ -163,7 +171,7 @@ impl ClientBuilder {
                 dispatcher: Dispatcher {
                     transport,
                     retry: self.retry,
-                    idle_timeout: self.idle_timeout,
+                    timeouts: self.timeouts,
                     limit: Arc::new(Semaphore::new(self.max_concurrent_requests)),
                     counters: Counters::default(),
                     user_agent,
@@ -286,6 +294,10 @@ impl Client {
         self.inner.dispatcher.retry.backoff(attempt)
     }
 
+    pub(crate) fn timeouts(&self) -> Timeouts {
+        self.inner.dispatcher.timeouts
+    }
+
     pub(crate) fn limits(&self) -> Limits {
         self.inner.limits
     }
@@ -311,7 +323,16 @@ impl Client {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             Arc::clone(endpoints.entry(host.clone()).or_default())
         };
-        cell.get_or_try_init(|| self.discover(&host)).await.cloned()
+        let reach = self.inner.dispatcher.timeouts.reach();
+        let discover = async {
+            tokio::time::timeout(reach, self.discover(&host))
+                .await
+                .map_err(|_| Error::NoAnswer {
+                    registry: host.clone(),
+                    after: reach,
+                })?
+        };
+        cell.get_or_try_init(|| discover).await.cloned()
     }
 
     async fn discover(&self, host: &str) -> Result<Arc<Endpoint>, Error> {

@@ -1,4 +1,4 @@
-//! The one place every request passes through: concurrency limit, counters, idle timeouts,
+//! The one place every request passes through: concurrency limit, counters, deadlines,
 //! redirects and retries.
 //!
 //! Callers prepare a [`Prepared`] request completely (URL, headers, credentials, body) and hand
@@ -6,7 +6,7 @@
 //! https; transient failures are retried only when the request is safe to repeat.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use http::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, LOCATION, USER_AGENT};
@@ -19,6 +19,7 @@ use crate::diagnostic::parse_diagnostics;
 use crate::error::{display_url, Error};
 use crate::redirect::{is_redirect, next_hop, MAX_REDIRECTS};
 use crate::retry::{is_idempotent, is_retryable_status, retry_after, RetryPolicy};
+use crate::timeouts::Timeouts;
 use crate::transport::{RequestBody, SkipTlsVerification, Transport, TransportBody};
 
 /// Error bodies are read up to this size; the rest is dropped.
@@ -77,7 +78,7 @@ impl Prepared {
 pub(crate) struct Dispatcher {
     pub(crate) transport: Arc<dyn Transport>,
     pub(crate) retry: RetryPolicy,
-    pub(crate) idle_timeout: Duration,
+    pub(crate) timeouts: Timeouts,
     pub(crate) limit: Arc<Semaphore>,
     pub(crate) counters: Counters,
     pub(crate) user_agent: HeaderValue,
@@ -178,11 +179,12 @@ impl Dispatcher {
             http_request.extensions_mut().insert(SkipTlsVerification);
         }
         self.counters.record(&method);
-        let response = tokio::time::timeout(self.idle_timeout, self.transport.send(http_request))
+        let stall = self.timeouts.stall();
+        let response = tokio::time::timeout(stall, self.transport.send(http_request))
             .await
             .map_err(|_| Error::Timeout {
                 url: url.clone(),
-                after: self.idle_timeout,
+                after: stall,
             })?
             .map_err(|source| match source.downcast::<Error>() {
                 // The transport's own configuration failed (a certificate directory): that
@@ -194,12 +196,13 @@ impl Dispatcher {
                     source,
                 },
             })?;
-        let idle = self.idle_timeout;
+        let timeouts = self.timeouts;
         let mut response = response.map(|inner| Body {
             inner,
-            idle,
+            timeouts,
             url,
             received: 0,
+            window: RateWindow::new(),
             permit,
         });
         // Operations report errors against the URL that answered, after any redirects.
@@ -237,13 +240,32 @@ fn is_transient(error: &Error) -> bool {
     matches!(error, Error::Connection { .. } | Error::Timeout { .. })
 }
 
-/// A response body read under the idle timeout; it holds its concurrency slot until dropped.
+/// A response body read under the client's deadlines: each chunk within the stall timeout,
+/// the whole stream at no less than the minimum rate, and bounded reads ([`Body::bytes`],
+/// [`Body::prefix`]) within the read deadline. It holds its concurrency slot until dropped.
 pub(crate) struct Body {
     inner: TransportBody,
-    idle: Duration,
+    timeouts: Timeouts,
     url: String,
     received: u64,
+    window: RateWindow,
     permit: Option<OwnedSemaphorePermit>,
+}
+
+/// The bytes received since a window began, for the minimum-rate check.
+#[derive(Debug, Clone, Copy)]
+struct RateWindow {
+    started: Instant,
+    received: u64,
+}
+
+impl RateWindow {
+    fn new() -> RateWindow {
+        RateWindow {
+            started: Instant::now(),
+            received: 0,
+        }
+    }
 }
 
 impl std::fmt::Debug for Body {
@@ -266,11 +288,12 @@ impl Body {
     /// The next chunk of data, `None` at the end.
     pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
         loop {
-            let frame = tokio::time::timeout(self.idle, http_body_util::BodyExt::frame(&mut self.inner))
+            let stall = self.timeouts.stall();
+            let frame = tokio::time::timeout(stall, http_body_util::BodyExt::frame(&mut self.inner))
                 .await
                 .map_err(|_| Error::Timeout {
                     url: self.url.clone(),
-                    after: self.idle,
+                    after: stall,
                 })?;
             match frame {
                 None => return Ok(None),
@@ -284,6 +307,7 @@ impl Body {
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data() {
                         self.received += data.len() as u64;
+                        self.check_rate(data.len() as u64)?;
                         return Ok(Some(data));
                     }
                 }
@@ -291,27 +315,56 @@ impl Body {
         }
     }
 
-    /// The whole body, failing when it exceeds `limit` bytes.
+    /// Fails when the window that just closed averaged less than the minimum rate.
+    fn check_rate(&mut self, arrived: u64) -> Result<(), Error> {
+        self.window.received += arrived;
+        let (min_rate, window) = self.timeouts.min_rate();
+        let elapsed = self.window.started.elapsed();
+        if min_rate == 0 || elapsed < window {
+            return Ok(());
+        }
+        if (self.window.received as f64) < min_rate as f64 * elapsed.as_secs_f64() {
+            return Err(Error::TooSlow {
+                url: self.url.clone(),
+                min_rate,
+                window,
+                received: self.received,
+            });
+        }
+        self.window = RateWindow::new();
+        Ok(())
+    }
+
+    /// The whole body, failing when it exceeds `limit` bytes or the read deadline.
     pub(crate) async fn bytes(mut self, limit: u64) -> Result<Bytes, Error> {
         if self.inner.size_hint().lower() > limit {
             return Err(Error::TooLarge { url: self.url, limit });
         }
-        let mut out = BytesMut::new();
-        while let Some(chunk) = self.chunk().await? {
-            if out.len() as u64 + chunk.len() as u64 > limit {
-                return Err(Error::TooLarge { url: self.url, limit });
+        let deadline = self.timeouts.read();
+        let url = self.url.clone();
+        let read = async move {
+            let mut out = BytesMut::new();
+            while let Some(chunk) = self.chunk().await? {
+                if out.len() as u64 + chunk.len() as u64 > limit {
+                    return Err(Error::TooLarge { url: self.url, limit });
+                }
+                out.extend_from_slice(&chunk);
             }
-            out.extend_from_slice(&chunk);
-        }
-        Ok(out.freeze())
+            Ok(out.freeze())
+        };
+        tokio::time::timeout(deadline, read)
+            .await
+            .map_err(|_| Error::ReadDeadline { url, after: deadline })?
     }
 
-    /// At most `limit` bytes of the body; the rest is left unread.
+    /// At most `limit` bytes of the body, or what arrived within the read deadline; the rest
+    /// is left unread.
     pub(crate) async fn prefix(mut self, limit: u64) -> Bytes {
         let mut out = BytesMut::new();
+        let deadline = tokio::time::Instant::now() + self.timeouts.read();
         while (out.len() as u64) < limit {
-            match self.chunk().await {
-                Ok(Some(chunk)) => {
+            match tokio::time::timeout_at(deadline, self.chunk()).await {
+                Ok(Ok(Some(chunk))) => {
                     let room = (limit - out.len() as u64).min(chunk.len() as u64) as usize;
                     out.extend_from_slice(&chunk[..room]);
                 }
@@ -362,6 +415,8 @@ pub(crate) async fn expect_status(
 mod tests {
     use std::collections::VecDeque;
     use std::sync::Mutex;
+
+    use std::time::Duration;
 
     use http_body_util::{BodyExt, Empty};
 
@@ -426,7 +481,7 @@ mod tests {
             retry: RetryPolicy::default()
                 .with_max_retries(2)
                 .with_delays(Duration::from_millis(1), Duration::from_millis(2)),
-            idle_timeout: Duration::from_secs(5),
+            timeouts: Timeouts::default().with_stall(Duration::from_secs(5)),
             limit: Arc::new(Semaphore::new(4)),
             counters: Counters::default(),
             user_agent: HeaderValue::from_static("test"),

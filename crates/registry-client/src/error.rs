@@ -69,6 +69,35 @@ pub enum Error {
         /// The idle timeout that expired.
         after: Duration,
     },
+    /// A bounded read (manifest, config, token answer, error body, listing page) did not
+    /// complete within the read deadline, however steadily its bytes came.
+    #[error("{url}: the response did not arrive whole within {after:?}")]
+    ReadDeadline {
+        /// The request URL, without its query string.
+        url: String,
+        /// The deadline that expired.
+        after: Duration,
+    },
+    /// A body arrived more slowly than the minimum rate over a window.
+    #[error("{url}: fewer than {min_rate} bytes/s over {window:?} ({received} bytes in all)")]
+    TooSlow {
+        /// The request URL, without its query string.
+        url: String,
+        /// The minimum rate in bytes per second.
+        min_rate: u64,
+        /// The window the rate is averaged over.
+        window: Duration,
+        /// Bytes received in all.
+        received: u64,
+    },
+    /// Reaching the registry (scheme discovery with its retries) took longer than allowed.
+    #[error("registry {registry} did not answer within {after:?}")]
+    NoAnswer {
+        /// The registry host.
+        registry: String,
+        /// The reach deadline.
+        after: Duration,
+    },
     /// A response body was larger than this client accepts for its kind.
     #[error("{url}: response body exceeds the {limit}-byte limit")]
     TooLarge {

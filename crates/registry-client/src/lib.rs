@@ -86,6 +86,7 @@ mod redirect;
 mod referrers;
 mod repository;
 mod retry;
+mod timeouts;
 mod tls;
 mod transport;
 mod uploads;
@@ -105,6 +106,7 @@ pub use referrers::{referrer_descriptor, referrers_tag, ReferrerListing, Referre
 pub use registry_auth::Credential;
 pub use repository::RepositoryRef;
 pub use retry::RetryPolicy;
+pub use timeouts::Timeouts;
 pub use transport::{
     ByteStream, HyperTransport, HyperTransportBuilder, RequestBody, SkipTlsVerification, Transport,
     TransportBody, TransportFuture,

@@ -59,6 +59,24 @@ pub(crate) struct GlobalArgs {
     /// How many large blobs to transfer at once (small ones get up to 4x more; 1: one blob at a time).
     #[arg(long, global = true, value_name = "N", default_value_t = default_jobs())]
     pub(crate) jobs: NonZeroUsize,
+    /// Seconds a request may wait for a response head or for the next bytes of any body.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 60)]
+    pub(crate) stall_timeout: u64,
+    /// Seconds a bounded read (manifest, config, token answer, error body, tag or catalog
+    /// page) may take in all.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 60)]
+    pub(crate) read_timeout: u64,
+    /// The lowest rate, in bytes per second averaged over `--rate-window`, a blob may
+    /// download at (0: no minimum).
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = 1024)]
+    pub(crate) min_rate: u64,
+    /// The window `--min-rate` is averaged over, in seconds.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 60)]
+    pub(crate) rate_window: u64,
+    /// Seconds to reach a registry the first time: every scheme tried and every retry of an
+    /// attempt that got no answer.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 30)]
+    pub(crate) reach_timeout: u64,
     /// Log what happens on stderr: `-v` for debug, `-vv` for every request (secrets redacted).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub(crate) verbose: u8,

@@ -5,7 +5,7 @@ use std::io::BufRead;
 use std::time::Duration;
 
 use registry_auth::{AuthEnv, Credential, CredentialStore, Secret};
-use registry_client::{Client, HyperTransport, NetworkEnv, RepositoryRef, StaticCredentials};
+use registry_client::{Client, HyperTransport, NetworkEnv, RepositoryRef, StaticCredentials, Timeouts};
 
 use crate::cli::GlobalArgs;
 use crate::failure::Failure;
@@ -117,6 +117,7 @@ pub(crate) fn client(
         .user_agent(concat!("skiff/", env!("CARGO_PKG_VERSION")))
         .environment(env)
         .credentials(credentials)
+        .timeouts(timeouts(global))
         .transport(TracingTransport::new(transport));
     for host in &global.insecure {
         builder = builder.insecure_host(host);
@@ -124,6 +125,16 @@ pub(crate) fn client(
     builder
         .build()
         .map_err(|e| Failure::new("setting up the registry client", e))
+}
+
+/// The deadlines the flags set.
+fn timeouts(global: &GlobalArgs) -> Timeouts {
+    let seconds = Duration::from_secs;
+    Timeouts::default()
+        .with_stall(seconds(global.stall_timeout))
+        .with_read(seconds(global.read_timeout))
+        .with_min_rate(global.min_rate, seconds(global.rate_window))
+        .with_reach(seconds(global.reach_timeout))
 }
 
 /// A client for one repository.

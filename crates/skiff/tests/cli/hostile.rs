@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use skiff_integration::{Hostile, Reply, Seen};
+use skiff_integration::{Hostile, Reply, Seen, SilentListener};
 
 use super::util::{expect_failure, sha256, Skiff};
 
@@ -259,4 +259,46 @@ fn a_credential_helpers_child_cannot_hold_skiff() {
     let out = skiff.run_within(&args, Duration::from_secs(20));
     assert!(out.status.success(), "{}", super::util::describe(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "1.0\n");
+}
+
+/// Rule 3: a manifest trickled one byte at a time ends at the read deadline, and a blob that
+/// never stalls long enough for the stall timeout still fails below the minimum rate.
+#[test]
+fn bodies_that_trickle_end_at_their_deadlines() {
+    let every = Duration::from_millis(400);
+    let registry = open_registry(move |seen| {
+        let body = vec![b' '; 1000];
+        if seen.path.contains("/manifests/") {
+            Reply::status(200)
+                .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+                .trickle(body, every)
+        } else {
+            Reply::status(200).trickle(body, every)
+        }
+    });
+    let skiff = Skiff::new();
+    let image = format!("{}/team/app:1", registry.host());
+    let args = ["inspect", "--raw", "--read-timeout", "2", &image];
+    let out = skiff.run_within(&args, LIMIT);
+    let line = expect_failure(&out, 1, &args);
+    assert!(line.contains("did not arrive whole within 2s"), "{line}");
+
+    let blob = format!("{}/team/app@{}", registry.host(), sha256(&[b' '; 1000]));
+    let args = ["blob", "get", "--min-rate", "100", "--rate-window", "2", &blob];
+    let out = skiff.run_within(&args, LIMIT);
+    let line = expect_failure(&out, 1, &args);
+    assert!(line.contains("fewer than 100 bytes/s over 2s"), "{line}");
+}
+
+/// Rule 8: a server that accepts connections and never answers costs one overall deadline,
+/// not a wait per scheme and per retry.
+#[test]
+fn a_silent_server_costs_one_reach_deadline() {
+    let silent = SilentListener::start();
+    let image = format!("{}/team/app", silent.host());
+    let skiff = Skiff::new();
+    let args = ["tags", "--reach-timeout", "2", &image];
+    let out = skiff.run_within(&args, Duration::from_secs(15));
+    let line = expect_failure(&out, 1, &args);
+    assert!(line.contains("did not answer within 2s"), "{line}");
 }
