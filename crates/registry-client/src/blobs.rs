@@ -84,9 +84,7 @@ impl BlobStream {
             }
             Ok(out.freeze())
         };
-        tokio::time::timeout(deadline, read)
-            .await
-            .map_err(|_| Error::ReadDeadline { url, after: deadline })?
+        crate::timeouts::bounded_read(deadline, url, read).await
     }
 }
 

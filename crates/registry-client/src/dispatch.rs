@@ -352,9 +352,7 @@ impl Body {
             }
             Ok(out.freeze())
         };
-        tokio::time::timeout(deadline, read)
-            .await
-            .map_err(|_| Error::ReadDeadline { url, after: deadline })?
+        crate::timeouts::bounded_read(deadline, url, read).await
     }
 
     /// At most `limit` bytes of the body, or what arrived within the read deadline; the rest

@@ -9,7 +9,10 @@
 //! - `reach`: the total time to reach a registry the first time (scheme discovery, with every
 //!   retry of an attempt that got no answer).
 
+use std::future::Future;
 use std::time::Duration;
+
+use crate::error::Error;
 
 /// The deadlines a client works under; see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,4 +84,16 @@ impl Timeouts {
     pub fn reach(&self) -> Duration {
         self.reach
     }
+}
+
+/// `read`, a bounded read of the response from `url`, failing with [`Error::ReadDeadline`]
+/// when it has not completed within `deadline`.
+pub(crate) async fn bounded_read<T>(
+    deadline: Duration,
+    url: String,
+    read: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    tokio::time::timeout(deadline, read)
+        .await
+        .map_err(|_| Error::ReadDeadline { url, after: deadline })?
 }
