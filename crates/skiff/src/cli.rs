@@ -53,9 +53,10 @@ pub(crate) struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     pub(crate) cert_dir: Option<PathBuf>,
     /// The platform to pick out of a manifest list or image index (default for inspect: this
-    /// machine's; for copy, pull and push: every platform).
-    #[arg(long, global = true, value_name = "OS/ARCH[/VARIANT]")]
-    pub(crate) platform: Option<Platform>,
+    /// machine's; for copy, pull and push: every platform). `copy`, `pull` and `push` take it
+    /// more than once: that subset of the list, written as a new list.
+    #[arg(long = "platform", global = true, value_name = "OS/ARCH[/VARIANT]")]
+    pub(crate) platforms: Vec<Platform>,
     /// How many large blobs to transfer at once (small ones get up to 4x more; 1: one blob at a time).
     #[arg(long, global = true, value_name = "N", default_value_t = default_jobs())]
     pub(crate) jobs: NonZeroUsize,
@@ -83,6 +84,21 @@ pub(crate) struct GlobalArgs {
     /// Print no progress.
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
+}
+
+impl GlobalArgs {
+    /// The one `--platform` given, if any (commands that pick one image; a second `--platform`
+    /// is refused for them before they run, see [`Command::allows_platform_subset`]).
+    pub(crate) fn platform(&self) -> Option<&Platform> {
+        self.platforms.first()
+    }
+}
+
+impl Command {
+    /// Whether the command copies a subset of a list when given several `--platform`s.
+    pub(crate) fn allows_platform_subset(&self) -> bool {
+        matches!(self, Command::Copy(_) | Command::Pull(_) | Command::Push(_))
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -57,6 +57,12 @@ pub enum ImageError {
     /// A rewrite (a format conversion) could not be applied to the image.
     #[error(transparent)]
     Rewrite(crate::BoxError),
+    /// Platforms to copy a subset of were given for an image that is not a list or index.
+    #[error("{image} is one image, not a list or index: there is no subset of platforms to copy")]
+    NotAList {
+        /// The image, as the user named it.
+        image: String,
+    },
     /// A list or index names something that is not a manifest.
     #[error("{parent} lists {child} of type {media_type}, which is not a manifest")]
     NotAManifest {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use oci_digest::Digest;
-use oci_manifest::{Descriptor, Manifest, Platform};
+use oci_manifest::{Descriptor, Manifest, ManifestList, OciIndex, Platform};
 
 use super::copier::{copy_blob, BlobCopy, ScanFactory};
 use super::destination::{
@@ -33,6 +33,8 @@ pub const DEFAULT_JOBS: usize = 4;
 #[derive(Debug, Clone)]
 pub struct TransferOptions {
     platform: Option<Platform>,
+    /// Two or more platforms: the subset of a list or index to copy, as a rewritten list.
+    subset: Vec<Platform>,
     jobs: usize,
     mount_from: Option<RepositoryRef>,
 }
@@ -41,6 +43,7 @@ impl Default for TransferOptions {
     fn default() -> Self {
         TransferOptions {
             platform: None,
+            subset: Vec::new(),
             jobs: DEFAULT_JOBS,
             mount_from: None,
         }
@@ -57,6 +60,21 @@ impl TransferOptions {
     /// destination then holds that image, not the list.
     pub fn platform(mut self, platform: Platform) -> TransferOptions {
         self.platform = Some(platform);
+        self
+    }
+
+    /// Moves the images for `platforms` out of a list or index. One platform is
+    /// [`TransferOptions::platform`]; with two or more the destination gets a
+    /// list or index of the same format holding just those entries (in the
+    /// source's order, its annotations kept), so its digest is new. A platform
+    /// the source lacks is an error, as is a subset of a single image.
+    pub fn platforms(mut self, platforms: impl IntoIterator<Item = Platform>) -> TransferOptions {
+        let mut platforms: Vec<Platform> = platforms.into_iter().collect();
+        match platforms.len() {
+            0 => {}
+            1 => self.platform = platforms.pop(),
+            _ => self.subset = platforms,
+        }
         self
     }
 
@@ -367,6 +385,11 @@ async fn plan(source: &dyn ImageSource, options: &TransferOptions) -> Result<Pla
     let mut blobs = Vec::new();
     let mut seen = HashSet::new();
     if !parsed.is_index() {
+        if !options.subset.is_empty() {
+            return Err(ImageError::NotAList {
+                image: source.to_string(),
+            });
+        }
         collect_blobs(&parsed, &mut blobs, &mut seen);
         return Ok(Plan {
             children: Vec::new(),
@@ -374,6 +397,9 @@ async fn plan(source: &dyn ImageSource, options: &TransferOptions) -> Result<Pla
             blobs,
             chosen: None,
         });
+    }
+    if !options.subset.is_empty() {
+        return plan_subset(source, &top, &parsed, &options.subset, options).await;
     }
     if let Some(wanted) = &options.platform {
         let entry = select_platform(&parsed, wanted, &source.to_string())?.clone();
@@ -422,6 +448,69 @@ async fn plan(source: &dyn ImageSource, options: &TransferOptions) -> Result<Pla
     Ok(Plan {
         children,
         top,
+        blobs,
+        chosen: None,
+    })
+}
+
+/// The plan for a subset of a list or index: the entries for `wanted` (each
+/// chosen as for one platform; every platform must be there), their images,
+/// and a new list or index of the same format naming just them.
+async fn plan_subset(
+    source: &dyn ImageSource,
+    top: &ManifestData,
+    parsed: &Manifest,
+    wanted: &[Platform],
+    options: &TransferOptions,
+) -> Result<Plan, ImageError> {
+    let image = source.to_string();
+    let mut chosen = HashSet::new();
+    for platform in wanted {
+        chosen.insert(select_platform(parsed, platform, &image)?.digest().clone());
+    }
+    // In the source's order, each entry once however many platforms chose it.
+    let entries: Vec<Descriptor> = parsed
+        .manifests()
+        .unwrap_or_default()
+        .iter()
+        .filter(|entry| chosen.remove(entry.digest()))
+        .cloned()
+        .collect();
+    let fetched: Vec<ManifestData> = stream::iter(&entries)
+        .map(|entry| source.child_manifest(entry))
+        .buffered(options.jobs)
+        .try_collect()
+        .await?;
+    let mut blobs = Vec::new();
+    let mut seen = HashSet::new();
+    for child in &fetched {
+        let child_parsed = child.parse()?;
+        if child_parsed.is_index() {
+            return Err(ImageError::NotAManifest {
+                parent: top.digest().clone(),
+                child: child.digest().clone(),
+                media_type: child.media_type().clone(),
+            });
+        }
+        collect_blobs(&child_parsed, &mut blobs, &mut seen);
+    }
+    let subset = || -> Result<Vec<u8>, oci_manifest::Error> {
+        Ok(match parsed {
+            Manifest::OciIndex(index) if index.annotations().is_empty() => {
+                OciIndex::new(entries)?.as_bytes().to_vec()
+            }
+            Manifest::OciIndex(index) => OciIndex::new(entries)?
+                .with_annotations(index.annotations().clone())?
+                .as_bytes()
+                .to_vec(),
+            _ => ManifestList::new(entries)?.as_bytes().to_vec(),
+        })
+    };
+    let bytes = subset().map_err(crate::Error::from)?;
+    let digest = Digest::sha256(&bytes);
+    Ok(Plan {
+        children: fetched,
+        top: ManifestData::new(top.media_type().clone(), digest, bytes.into()),
         blobs,
         chosen: None,
     })

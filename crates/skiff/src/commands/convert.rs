@@ -46,7 +46,7 @@ pub(crate) async fn run(invocation: &Invocation, args: &ConvertArgs) -> Result<(
     }
     let client = invocation.client_for_images(&[&args.source, &args.destination])?;
     let source = super::source_location(&args.source).await?;
-    let resolved = image::resolve(&client, &source, invocation.global.platform.as_ref())
+    let resolved = image::resolve(&client, &source, invocation.global.platform())
         .await
         .map_err(|e| Failure::new(what(), e))?;
     let converted = convert(&client, &source, &args.destination, &resolved, args.to)

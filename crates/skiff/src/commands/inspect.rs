@@ -20,7 +20,7 @@ pub(crate) async fn run(invocation: &Invocation, args: &InspectArgs) -> Result<(
         return super::write_stdout(&bytes);
     }
     let location = super::source_location(&args.image).await?;
-    let platform = invocation.global.platform.as_ref();
+    let platform = invocation.global.platform();
     let resolved = image::resolve(&client, &location, platform)
         .await
         .map_err(|e| Failure::new(what(), e))?;

@@ -65,6 +65,12 @@ impl Invocation {
 
 /// Runs the parsed command.
 pub(crate) async fn run(invocation: &Invocation, command: Command) -> Result<(), Failure> {
+    if invocation.global.platforms.len() > 1 && !command.allows_platform_subset() {
+        return Err(Failure::usage(
+            "--platform",
+            "this command works on one image: give --platform once (copy, pull and push take several)",
+        ));
+    }
     match command {
         Command::Inspect(args) => inspect::run(invocation, &args).await,
         Command::Digest(args) => digest::run(invocation, &args).await,

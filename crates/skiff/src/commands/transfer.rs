@@ -67,9 +67,7 @@ async fn transfer(
     let source = super::source_location(source).await?;
     let global = &invocation.global;
     let mut options = TransferOptions::new().jobs(global.jobs.get());
-    if let Some(platform) = &global.platform {
-        options = options.platform(platform.clone());
-    }
+    options = options.platforms(global.platforms.iter().cloned());
     let progress = progress::reporter(global.quiet);
     let report = image::copy(&client, &source, destination, &options, progress)
         .await

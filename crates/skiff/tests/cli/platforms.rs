@@ -89,3 +89,129 @@ fn indexes_move_whole_or_by_platform() {
         serde_json::from_slice(&skiff.ok(&["inspect", "--platform", "linux/amd64", &again])).unwrap();
     assert_eq!(summary["Layers"], layers(&amd64));
 }
+
+#[test]
+fn several_platforms_copy_that_subset_as_a_new_list() {
+    use skiff_integration::{ImageRef, Skopeo};
+    let registry = Registry::anonymous();
+    let skiff = Skiff::new();
+    let platforms = [
+        ("amd64", "linux/amd64"),
+        ("arm64", "linux/arm64/v8"),
+        ("armv7", "linux/arm/v7"),
+    ];
+    let images: Vec<RandomImage> = platforms
+        .iter()
+        .map(|(tag, platform)| RandomImage::build_for(&format!("subset/{tag}"), &[300], platform))
+        .collect();
+    let mut members = Vec::new();
+    for (image, (tag, _)) in images.iter().zip(platforms) {
+        let target = registry.reference(&format!("subset/app:{tag}"));
+        skiff.ok(&[
+            "push",
+            "-q",
+            &format!("{}:latest", image.layout_dir().display()),
+            &target,
+        ]);
+        members.push(target);
+    }
+    let list = registry.reference("subset/app:1");
+    let mut args = vec!["index", "create", list.as_str()];
+    args.extend(members.iter().map(String::as_str));
+    let full = skiff.ok_text(&args);
+
+    let destination = registry.reference("mirror/app:1");
+    let copied = skiff.ok_text(&[
+        "copy",
+        "-q",
+        "--platform",
+        "linux/amd64",
+        "--platform",
+        "linux/arm/v7",
+        &list,
+        &destination,
+    ]);
+    assert_ne!(copied, full);
+    let raw = Skopeo::new()
+        .inspect_raw(&ImageRef::registry(&registry, "mirror/app:1"))
+        .unwrap();
+    assert_eq!(sha256(&raw), copied);
+    let index: Value = serde_json::from_slice(&raw).unwrap();
+    let digests: Vec<&str> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["digest"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        digests,
+        [images[0].manifest().digest(), images[2].manifest().digest()]
+    );
+    // The chosen images are there, the other is not.
+    for (image, present) in [(&images[0], true), (&images[1], false), (&images[2], true)] {
+        let by_digest = registry.reference(&format!("mirror/app@{}", image.manifest().digest()));
+        assert_eq!(
+            skiff.run(&["inspect", "--raw", &by_digest]).status.success(),
+            present
+        );
+    }
+
+    // Into a layout too, and skopeo reads it.
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("subset");
+    let pulled = skiff.ok_text(&[
+        "pull",
+        "-q",
+        "--platform",
+        "linux/amd64",
+        "--platform",
+        "linux/arm64",
+        &list,
+        &format!("{}:1", dir.display()),
+    ]);
+    let theirs = Skopeo::new()
+        .inspect_raw(&ImageRef::local(format!("oci:{}:1", dir.display())))
+        .unwrap();
+    assert_eq!(sha256(&theirs), pulled);
+
+    // A platform the list lacks is an error naming what it has; nothing is written.
+    let out = skiff.run(&[
+        "copy",
+        "--platform",
+        "linux/amd64",
+        "--platform",
+        "linux/s390x",
+        &list,
+        &registry.reference("mirror/app:2"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("linux/s390x") && stderr.contains("linux/arm/v7"),
+        "{stderr}"
+    );
+    assert!(!skiff
+        .run(&["inspect", "--raw", &registry.reference("mirror/app:2")])
+        .status
+        .success());
+    // Of a single image there is no subset; one-image commands take one --platform.
+    let out = skiff.run(&[
+        "copy",
+        "--platform",
+        "linux/amd64",
+        "--platform",
+        "linux/arm64",
+        &members[0],
+        &registry.reference("mirror/one:1"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let out = skiff.run(&[
+        "inspect",
+        "--platform",
+        "linux/amd64",
+        "--platform",
+        "linux/arm64",
+        &list,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
