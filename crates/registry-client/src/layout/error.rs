@@ -23,6 +23,15 @@ pub enum LayoutError {
         #[source]
         source: io::Error,
     },
+    /// A blob path is a symlink, a directory or something else than a regular file, or it
+    /// resolves outside the layout: a layout only ever yields regular files inside its root.
+    #[error("{} is refused: {reason}", path.display())]
+    NotARegularFile {
+        /// The blob path.
+        path: PathBuf,
+        /// What it is instead.
+        reason: &'static str,
+    },
     /// The directory has no `oci-layout` file, so it is not an image layout.
     #[error("{} is not an OCI image layout: it has no `oci-layout` file", dir.display())]
     NotALayout {

@@ -184,14 +184,55 @@ impl OciLayout {
         self.blob_dir(digest).join(digest.encoded())
     }
 
-    /// Whether the blob is present.
+    /// Whether the blob is present and matches its digest. Files on disk can be damaged
+    /// or edited after they were written, so the content is read and verified: a blob that
+    /// does not match counts as absent, and writing it again replaces it.
     pub async fn has_blob(&self, digest: &Digest) -> Result<bool, LayoutError> {
-        let path = self.blob_path(digest);
-        match tokio::fs::metadata(&path).await {
-            Ok(metadata) => Ok(metadata.is_file()),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(error) => Err(LayoutError::io("cannot read", path)(error)),
+        if self.blob_file(digest).await?.is_none() {
+            return Ok(false);
         }
+        let mut reader = self.open_blob(digest).await?;
+        match tokio::io::copy(&mut reader, &mut tokio::io::sink()).await {
+            Ok(_) => Ok(true),
+            Err(error) if oci_digest::mismatch(&error).is_some() => {
+                tracing::debug!(%digest, "a blob in the layout does not match its digest; it counts as absent");
+                Ok(false)
+            }
+            Err(error) => Err(LayoutError::read("cannot read", self.blob_path(digest), error)),
+        }
+    }
+
+    /// The path of blob `digest` when it exists, after checking that it is a regular file
+    /// inside the layout (no symlink, nothing resolving outside the root), before a byte of
+    /// it is read.
+    async fn blob_file(&self, digest: &Digest) -> Result<Option<PathBuf>, LayoutError> {
+        let path = self.blob_path(digest);
+        let metadata = match tokio::fs::symlink_metadata(&path).await {
+            Ok(metadata) => metadata,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(LayoutError::io("cannot read", path)(error)),
+        };
+        let refuse = |reason| LayoutError::NotARegularFile {
+            path: path.clone(),
+            reason,
+        };
+        if metadata.file_type().is_symlink() {
+            return Err(refuse("it is a symlink, and a layout only yields regular files"));
+        }
+        if !metadata.is_file() {
+            return Err(refuse("it is not a regular file"));
+        }
+        // A directory above it (`blobs/`, `blobs/ALG/`) may itself be a link elsewhere.
+        let resolved = tokio::fs::canonicalize(&path)
+            .await
+            .map_err(LayoutError::io("cannot resolve", &path))?;
+        let root = tokio::fs::canonicalize(self.root())
+            .await
+            .map_err(LayoutError::io("cannot resolve", self.root()))?;
+        if !resolved.starts_with(&root) {
+            return Err(refuse("it resolves outside the layout"));
+        }
+        Ok(Some(path))
     }
 
     /// Starts writing the blob `digest`; `size`, when known, is enforced too.
@@ -296,15 +337,14 @@ impl OciLayout {
         let verifier = Verifier::new(digest).map_err(|_| LayoutError::UnsupportedDigest {
             digest: digest.clone(),
         })?;
-        let path = self.blob_path(digest);
+        let not_found = || LayoutError::BlobNotFound {
+            dir: self.root().to_path_buf(),
+            digest: digest.clone(),
+        };
+        let path = self.blob_file(digest).await?.ok_or_else(not_found)?;
         let file = match tokio::fs::File::open(&path).await {
             Ok(file) => file,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Err(LayoutError::BlobNotFound {
-                    dir: self.root().to_path_buf(),
-                    digest: digest.clone(),
-                })
-            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
             Err(error) => return Err(LayoutError::io("cannot open", path)(error)),
         };
         let len = file

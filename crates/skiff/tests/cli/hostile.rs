@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use skiff_integration::{Hostile, Reply, Seen, SilentListener};
+use skiff_integration::{FaultProxy, Hostile, RandomImage, Registry, Reply, Route, Seen, SilentListener};
 
-use super::util::{expect_failure, sha256, Skiff};
+use super::util::{expect_failure, sha256, unverified_blobs, Skiff};
 
 /// Long enough for any of these commands when skiff behaves, short enough that a hang
 /// (the behaviour each rule forbids) fails the test quickly.
@@ -301,4 +301,96 @@ fn a_silent_server_costs_one_reach_deadline() {
     let out = skiff.run_within(&args, Duration::from_secs(15));
     let line = expect_failure(&out, 1, &args);
     assert!(line.contains("did not answer within 2s"), "{line}");
+}
+
+/// The upload requests that carried a blob's bytes (a `PATCH`, or a `PUT` that closes an
+/// upload), which a layout source must not send when its blob is refused or fails its digest.
+fn blob_uploads(proxy: &FaultProxy) -> usize {
+    proxy
+        .requests()
+        .iter()
+        .filter(|seen| seen.route == Route::Upload && matches!(seen.method.as_str(), "PATCH" | "PUT"))
+        .count()
+}
+
+/// Damages the file at `path` in place: one byte flipped, the size unchanged.
+fn flip_a_byte(path: &std::path::Path) {
+    let mut content = std::fs::read(path).unwrap();
+    content[100] ^= 0xff;
+    std::fs::write(path, content).unwrap();
+}
+
+/// Rule 5: a layout blob that is a symlink to a file outside the layout is refused before a
+/// byte of it is read; a local blob whose content does not match is final, never re-sent.
+#[test]
+fn a_layout_only_yields_its_own_regular_files_and_mismatches_are_final() {
+    let registry = Registry::anonymous();
+    let proxy = FaultProxy::start(&registry);
+    let skiff = Skiff::new();
+
+    let image = RandomImage::build("hostile-symlink", &[64 * 1024]);
+    let layer = image.blob_path(image.layers()[0].digest());
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("private-key");
+    std::fs::write(&secret, "-----BEGIN PRIVATE KEY----- local secret").unwrap();
+    std::fs::remove_file(&layer).unwrap();
+    std::os::unix::fs::symlink(&secret, &layer).unwrap();
+    let target = proxy.reference("team/linked:1");
+    let source = image.oci_reference();
+    let args = ["copy", "-q", &source, &target];
+    let out = skiff.run_within(&args, LIMIT);
+    let line = expect_failure(&out, 1, &args);
+    assert!(line.contains("symlink"), "{line}");
+    let config_uploads = blob_uploads(&proxy);
+    assert!(
+        config_uploads <= 1,
+        "only the config may have gone up: {:?}",
+        proxy.requests()
+    );
+
+    let image = RandomImage::build("hostile-mismatch", &[64 * 1024]);
+    let layer = image.blob_path(image.layers()[0].digest());
+    flip_a_byte(&layer);
+    let target = proxy.reference("team/corrupt:1");
+    let source = image.oci_reference();
+    let args = ["copy", "-q", &source, &target];
+    let out = skiff.run_within(&args, LIMIT);
+    let line = expect_failure(&out, 1, &args);
+    assert!(line.contains("digest"), "{line}");
+    let sent = blob_uploads(&proxy) - config_uploads;
+    assert!(
+        sent <= 2,
+        "the corrupt layer was sent {sent} times or more: {:?}",
+        proxy.requests()
+    );
+}
+
+/// Rule 11: a pull into a layout that already holds a corrupted copy of a layer verifies it,
+/// fetches it again, and leaves only verified blobs.
+#[test]
+fn a_corrupt_blob_already_present_is_fetched_again() {
+    let registry = Registry::anonymous();
+    let skiff = Skiff::new();
+    let image = RandomImage::build("hostile-present", &[64 * 1024]);
+    let remote = registry.reference("team/present:1");
+    let source = image.oci_reference();
+    skiff.ok(&["copy", "-q", &source, &remote]);
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("pulled");
+    let target = format!("oci:{}:1", layout.display());
+    skiff.ok(&["copy", "-q", &remote, &target]);
+    let layer = layout
+        .join("blobs/sha256")
+        .join(image.layers()[0].digest().trim_start_matches("sha256:"));
+    flip_a_byte(&layer);
+    assert_eq!(unverified_blobs(&layout).len(), 1);
+
+    let args = ["copy", "-q", &remote, &target];
+    let out = skiff.run_within(&args, LIMIT);
+    assert!(out.status.success(), "{}", super::util::describe(&out));
+    assert!(
+        unverified_blobs(&layout).is_empty(),
+        "{:?}",
+        unverified_blobs(&layout)
+    );
 }
