@@ -9,12 +9,13 @@ use http::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{HeaderMap, Method, Response, StatusCode, Uri};
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::auth::{Auth, CredentialSource};
+use crate::auth::{Access, Auth, CredentialSource};
 use crate::counters::{Counters, RequestCounts};
 use crate::dispatch::{response_uri, status_error, Body, Dispatcher, Prepared};
 use crate::endpoint::{api_host, candidate_schemes, host_matches, peer_speaks_tls, Scheme};
 use crate::environment::NetworkEnv;
 use crate::error::{Context, Error};
+use crate::registries::{Location, Registries};
 use crate::retry::RetryPolicy;
 use crate::timeouts::Timeouts;
 use crate::transport::{HyperTransport, RequestBody, Transport};
@@ -53,6 +54,7 @@ pub struct ClientBuilder {
     max_manifest_size: u64,
     monolithic_limit: u64,
     chunk_size: Option<u64>,
+    registries: Option<Registries>,
 }
 
 impl Default for ClientBuilder {
@@ -69,6 +71,7 @@ impl Default for ClientBuilder {
             max_manifest_size: DEFAULT_MAX_MANIFEST_SIZE,
             monolithic_limit: DEFAULT_MONOLITHIC_LIMIT,
             chunk_size: None,
+            registries: None,
         }
     }
 }
@@ -108,10 +111,19 @@ impl ClientBuilder {
     }
 
     /// The environment the defaults are read from (default: the process's, see
-    /// [`NetworkEnv::from_process`]): the default transport's certificate directories.
+    /// [`NetworkEnv::from_process`]): the registries.conf files (unless
+    /// [`ClientBuilder::registries`] is given) and the default transport's proxies and
+    /// certificate directories.
     /// [`NetworkEnv::default()`] reads nothing from the process or the system.
     pub fn environment(mut self, env: NetworkEnv) -> ClientBuilder {
         self.env = env;
+        self
+    }
+
+    /// The registries.conf entries to follow (default: [`Registries::from_env`] of the
+    /// builder's environment): prefix rewriting, insecure and blocked registries, mirrors.
+    pub fn registries(mut self, registries: Registries) -> ClientBuilder {
+        self.registries = Some(registries);
         self
     }
 
@@ -162,6 +174,12 @@ impl ClientBuilder {
             Some(transport) => transport,
             None => Arc::new(HyperTransport::builder().environment(self.env.clone()).build()?),
         };
+        let registries = match self.registries {
+            Some(registries) => registries,
+            None => Registries::from_env(&self.env)?,
+        };
+        let mut insecure_hosts = self.insecure_hosts;
+        insecure_hosts.extend(registries.insecure_hosts());
         let user_agent = HeaderValue::from_str(&self.user_agent).map_err(|_| Error::InvalidHeader {
             name: "User-Agent",
             value: self.user_agent.clone(),
@@ -176,7 +194,8 @@ impl ClientBuilder {
                     counters: Counters::default(),
                     user_agent,
                 },
-                insecure_hosts: self.insecure_hosts,
+                insecure_hosts,
+                registries,
                 endpoints: Mutex::new(HashMap::new()),
                 auth: Auth::new(self.credentials),
                 limits: Limits {
@@ -207,6 +226,7 @@ pub struct Client {
 struct Inner {
     dispatcher: Dispatcher,
     insecure_hosts: Vec<String>,
+    registries: Registries,
     endpoints: Mutex<HashMap<String, Arc<OnceCell<Arc<Endpoint>>>>>,
     auth: Auth,
     limits: Limits,
@@ -238,7 +258,7 @@ pub(crate) enum Target {
 #[derive(Debug)]
 pub(crate) struct Call {
     pub(crate) registry: String,
-    pub(crate) access: crate::auth::Access,
+    pub(crate) access: Access,
     pub(crate) method: Method,
     pub(crate) target: Target,
     pub(crate) headers: HeaderMap,
@@ -246,7 +266,7 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    pub(crate) fn new(registry: &str, access: crate::auth::Access, method: Method, target: Target) -> Call {
+    pub(crate) fn new(registry: &str, access: Access, method: Method, target: Target) -> Call {
         Call {
             registry: registry.to_owned(),
             access,
@@ -393,9 +413,72 @@ impl Client {
         })
     }
 
+    /// Sends `call` where registries.conf says its repository lives: a blocked one is refused,
+    /// a read tries the mirrors that serve it in order (any failure moves on to the next), and
+    /// everything else, or a read no mirror served, goes to the registry after `location`
+    /// rewriting.
+    pub(crate) async fn execute(&self, call: Call) -> Result<Response<Body>, Error> {
+        let repository = match &call.access {
+            Access::Pull(repository) | Access::Push(repository) | Access::Delete(repository) => repository,
+            Access::Mount { to, .. } => to,
+            Access::Catalog => return self.execute_here(call).await,
+        };
+        let Some(resolution) = self.inner.registries.resolve(&call.registry, repository)? else {
+            return self.execute_here(call).await;
+        };
+        let name = format!("{}/{repository}", call.registry);
+        let is_read = matches!(call.access, Access::Pull(_))
+            && matches!(call.method, Method::GET | Method::HEAD)
+            && matches!(call.target, Target::Path(_));
+        if is_read {
+            let by_digest = match &call.target {
+                Target::Path(path) => {
+                    path.contains("/blobs/") || path.rsplit('/').next().is_some_and(|last| last.contains(':'))
+                }
+                Target::Url(_) => false,
+            };
+            for mirror in resolution.mirrors.iter().filter(|m| m.pull.serves(by_digest)) {
+                let attempt = Call {
+                    registry: call.registry.clone(),
+                    access: call.access.clone(),
+                    method: call.method.clone(),
+                    target: match &call.target {
+                        Target::Path(path) => Target::Path(path.clone()),
+                        Target::Url(uri) => Target::Url(uri.clone()),
+                    },
+                    headers: call.headers.clone(),
+                    body: RequestBody::empty(),
+                };
+                let endpoint = format!("{}/{}", mirror.location.host, mirror.location.repository);
+                match self
+                    .execute_here(relocate(attempt, repository, &mirror.location))
+                    .await
+                {
+                    Ok(response) if response.status().is_success() => {
+                        tracing::debug!(%name, mirror = %endpoint, "read served by mirror");
+                        return Ok(response);
+                    }
+                    Ok(response) => {
+                        tracing::debug!(%name, mirror = %endpoint, status = %response.status(), "mirror failed; next")
+                    }
+                    Err(error) => tracing::debug!(%name, mirror = %endpoint, %error, "mirror failed; next"),
+                }
+            }
+        }
+        let endpoint = format!("{}/{}", resolution.registry.host, resolution.registry.repository);
+        if is_read {
+            tracing::debug!(%name, registry = %endpoint, "read served by the registry");
+        } else if endpoint != name {
+            tracing::debug!(%name, registry = %endpoint, "rewritten by registries.conf");
+        }
+        let repository = repository.clone();
+        self.execute_here(relocate(call, &repository, &resolution.registry))
+            .await
+    }
+
     /// Sends `call` with credentials for its scope; on 401 refreshes them once and resends
     /// (when the body can be sent again).
-    pub(crate) async fn execute(&self, call: Call) -> Result<Response<Body>, Error> {
+    async fn execute_here(&self, call: Call) -> Result<Response<Body>, Error> {
         let endpoint = self.endpoint(&call.registry).await?;
         let uri = match call.target {
             Target::Path(path) => parse_uri(&format!("{}{path}", endpoint.base()))?,
@@ -503,6 +586,36 @@ fn answered_here<B>(response: &Response<B>, registry: &Uri) -> bool {
 async fn foreign_challenge(method: &Method, response: Response<Body>) -> Error {
     let answered = response_uri(&response);
     status_error(method, &answered, response).await
+}
+
+/// `call` moved from `repository` on its registry to `to`: its registry, scope and path. A
+/// URL the registry sent (an upload location, a next page) stays as it is: it already points
+/// where the earlier request went.
+fn relocate(mut call: Call, repository: &str, to: &Location) -> Call {
+    let moved = |name: &String| {
+        if name == repository {
+            to.repository.clone()
+        } else {
+            name.clone()
+        }
+    };
+    call.access = match &call.access {
+        Access::Pull(name) => Access::Pull(moved(name)),
+        Access::Push(name) => Access::Push(moved(name)),
+        Access::Delete(name) => Access::Delete(moved(name)),
+        Access::Mount { to: target, from } => Access::Mount {
+            to: moved(target),
+            from: from.clone(),
+        },
+        Access::Catalog => Access::Catalog,
+    };
+    if let Target::Path(path) = &call.target {
+        if let Some(rest) = path.strip_prefix(&format!("/v2/{repository}/")) {
+            call.target = Target::Path(format!("/v2/{}/{rest}", to.repository));
+        }
+    }
+    call.registry = to.host.clone();
+    call
 }
 
 pub(crate) fn parse_uri(text: &str) -> Result<Uri, Error> {

@@ -238,6 +238,22 @@ pub enum Error {
         /// Why it cannot be used.
         reason: String,
     },
+    /// A registries.conf file could not be read or understood.
+    #[error("registries.conf file {path}: {reason}")]
+    RegistriesConf {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+    /// registries.conf blocks the repository; nothing was sent.
+    #[error("{name} is blocked by the registries.conf entry for {prefix}")]
+    Blocked {
+        /// The repository, `registry/name`.
+        name: String,
+        /// The prefix of the entry that blocks it.
+        prefix: String,
+    },
     /// The TLS configuration could not be built.
     #[error("TLS setup failed: {0}")]
     Tls(#[from] rustls::Error),

@@ -52,6 +52,11 @@ pub(crate) struct GlobalArgs {
     /// certificate.
     #[arg(long, global = true, value_name = "DIR")]
     pub(crate) cert_dir: Option<PathBuf>,
+    /// Read this registries.conf (containers-registries.conf(5) version 2) instead of
+    /// `CONTAINERS_REGISTRIES_CONF`, `~/.config/containers/registries.conf` or
+    /// `/etc/containers/registries.conf`: prefix rewriting, insecure and blocked registries, mirrors.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) registries_conf: Option<PathBuf>,
     /// The platform to pick out of a manifest list or image index (default for inspect: this
     /// machine's; for copy, pull and push: every platform). `copy`, `pull` and `push` take it
     /// more than once: that subset of the list, written as a new list.

@@ -1,11 +1,13 @@
 //! From the global flags to a ready [`Client`]: credentials in the contract's order, insecure
-//! hosts, CA files, certificate directories, and request tracing at `-vv`.
+//! hosts, CA files, certificate directories, registries.conf, and request tracing at `-vv`.
 
 use std::io::BufRead;
 use std::time::Duration;
 
 use registry_auth::{AuthEnv, Credential, CredentialStore, Secret};
-use registry_client::{Client, HyperTransport, NetworkEnv, RepositoryRef, StaticCredentials, Timeouts};
+use registry_client::{
+    Client, HyperTransport, NetworkEnv, Registries, RepositoryRef, StaticCredentials, Timeouts,
+};
 
 use crate::cli::GlobalArgs;
 use crate::failure::Failure;
@@ -93,16 +95,21 @@ pub(crate) fn client(
             "--username needs --password or --password-stdin",
         ));
     }
+    let env = NetworkEnv::from_process();
+    let conf = match &global.registries_conf {
+        Some(path) => Registries::from_file(path, &env),
+        None => Registries::from_env(&env),
+    }
+    .map_err(|e| Failure::new("reading registries.conf", e))?;
     let store = credential_store(global, explicit);
     let mut credentials = StaticCredentials::new();
-    for (registry, repository) in registries {
+    for (registry, repository) in registries_to_ask(&conf, registries)? {
         let credential = store
-            .credential_for(registry, *repository)
+            .credential_for(&registry, repository.as_deref())
             .map_err(|e| Failure::new(format!("reading credentials for {registry}"), e))?;
         tracing::debug!(registry, username = credential.username(), "credentials chosen");
-        credentials = credentials.with(registry, credential);
+        credentials = credentials.with(&registry, credential);
     }
-    let env = NetworkEnv::from_process();
     let mut transport = HyperTransport::builder()
         .environment(env.clone())
         .connect_timeout(CONNECT_TIMEOUT);
@@ -116,6 +123,7 @@ pub(crate) fn client(
     let mut builder = Client::builder()
         .user_agent(concat!("skiff/", env!("CARGO_PKG_VERSION")))
         .environment(env)
+        .registries(conf)
         .credentials(credentials)
         .timeouts(timeouts(global))
         .transport(TracingTransport::new(transport));
@@ -135,6 +143,34 @@ fn timeouts(global: &GlobalArgs) -> Timeouts {
         .with_read(seconds(global.read_timeout))
         .with_min_rate(global.min_rate, seconds(global.rate_window))
         .with_reach(seconds(global.reach_timeout))
+}
+
+/// The registries (and repositories) whose credentials a command needs: each one named, and
+/// where registries.conf sends it (the rewritten location and the mirrors), since credentials
+/// belong to the host a request goes to. A blocked name fails here, before anything is sent.
+fn registries_to_ask(
+    conf: &Registries,
+    named: &[(&str, Option<&str>)],
+) -> Result<Vec<(String, Option<String>)>, Failure> {
+    let mut hosts = Vec::new();
+    for (registry, repository) in named {
+        hosts.push((registry.to_string(), repository.map(str::to_owned)));
+        let Some(repository) = repository else {
+            continue;
+        };
+        let resolution = conf
+            .resolve(registry, repository)
+            .map_err(|e| Failure::new(format!("reaching {registry}/{repository}"), e))?;
+        if let Some(resolution) = resolution {
+            let locations =
+                std::iter::once(&resolution.registry).chain(resolution.mirrors.iter().map(|m| &m.location));
+            for location in locations {
+                hosts.push((location.host.clone(), Some(location.repository.clone())));
+            }
+        }
+    }
+    hosts.dedup();
+    Ok(hosts)
 }
 
 /// A client for one repository.

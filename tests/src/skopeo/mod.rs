@@ -27,6 +27,7 @@ pub struct Skopeo {
     program: PathBuf,
     scratch: tempfile::TempDir,
     env: Vec<(String, String)>,
+    global: Vec<OsString>,
 }
 
 impl Default for Skopeo {
@@ -74,7 +75,15 @@ impl Skopeo {
             program,
             scratch,
             env: Vec::new(),
+            global: Vec::new(),
         }
+    }
+
+    /// Runs skopeo with `--registries-conf path` (and so without the machine's files).
+    pub fn with_registries_conf(mut self, path: &Path) -> Skopeo {
+        self.global.push("--registries-conf".into());
+        self.global.push(path.into());
+        self
     }
 
     /// Runs skopeo with the environment variable `name` set to `value` (a proxy, say).
@@ -174,7 +183,7 @@ impl Skopeo {
     /// Runs skopeo with `args` and returns its stdout.
     fn run(&self, args: &[OsString]) -> Result<Vec<u8>, SkopeoFailure> {
         let mut command = Command::new(&self.program);
-        command.arg("--insecure-policy").args(args);
+        command.arg("--insecure-policy").args(&self.global).args(args);
         for (name, value) in &self.env {
             command.env(name, value);
         }

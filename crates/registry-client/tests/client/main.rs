@@ -6,6 +6,7 @@ mod cert_dirs;
 mod faults;
 mod listing;
 mod manifests;
+mod mirrors;
 mod proxies;
 mod referrers;
 mod tls;

@@ -1,5 +1,5 @@
 //! The network conventions from the command line, agreeing with skopeo: certificate
-//! directories (mutual TLS) and proxies.
+//! directories (mutual TLS), proxies and registries.conf.
 
 use skiff_integration::{ForwardProxy, ImageFormat, ImageRef, Registry, Skopeo, User};
 
@@ -71,4 +71,77 @@ fn https_proxy_is_used_as_skopeo_uses_it_and_named_at_debug_level() {
         stderr.contains("HTTPS_PROXY") && stderr.contains("only http://") && !stderr.contains("proxy-pass"),
         "{stderr}"
     );
+}
+
+#[test]
+fn registries_conf_mirrors_and_blocks_as_skopeo_reads_it() {
+    let upstream = Registry::anonymous();
+    let cache = Registry::builder().pull_through_cache(&upstream).start();
+    Skopeo::new().push_random_image(&upstream, "team/app:1", &[10], ImageFormat::Oci);
+    let skiff = Skiff::new();
+    let conf = skiff.home().join("mirrors.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            r#"
+[[registry]]
+prefix = "example.test/team"
+location = "{upstream}/team"
+insecure = true
+[[registry.mirror]]
+location = "{cache}/team"
+insecure = true
+
+[[registry]]
+prefix = "example.test/secret"
+location = "{upstream}/secret"
+blocked = true
+"#,
+            upstream = upstream.addr(),
+            cache = cache.addr()
+        ),
+    )
+    .unwrap();
+    let skopeo = Skopeo::new().with_registries_conf(&conf);
+    let theirs = skopeo
+        .inspect_raw(&ImageRef::local("docker://example.test/team/app:1"))
+        .unwrap();
+    let conf_arg = conf.to_str().unwrap();
+    let out = skiff.run(&[
+        "-v",
+        "--registries-conf",
+        conf_arg,
+        "inspect",
+        "--raw",
+        "example.test/team/app:1",
+    ]);
+    assert!(out.status.success(), "{}", crate::cli::util::describe(&out));
+    assert_eq!(out.stdout, theirs);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("read served by mirror") && stderr.contains(&format!("{}/team/app", cache.addr())),
+        "-v names the endpoint that served the read: {stderr}"
+    );
+
+    // CONTAINERS_REGISTRIES_CONF is read when the flag is not given.
+    let from_env = Skiff::new().with_env("CONTAINERS_REGISTRIES_CONF", conf_arg);
+    assert_eq!(
+        from_env.ok(&["inspect", "--raw", "example.test/team/app:1"]),
+        theirs
+    );
+
+    assert!(skopeo
+        .inspect_raw(&ImageRef::local("docker://example.test/secret/app:1"))
+        .is_err());
+    let stderr = skiff.fails(
+        &[
+            "--registries-conf",
+            conf_arg,
+            "inspect",
+            "--raw",
+            "example.test/secret/app:1",
+        ],
+        1,
+    );
+    assert!(stderr.contains("blocked"), "{stderr}");
 }

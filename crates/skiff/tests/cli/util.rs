@@ -50,6 +50,12 @@ impl Skiff {
         ] {
             command.env_remove(proxy);
         }
+        // Nor the machine's registries.conf: an empty one of its own.
+        let conf = self.home.path().join("registries.conf");
+        if !conf.exists() {
+            std::fs::write(&conf, "").unwrap();
+        }
+        command.env("CONTAINERS_REGISTRIES_CONF", &conf);
         for (name, value) in &self.env {
             command.env(name, value);
         }
