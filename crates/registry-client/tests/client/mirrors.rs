@@ -103,7 +103,7 @@ pull-from-mirror = "digest-only"
 async fn blocked_names_are_refused_before_any_request() {
     let registry = Registry::anonymous();
     let client = with_conf(&format!(
-        "[[registry]]\nprefix = \"{}/secret\"\nblocked = true\n",
+        "[[registry]]\nprefix = \"{0}/secret\"\nlocation = \"{0}/secret\"\nblocked = true\n",
         registry.addr()
     ));
     let error = client
