@@ -1,6 +1,8 @@
 //! The image config of a schema1 image: built from its v1 history and the diffIDs of its
 //! content layers, which only the layers themselves can tell.
 
+use std::collections::HashMap;
+
 use oci_digest::Digest;
 use registry_client::{Client, RepositoryRef};
 use tokio::io::AsyncWriteExt;
@@ -16,9 +18,21 @@ pub(super) async fn config_from_history(
     repository: &RepositoryRef,
     history: &V1History,
 ) -> Result<(Vec<u8>, Vec<LayerSummary>), BoxError> {
+    // A manifest may name one layer any number of times: each digest is fetched and
+    // scanned once, and its summary stands for every reference.
+    let mut scanned: HashMap<Digest, LayerSummary> = HashMap::new();
     let mut layers = Vec::new();
     for layer in history.content_layers() {
-        layers.push(scan_remote_layer(client, repository, layer.blob_sum()).await?);
+        let digest = layer.blob_sum();
+        let summary = match scanned.get(digest) {
+            Some(summary) => summary.clone(),
+            None => {
+                let summary = scan_remote_layer(client, repository, digest).await?;
+                scanned.insert(digest.clone(), summary.clone());
+                summary
+            }
+        };
+        layers.push(summary);
     }
     let diff_ids: Vec<Digest> = layers.iter().map(|l| l.diff_id().clone()).collect();
     let config = v1_compat::schema1_to_config(history, &diff_ids)?;

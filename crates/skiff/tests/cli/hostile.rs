@@ -394,3 +394,58 @@ fn a_corrupt_blob_already_present_is_fetched_again() {
         unverified_blobs(&layout)
     );
 }
+
+/// Rule 7: a schema1 manifest naming one layer hundreds of times costs one download and one
+/// scan of it for `inspect --config`, not one per reference.
+#[test]
+fn work_on_a_digest_happens_once_per_command() {
+    let image = RandomImage::build("hostile-repeated", &[4096]);
+    let layer_digest = image.layers()[0].digest().to_owned();
+    let layer = image.blob(&layer_digest);
+    const REPEATS: usize = 300;
+    let id = |i: usize| format!("{:064x}", i + 1);
+    // Newest first, as schema1 lists them; every entry its own id, each the parent of the next.
+    let history: Vec<serde_json::Value> = (0..REPEATS)
+        .rev()
+        .map(|i| {
+            let mut v1 = serde_json::json!({"id": id(i), "created": "2020-01-01T00:00:00Z", "architecture": "amd64", "os": "linux"});
+            if i > 0 {
+                v1["parent"] = id(i - 1).into();
+            }
+            serde_json::json!({"v1Compatibility": v1.to_string()})
+        })
+        .collect();
+    let manifest = serde_json::json!({
+        "schemaVersion": 1, "name": "team/app", "tag": "1", "architecture": "amd64",
+        "fsLayers": vec![serde_json::json!({"blobSum": layer_digest}); REPEATS],
+        "history": history,
+    })
+    .to_string();
+    let registry = open_registry(move |seen| {
+        if seen.path.contains("/manifests/") {
+            Reply::status(200)
+                .header(
+                    "content-type",
+                    "application/vnd.docker.distribution.manifest.v1+json",
+                )
+                .body(manifest.clone())
+        } else {
+            Reply::status(200).body(layer.clone())
+        }
+    });
+    let skiff = Skiff::new();
+    let image_ref = format!("{}/team/app:1", registry.host());
+    let out = skiff.run_within(&["inspect", "--config", &image_ref], LIMIT);
+    assert!(out.status.success(), "{}", super::util::describe(&out));
+    let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        config["rootfs"]["diff_ids"].as_array().map(Vec::len),
+        Some(REPEATS)
+    );
+    let blob_gets = registry
+        .seen()
+        .iter()
+        .filter(|seen| seen.path.contains("/blobs/"))
+        .count();
+    assert_eq!(blob_gets, 1, "the repeated layer was fetched {blob_gets} times");
+}
