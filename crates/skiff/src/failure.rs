@@ -58,7 +58,8 @@ impl Failure {
 
 impl fmt::Display for Failure {
     /// One line: messages from below may hold line breaks (a registry's `detail`), which
-    /// would break scripts that read the first line.
+    /// would break scripts that read the first line, and control characters (terminal
+    /// escapes a hostile registry put in its message), which are shown escaped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let line = format!("{}: {}", self.what, self.why);
         let mut words = line
@@ -66,13 +67,26 @@ impl fmt::Display for Failure {
             .map(str::trim)
             .filter(|part| !part.is_empty());
         if let Some(first) = words.next() {
-            f.write_str(first)?;
+            write_escaped(f, first)?;
         }
         for rest in words {
-            write!(f, " {rest}")?;
+            f.write_str(" ")?;
+            write_escaped(f, rest)?;
         }
         Ok(())
     }
+}
+
+/// `text` with every control character written as its escape (`\u{1b}`).
+fn write_escaped(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    for c in text.chars() {
+        if c.is_control() {
+            write!(f, "{}", c.escape_default())?;
+        } else {
+            write!(f, "{c}")?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -86,6 +100,11 @@ mod tests {
             (
                 Failure::new("push b", "line one\nline two\r\n"),
                 "push b: line one line two",
+                1,
+            ),
+            (
+                Failure::new("pull c", "DENIED: \u{1b}[2J\u{7}gone"),
+                r"pull c: DENIED: \u{1b}[2J\u{7}gone",
                 1,
             ),
             (
