@@ -325,6 +325,8 @@ impl Client {
     /// Checks that `registry` speaks the v2 API, learning its scheme and authentication
     /// challenge; later calls reuse what the first one learned.
     pub async fn ping(&self, registry: &str) -> Result<(), Error> {
+        self.refuse_blocked_host(registry)
+            .map_err(|e| e.context(Context::registry(registry)))?;
         self.endpoint(registry)
             .await
             .map(drop)
@@ -421,7 +423,10 @@ impl Client {
         let repository = match &call.access {
             Access::Pull(repository) | Access::Push(repository) | Access::Delete(repository) => repository,
             Access::Mount { to, .. } => to,
-            Access::Catalog => return self.execute_here(call).await,
+            Access::Catalog => {
+                self.refuse_blocked_host(&call.registry)?;
+                return self.execute_here(call).await;
+            }
         };
         let Some(resolution) = self.inner.registries.resolve(&call.registry, repository)? else {
             return self.execute_here(call).await;
@@ -474,6 +479,12 @@ impl Client {
         let repository = repository.clone();
         self.execute_here(relocate(call, &repository, &resolution.registry))
             .await
+    }
+
+    /// Fails when registries.conf blocks the whole of `registry` (an entry whose prefix is the
+    /// host): registry-wide requests (the ping, the catalog) have no repository to match.
+    fn refuse_blocked_host(&self, registry: &str) -> Result<(), Error> {
+        self.inner.registries.resolve(registry, "").map(drop)
     }
 
     /// Sends `call` with credentials for its scope; on 401 refreshes them once and resends

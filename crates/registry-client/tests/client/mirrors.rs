@@ -115,6 +115,15 @@ async fn blocked_names_are_refused_before_any_request() {
     assert_eq!(client.request_counts().total(), 0);
     // Other names on the same registry are not blocked.
     client.ping(registry.addr()).await.unwrap();
+
+    // A whole registry blocked: its ping and catalog too.
+    let client = with_conf(&format!(
+        "[[registry]]\nlocation = \"{}\"\nblocked = true\n",
+        registry.addr()
+    ));
+    let error = client.ping(registry.addr()).await.unwrap_err();
+    assert!(matches!(error.root(), Error::Blocked { .. }), "{error}");
+    assert_eq!(client.request_counts().total(), 0);
 }
 
 #[tokio::test]
