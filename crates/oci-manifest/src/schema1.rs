@@ -1,11 +1,14 @@
 //! Docker schema1 manifests, signed (`+prettyjws`) and unsigned: repository
 //! name and tag, layers as `blobSum`s with their v1 metadata, leaf first.
 //!
-//! The digest of a signed manifest is of its payload, the bytes before the
-//! signatures were spliced in; [`crate::jws::signed_payload`] rebuilds it from
-//! `formatLength` and `formatTail` and checks that all signatures agree.
+//! A signed manifest is read from its payload, the bytes before the signatures
+//! were spliced in, which [`crate::jws::signed_payload`] rebuilds from
+//! `formatLength` and `formatTail`: the digest and the signatures cover exactly
+//! those bytes, so its content comes from there too (as distribution reads it),
+//! and anything the outer document holds besides them is not the manifest.
 
 use oci_digest::Digest;
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -76,9 +79,18 @@ struct Wire {
     architecture: String,
     fs_layers: Vec<FsLayer>,
     history: Vec<HistoryEntry>,
-    signatures: Option<Value>,
+    /// Never part of the manifest: named here so that an unsigned manifest's
+    /// `"signatures": null` stays out of `extra`.
+    #[serde(rename = "signatures")]
+    _signatures: Option<IgnoredAny>,
     #[serde(flatten)]
     extra: Map<String, Value>,
+}
+
+/// The one member of the outer document read before its payload: whether it is signed.
+#[derive(Deserialize)]
+struct Outer {
+    signatures: Option<IgnoredAny>,
 }
 
 /// containers/image's member order (what skopeo writes before signing).
@@ -97,10 +109,18 @@ struct Out<'a> {
 
 impl Schema1 {
     /// Parses a schema1 manifest, keeping `bytes`. A manifest with a
-    /// `signatures` member is signed, and its payload is rebuilt here (this
-    /// does not verify the signatures: see [`crate::jws`]).
+    /// `signatures` member is signed: its payload is rebuilt here and the
+    /// manifest is read from the payload alone (this does not verify the
+    /// signatures: see [`crate::jws`]).
     pub fn from_slice(bytes: &[u8]) -> Result<Schema1, Error> {
-        let wire: Wire = json::parse_versioned(FORMAT, 1, bytes)?;
+        // Not JSON at all: the versioned parse below names the problem.
+        let signed = serde_json::from_slice::<Outer>(bytes).is_ok_and(|outer| outer.signatures.is_some());
+        let payload = if signed {
+            Some(crate::jws::signed_payload(bytes)?)
+        } else {
+            None
+        };
+        let wire: Wire = json::parse_versioned(FORMAT, 1, payload.as_deref().unwrap_or(bytes))?;
         if let Some(found) = &wire.media_type {
             if !found.is_schema1() {
                 return Err(Error::MediaTypeMismatch {
@@ -118,10 +138,6 @@ impl Schema1 {
         if wire.fs_layers.is_empty() {
             return Err(Error::Schema1NoLayers);
         }
-        let payload = match wire.signatures {
-            Some(_) => Some(crate::jws::signed_payload(bytes)?),
-            None => None,
-        };
         Ok(Schema1 {
             raw: bytes.to_vec(),
             payload,

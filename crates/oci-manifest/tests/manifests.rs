@@ -19,6 +19,14 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// A committed test-only signing key, as PEM.
+fn keys(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/keys")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// Every well-formed fixture: (file, the type it is, how many layers or entries).
 const FIXTURES: &[(&str, MediaType, usize)] = &[
     ("schema1-unsigned.json", MediaType::DockerSchema1, 2),
@@ -329,6 +337,79 @@ fn editing_signed_schema1_drops_the_signatures() {
     };
     assert_eq!(schema1.history(), original.history(), "v1 metadata is kept");
     assert_eq!(Manifest::parse(edited.as_bytes(), None).unwrap(), edited);
+}
+
+/// The RS256 fixture with `extra` spliced in after its signed payload, where a
+/// reader of the whole document sees it but the signatures and the digest do not.
+fn with_unsigned_members(extra: &str) -> Vec<u8> {
+    let signed = fixture("schema1-signed-rs256.json");
+    let signed_length = jws::parse_signatures(&signed).unwrap()[0].format_length() as usize;
+    let mut bytes = signed[..signed_length].to_vec();
+    bytes.extend_from_slice(extra.as_bytes());
+    bytes.extend_from_slice(&signed[signed_length..]);
+    bytes
+}
+
+#[test]
+fn signed_schema1_is_read_from_its_payload_alone() {
+    let original = Manifest::parse(&fixture("schema1-signed-rs256.json"), None).unwrap();
+    let unsigned = Manifest::parse(&fixture("schema1-unsigned.json"), None).unwrap();
+    for extra in [
+        // A repeated key: a reader of the outer document would see another name.
+        ",\n   \"name\": \"library/evil\"",
+        // A member the payload does not have.
+        ",\n   \"architecture\": \"arm64\",\n   \"x-unsigned\": true",
+        // Other layers altogether.
+        r#","fsLayers":[{"blobSum":"sha256:0000000000000000000000000000000000000000000000000000000000000000"}],"history":[{"v1Compatibility":"{}"}]"#,
+    ] {
+        let bytes = with_unsigned_members(extra);
+        // The signatures still verify: they cover the payload, which is unchanged.
+        assert_eq!(jws::verify(&bytes).unwrap().len(), 1, "{extra}");
+        let manifest = Manifest::parse(&bytes, None).unwrap_or_else(|e| panic!("{extra}: {e}"));
+        assert_eq!(manifest.as_bytes(), bytes, "the document is kept whole");
+        assert_eq!(manifest.digest(), original.digest(), "{extra}");
+        assert_eq!(manifest.digest(), unsigned.digest(), "{extra}");
+        let (Manifest::Schema1(read), Manifest::Schema1(signed)) = (&manifest, &original) else {
+            panic!("not schema1");
+        };
+        assert_eq!(
+            (read.name(), read.architecture(), read.fs_layers(), read.history()),
+            (
+                signed.name(),
+                signed.architecture(),
+                signed.fs_layers(),
+                signed.history()
+            ),
+            "{extra}: read from the payload"
+        );
+        assert!(read.unknown_fields().is_empty(), "{extra}");
+        // An edit starts from the payload's content, never the unsigned members.
+        let edited = manifest.with_layers(&manifest.layer_infos()).unwrap();
+        assert_eq!(edited, original.with_layers(&original.layer_infos()).unwrap());
+    }
+}
+
+#[test]
+fn a_payload_that_stops_early_is_not_a_manifest() {
+    // A `formatLength` that ends the payload before its layers leaves them
+    // unsigned: reading from the payload finds no layers.
+    let signed = fixture("schema1-signed-rs256.json");
+    let text = String::from_utf8(signed).unwrap();
+    let cut = text.find(",\n   \"fsLayers\"").unwrap();
+    let key = jws::SigningKey::from_pkcs8_pem(&keys("rsa-2048.pem")).unwrap();
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_420_070_400);
+    let early = jws::sign(format!("{}\n}}", &text[..cut]).as_bytes(), &key, time).unwrap();
+    let early = String::from_utf8(early).unwrap();
+    // The layers put back outside the signed part.
+    let layers_at = early.find(",\n   \"signatures\"").unwrap();
+    let rest = &text[cut..text.find(",\n   \"signatures\"").unwrap()];
+    let forged = format!("{}{rest}{}", &early[..layers_at], &early[layers_at..]);
+    assert!(jws::verify(forged.as_bytes()).is_ok());
+    assert!(
+        matches!(Manifest::parse(forged.as_bytes(), None), Err(Error::Json { .. })),
+        "{:?}",
+        Manifest::parse(forged.as_bytes(), None)
+    );
 }
 
 #[test]

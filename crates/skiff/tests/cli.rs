@@ -5,6 +5,7 @@
 mod cli {
     mod artifacts;
     mod auth;
+    mod conformance;
     mod convert;
     mod errors;
     mod hostile;

@@ -19,6 +19,13 @@ pub enum SignatureError {
     /// The manifest has no `signatures` array, or it is empty.
     #[error("manifest has no signatures")]
     NoSignatures,
+    /// The manifest's `signatures` member is there but is not an array, so there is no
+    /// signature to number.
+    #[error("manifest's `signatures` member is not an array (it is {found})")]
+    SignaturesNotAnArray {
+        /// The JSON type found instead, such as `an object`.
+        found: &'static str,
+    },
     /// A field of a signature entry is missing or has the wrong JSON type.
     #[error("signature {index}: field `{field}` is missing or malformed: {reason}")]
     MalformedSignature {

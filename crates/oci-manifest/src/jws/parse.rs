@@ -79,11 +79,9 @@ pub fn parse_signatures(bytes: &[u8]) -> Result<Vec<JwsSignature>, SignatureErro
     let entries = match manifest.get("signatures") {
         Some(Value::Array(entries)) if !entries.is_empty() => entries,
         Some(Value::Array(_)) | None | Some(Value::Null) => return Err(SignatureError::NoSignatures),
-        Some(_) => {
-            return Err(SignatureError::MalformedSignature {
-                index: 0,
-                field: "signatures",
-                reason: "not an array".to_owned(),
+        Some(other) => {
+            return Err(SignatureError::SignaturesNotAnArray {
+                found: json_type(other),
             })
         }
     };
@@ -145,6 +143,18 @@ fn check_layout(bytes: &[u8], length: usize, tail: &[u8]) -> Result<(), Signatur
         return mismatch("formatTail is longer than what follows formatLength");
     }
     Ok(())
+}
+
+/// The JSON type of `value`, with its article, for messages.
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 fn parse_entry(entry: &Value, index: usize) -> Result<JwsSignature, SignatureError> {
@@ -262,7 +272,14 @@ mod tests {
         let cases = [
             ("null".to_owned(), SignatureError::NoSignatures),
             ("[]".to_owned(), SignatureError::NoSignatures),
-            ("{}".to_owned(), malformed("signatures", "not an array")),
+            (
+                "{}".to_owned(),
+                SignatureError::SignaturesNotAnArray { found: "an object" },
+            ),
+            (
+                r#""sig""#.to_owned(),
+                SignatureError::SignaturesNotAnArray { found: "a string" },
+            ),
             ("[1]".to_owned(), malformed("signatures[]", "not an object")),
             ("[{}]".to_owned(), malformed("header", "missing")),
             (

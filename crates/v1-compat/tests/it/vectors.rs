@@ -1,6 +1,10 @@
 //! Known answers from Docker and containers/image for the `httpd:2.4.23` image.
 
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use oci_digest::Digest;
+use oci_manifest::jws::{self, SigningKey};
 use serde_json::Value;
 use v1_compat::{config_to_schema1, image_id, schema1_image_id, schema1_to_config, V1History};
 
@@ -38,13 +42,40 @@ fn schema1_image_id_equals_docker() {
     assert_eq!(image_id(&data("httpd-config.json")).as_str(), IMAGE_ID);
 }
 
-/// The schema1 payload Docker signed: the manifest without its `signatures`
-/// member, closed where that member began. (The fixture was edited after
-/// signing, so its `formatLength` no longer points there; the layout does.)
+/// The schema1 payload Docker made of the image: what the vector's signature covers.
 fn docker_signed_payload() -> String {
-    let manifest = String::from_utf8(data("httpd-schema1.json")).unwrap();
-    let cut = manifest.rfind(",\n   \"signatures\"").expect("signed manifest");
-    format!("{}\n}}", &manifest[..cut])
+    let signed = jws::signed_payload(&data("httpd-schema1.json")).expect("a signed manifest");
+    String::from_utf8(signed).expect("UTF-8")
+}
+
+/// The test key the vector is signed with, and its signing time (Docker's, 2016-10-14T16:12:09Z).
+fn vector_key() -> (SigningKey, SystemTime) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../oci-manifest/tests/keys/rsa-2048.pem");
+    let pem = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let key = SigningKey::from_pkcs8_pem(&pem).unwrap();
+    (key, UNIX_EPOCH + Duration::from_secs(1_476_461_529))
+}
+
+#[test]
+fn the_signed_vector_verifies_and_is_reproducible() {
+    let vector = data("httpd-schema1.json");
+    let (key, time) = vector_key();
+    let verified = jws::verify(&vector).expect("the vector's signature verifies");
+    assert_eq!(verified.len(), 1);
+    assert_eq!(verified[0].key_id(), key.key_id());
+    // RS256 is deterministic: signing Docker's payload again gives the file byte for byte.
+    let resigned = jws::sign(docker_signed_payload().as_bytes(), &key, time).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&resigned),
+        String::from_utf8_lossy(&vector)
+    );
+    // Read from its payload, it is the manifest Docker wrote.
+    let manifest = oci_manifest::Schema1::from_slice(&vector).unwrap();
+    assert_eq!(manifest.payload(), docker_signed_payload().as_bytes());
+    assert_eq!(
+        (manifest.name(), manifest.tag()),
+        ("library/httpd-copy", "latest")
+    );
 }
 
 #[test]
