@@ -294,6 +294,11 @@ pub(crate) struct CopyArgs {
     /// Where it goes.
     #[arg(value_name = "DST")]
     pub(crate) destination: ImageArg,
+    /// Copy the image's referrers too (OCI 1.1 API, else the fallback tag; recursively) and
+    /// its cosign tags (`sha256-HEX.sig`, `.att`, `.sbom`), keeping the destination's
+    /// fallback index current. Registry to registry.
+    #[arg(long)]
+    pub(crate) referrers: bool,
 }
 
 #[derive(Debug, Args)]

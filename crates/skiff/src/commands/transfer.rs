@@ -2,7 +2,10 @@
 //! progress on stderr.
 
 use registry_client::image::{self, ImageLocation, TransferOptions};
+use std::sync::Arc;
+
 use registry_client::layout::LayoutTag;
+use registry_client::RepositoryRef;
 
 use super::Invocation;
 use crate::cli::{CopyArgs, PullArgs, PushArgs};
@@ -28,21 +31,41 @@ pub(crate) async fn pull(invocation: &Invocation, args: &PullArgs) -> Result<(),
         layout: super::create_layout(&args.layout).await?,
         tag,
     };
-    transfer(invocation, &args.image, &destination, &[&args.image], what).await
+    transfer(invocation, &args.image, &destination, &[&args.image], what, None).await
 }
 
 pub(crate) async fn push(invocation: &Invocation, args: &PushArgs) -> Result<(), Failure> {
     let what = format!("pushing {} to {}", args.layout, args.image);
     let source = ImageArg::Layout(args.layout.clone());
     let destination = destination_location(&args.image).await?;
-    transfer(invocation, &source, &destination, &[&args.image], what).await
+    transfer(invocation, &source, &destination, &[&args.image], what, None).await
 }
 
 pub(crate) async fn copy(invocation: &Invocation, args: &CopyArgs) -> Result<(), Failure> {
     let what = format!("copying {} to {}", args.source, args.destination);
+    // Referrers are listed per registry repository: both ends must be one.
+    let referrer_ends =
+        match (args.referrers, &args.source, &args.destination) {
+            (false, _, _) => None,
+            (true, ImageArg::Registry(from), ImageArg::Registry(to)) => {
+                Some((RepositoryRef::from(from), RepositoryRef::from(to)))
+            }
+            (true, _, _) => return Err(Failure::usage(
+                what,
+                "--referrers copies between registries only (layouts have no referrers API or fallback tags)",
+            )),
+        };
     let destination = destination_location(&args.destination).await?;
     let images = [&args.source, &args.destination];
-    transfer(invocation, &args.source, &destination, &images, what).await
+    transfer(
+        invocation,
+        &args.source,
+        &destination,
+        &images,
+        what,
+        referrer_ends,
+    )
+    .await
 }
 
 /// Where an image goes: a registry reference, or a layout created when missing.
@@ -62,6 +85,7 @@ async fn transfer(
     destination: &ImageLocation,
     registries: &[&ImageArg],
     what: String,
+    referrers: Option<(RepositoryRef, RepositoryRef)>,
 ) -> Result<(), Failure> {
     let client = invocation.client_for_images(registries)?;
     let source = super::source_location(source).await?;
@@ -69,9 +93,23 @@ async fn transfer(
     let mut options = TransferOptions::new().jobs(global.jobs.get());
     options = options.platforms(global.platforms.iter().cloned());
     let progress = progress::reporter(global.quiet);
-    let report = image::copy(&client, &source, destination, &options, progress)
+    let report = image::copy(&client, &source, destination, &options, Arc::clone(&progress))
         .await
-        .map_err(|e| Failure::new(what, e))?;
+        .map_err(|e| Failure::new(what.clone(), e))?;
+    if let Some((from, to)) = referrers {
+        let subjects = image::subjects_of(report.manifest()).map_err(|e| Failure::new(what.clone(), e))?;
+        let copied = image::copy_referrers(&client, &from, &to, &subjects, &options, progress)
+            .await
+            .map_err(|e| Failure::new(format!("{what}: referrers"), e))?;
+        if !global.quiet {
+            for digest in copied.referrers() {
+                eprintln!("referrer {digest}: copied");
+            }
+            for tag in copied.cosign_tags() {
+                eprintln!("tag {tag}: copied");
+            }
+        }
+    }
     tracing::debug!(
         transferred = report.blobs_transferred(),
         present = report.blobs_present(),

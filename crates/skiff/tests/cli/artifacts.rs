@@ -458,3 +458,102 @@ fn on_a_registry_with_the_referrers_api_skiff_leaves_the_listing_to_it() {
     assert_eq!(api_calls, 2);
     assert!(proxy.requests().iter().all(|r| !r.path.contains(&fallback)));
 }
+
+#[test]
+fn copy_with_referrers_brings_them_recursively_with_cosign_tags_and_merges_the_destination_index() {
+    let registry = Registry::anonymous();
+    let skopeo = Skopeo::new();
+    let pushed = skopeo.push_random_image(&registry, "src/app:1.0", &[200], ImageFormat::Oci);
+    let skiff = Skiff::new();
+    let work = tempfile::tempdir().unwrap();
+    let file = |name: &str, content: &str| write(work.path(), name, content.as_bytes());
+    let source = registry.reference("src/app");
+    let sbom = attach(
+        &skiff,
+        &format!("{source}:sbom"),
+        &file("sbom.json", "{}"),
+        "application/spdx+json",
+        pushed.reference(),
+    );
+    // A signature of the SBOM: a referrer of a referrer.
+    let sbom_sig = attach(
+        &skiff,
+        &format!("{source}:sbom-sig"),
+        &file("sbom.sig", "s"),
+        "application/vnd.example.sig",
+        &format!("{source}@{sbom}"),
+    );
+    // A cosign-style signature tag, no subject.
+    let cosign_tag = format!("sha256-{}.sig", pushed.digest().trim_start_matches("sha256:"));
+    let cosign = skiff.ok_text(&[
+        "artifact",
+        "push",
+        &format!("{source}:{cosign_tag}"),
+        &file("cosign.sig", "c"),
+    ]);
+
+    // The destination already lists a referrer of the image: it must stay listed.
+    let destination = registry.reference("dst/app");
+    skiff.ok(&["copy", "-q", pushed.reference(), &format!("{destination}:1.0")]);
+    let theirs = attach(
+        &skiff,
+        &format!("{destination}:local"),
+        &file("local.txt", "l"),
+        "application/vnd.example.local",
+        &format!("{destination}:1.0"),
+    );
+
+    let out = skiff.run(&[
+        "copy",
+        "--referrers",
+        pushed.reference(),
+        &format!("{destination}:1.0"),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), pushed.digest());
+    let listed = skiff.ok_text(&["referrers", &format!("{destination}:1.0")]);
+    for digest in [&sbom, &theirs] {
+        assert!(
+            listed.contains(digest.as_str()),
+            "{digest} missing from\n{listed}"
+        );
+    }
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    let nested = skiff.ok_text(&["referrers", &format!("{destination}@{sbom}")]);
+    assert_eq!(nested, format!("{sbom_sig}\tapplication/vnd.example.sig"));
+    assert_eq!(
+        skiff.ok_text(&["digest", &format!("{destination}:{cosign_tag}")]),
+        cosign
+    );
+    // What was copied is what the source has, byte for byte.
+    assert_eq!(
+        skiff.ok(&["inspect", "--raw", &format!("{destination}@{sbom_sig}")]),
+        skiff.ok(&["inspect", "--raw", &format!("{source}@{sbom_sig}")])
+    );
+
+    // A second run copies nothing new and lists nothing twice.
+    skiff.ok(&[
+        "copy",
+        "-q",
+        "--referrers",
+        pushed.reference(),
+        &format!("{destination}:1.0"),
+    ]);
+    assert_eq!(
+        skiff
+            .ok_text(&["referrers", &format!("{destination}:1.0")])
+            .lines()
+            .count(),
+        2
+    );
+
+    // Layouts have no referrers to keep.
+    let dir = work.path().join("layout");
+    let out = skiff.run(&[
+        "copy",
+        "--referrers",
+        pushed.reference(),
+        &format!("oci:{}", dir.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
