@@ -7,6 +7,8 @@ const PEERS: &[(&str, &str)] = &[
     ("docker-registry", "docker-registry"),
     ("skopeo", "skopeo"),
     ("openssl", "openssl"),
+    // pip, for the Python peers below.
+    ("pip3", "python3-pip"),
     // The forward proxy of the proxy tests.
     ("squid", "squid"),
     // For `cargo xtask bench`: peak memory and the raw-download baseline.
@@ -39,18 +41,29 @@ fn ensure_python_peers() -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
-    eprintln!("$ python3 -m pip install {}", missing.join(" "));
-    let status = Command::new("python3")
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
-        .args(&missing)
-        .status()
-        .map_err(|e| format!("cannot run python3 -m pip: {e}"))?;
-    if status.success() {
+    let pip = |extra: &[&str]| -> Result<std::process::Output, String> {
+        eprintln!("$ python3 -m pip install {} {}", extra.join(" "), missing.join(" "));
+        Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args(extra)
+            .args(&missing)
+            .output()
+            .map_err(|e| format!("cannot run python3 -m pip: {e}"))
+    };
+    let mut out = pip(&[])?;
+    // Debian's own python3 refuses pip installs outside a virtual environment (PEP 668); the
+    // test peers are pinned and only the tests import them.
+    if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("externally-managed") {
+        out = pip(&["--break-system-packages"])?;
+    }
+    if out.status.success() {
         Ok(())
     } else {
         Err(format!(
-            "`python3 -m pip install {}` failed ({status})",
-            missing.join(" ")
+            "`python3 -m pip install {}` failed ({}): {}",
+            missing.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
         ))
     }
 }
