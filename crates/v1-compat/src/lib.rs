@@ -59,7 +59,7 @@ mod to_config;
 mod to_schema1;
 mod v1_id;
 
-pub use convert::{convert, ConvertOptions, Converted, TargetFormat};
+pub use convert::{convert, convert_image, ConvertOptions, Converted, TargetFormat};
 pub use error::Error;
 pub use history::{fix_layers, V1History};
 pub use inspect::InspectSummary;

@@ -106,6 +106,17 @@ async fn source_location(image: &ImageArg) -> Result<ImageLocation, Failure> {
     }
 }
 
+/// Where an image goes: a registry reference, or a layout created when missing.
+async fn destination_location(image: &ImageArg) -> Result<ImageLocation, Failure> {
+    match image {
+        ImageArg::Registry(reference) => Ok(ImageLocation::Registry(reference.clone())),
+        ImageArg::Layout(layout) => Ok(ImageLocation::Layout {
+            layout: create_layout(layout).await?,
+            tag: layout.tag().cloned(),
+        }),
+    }
+}
+
 /// Opens an existing OCI image layout.
 async fn open_layout(layout: &LayoutArg) -> Result<OciLayout, Failure> {
     OciLayout::open(layout.dir())

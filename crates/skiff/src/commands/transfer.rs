@@ -37,7 +37,7 @@ pub(crate) async fn pull(invocation: &Invocation, args: &PullArgs) -> Result<(),
 pub(crate) async fn push(invocation: &Invocation, args: &PushArgs) -> Result<(), Failure> {
     let what = format!("pushing {} to {}", args.layout, args.image);
     let source = ImageArg::Layout(args.layout.clone());
-    let destination = destination_location(&args.image).await?;
+    let destination = super::destination_location(&args.image).await?;
     transfer(invocation, &source, &destination, &[&args.image], what, None).await
 }
 
@@ -55,7 +55,7 @@ pub(crate) async fn copy(invocation: &Invocation, args: &CopyArgs) -> Result<(),
                 "--referrers copies between registries only (layouts have no referrers API or fallback tags)",
             )),
         };
-    let destination = destination_location(&args.destination).await?;
+    let destination = super::destination_location(&args.destination).await?;
     let images = [&args.source, &args.destination];
     transfer(
         invocation,
@@ -66,17 +66,6 @@ pub(crate) async fn copy(invocation: &Invocation, args: &CopyArgs) -> Result<(),
         referrer_ends,
     )
     .await
-}
-
-/// Where an image goes: a registry reference, or a layout created when missing.
-async fn destination_location(image: &ImageArg) -> Result<ImageLocation, Failure> {
-    match image {
-        ImageArg::Registry(reference) => Ok(ImageLocation::Registry(reference.clone())),
-        ImageArg::Layout(layout) => Ok(ImageLocation::Layout {
-            layout: super::create_layout(layout).await?,
-            tag: layout.tag().cloned(),
-        }),
-    }
 }
 
 async fn transfer(

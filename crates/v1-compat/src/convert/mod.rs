@@ -1,29 +1,30 @@
-//! Whole-image format conversion between registries: read an image in any
-//! format, write it in the one asked for.
+//! Whole-image format conversion: read an image in any format, write it in
+//! the one asked for.
 //!
-//! [`convert`] is the one entry point. It resolves the source (a list or
-//! index yields the image for [`ConvertOptions::platform`]), gets every blob
-//! the new manifest names into the destination repository (nothing sent when
-//! it is there, a cross-repository mount within one registry, else a verified
-//! download and upload), and pushes the new manifest last, so the destination
-//! never names a blob it lacks.
+//! A conversion is a copy plus a rewrite: this module supplies the rewrite
+//! (`rewrite`: which source blobs the new image uses, which layers to scan,
+//! then the new manifest and blobs), and the image engine of
+//! `registry-client` does the copy ([`image::convert`]) in its one pass:
+//! each blob moved once, bounded by [`ConvertOptions::jobs`], mounted within
+//! one registry, each scanned layer read once while it streams, the new
+//! manifest written last so the destination never names a blob it lacks.
 
-mod blobs;
 mod format;
-mod from_schema1;
-mod into_schema1;
-mod retype;
+mod rewrite;
+mod scan;
 
-use std::collections::HashSet;
+use std::sync::Arc;
 
-use futures_util::{StreamExt, TryStreamExt};
 use oci_digest::Digest;
-use oci_manifest::{Descriptor, Manifest, MediaType, OciManifest, Platform, Reference, Schema2};
-use registry_client::image::{self, ImageLocation, DEFAULT_JOBS};
-use registry_client::{Client, RepositoryRef};
+use oci_manifest::{MediaType, Platform, Reference};
+use registry_client::image::{
+    self, host_platform, ImageDestination, ImageError, ImageSource, NoProgress, Progress,
+    RegistryDestination, RegistrySource, TransferOptions, DEFAULT_JOBS,
+};
+use registry_client::Client;
 
 use crate::Error;
-use blobs::BlobMover;
+use rewrite::FormatRewrite;
 
 pub use format::TargetFormat;
 
@@ -31,28 +32,29 @@ pub use format::TargetFormat;
 /// blobs move at once.
 #[derive(Debug, Clone)]
 pub struct ConvertOptions {
-    platform: Platform,
+    platform: Option<Platform>,
     jobs: usize,
 }
 
 impl Default for ConvertOptions {
     fn default() -> ConvertOptions {
         ConvertOptions {
-            platform: Platform::new("linux", "amd64"),
+            platform: None,
             jobs: DEFAULT_JOBS,
         }
     }
 }
 
 impl ConvertOptions {
-    /// `linux/amd64` out of a list or index, four blobs at once.
+    /// The host's platform out of a list or index (as every other operation
+    /// chooses, [`host_platform`]), four blobs at once.
     pub fn new() -> ConvertOptions {
         ConvertOptions::default()
     }
 
     /// Converts the image for `platform` when the source is a list or index.
     pub fn platform(mut self, platform: Platform) -> ConvertOptions {
-        self.platform = platform;
+        self.platform = Some(platform);
         self
     }
 
@@ -63,8 +65,8 @@ impl ConvertOptions {
     }
 
     /// The platform chosen out of a list or index.
-    pub fn selected_platform(&self) -> &Platform {
-        &self.platform
+    pub fn selected_platform(&self) -> Platform {
+        self.platform.clone().unwrap_or_else(host_platform)
     }
 
     /// The number of blobs moved at once.
@@ -96,38 +98,6 @@ impl Converted {
     /// The pushed manifest's bytes.
     pub fn manifest(&self) -> &[u8] {
         &self.manifest
-    }
-}
-
-/// A manifest ready to push.
-struct NewManifest {
-    media_type: MediaType,
-    bytes: Vec<u8>,
-}
-
-/// What every conversion step needs.
-struct Job<'a> {
-    blobs: BlobMover<'a>,
-    jobs: usize,
-    source: &'a Reference,
-    destination: &'a Reference,
-}
-
-impl Job<'_> {
-    fn unsupported(&self, manifest: &Manifest) -> Error {
-        Error::UnsupportedSource {
-            image: self.source.to_string(),
-            media_type: manifest.media_type(),
-        }
-    }
-
-    /// Makes the destination hold every blob in `digests`, at most `jobs` at once.
-    async fn copy_blobs(&self, digests: Vec<Digest>) -> Result<(), Error> {
-        futures_util::stream::iter(digests)
-            .map(|digest| async move { self.blobs.copy(&digest).await })
-            .buffer_unordered(self.jobs)
-            .try_for_each(|_| async { Ok(()) })
-            .await
     }
 }
 
@@ -181,113 +151,69 @@ pub async fn convert(
     target: TargetFormat,
     options: &ConvertOptions,
 ) -> Result<Converted, Error> {
-    let location = ImageLocation::Registry(source.clone());
-    let resolved = image::resolve(client, &location, Some(&options.platform))
-        .await
-        .map_err(|e| Error::Image {
-            image: source.to_string(),
-            source: Box::new(e),
-        })?;
-    let job = Job {
-        blobs: BlobMover::new(
-            client,
-            RepositoryRef::from(source),
-            RepositoryRef::from(destination),
-        ),
-        jobs: options.jobs,
-        source,
-        destination,
-    };
-    let manifest = resolved.manifest();
-    let new = match (manifest, target) {
-        (Manifest::Schema1(_), TargetFormat::V2s1)
-        | (Manifest::Schema2(_), TargetFormat::V2s2)
-        | (Manifest::OciManifest(_), TargetFormat::Oci) => {
-            job.copy_blobs(registry_blobs(manifest)).await?;
-            NewManifest {
-                media_type: resolved.image().media_type().clone(),
-                bytes: resolved.image().bytes().to_vec(),
-            }
-        }
-        (Manifest::Schema1(schema1), _) => from_schema1::convert(&job, schema1, target).await?,
-        (Manifest::Schema2(_) | Manifest::OciManifest(_), TargetFormat::V2s1) => {
-            into_schema1::convert(&job, manifest, resolved.config()).await?
-        }
-        (Manifest::Schema2(_) | Manifest::OciManifest(_), _) => {
-            retype::convert(&job, manifest, target).await?
-        }
-        (other, _) => return Err(job.unsupported(other)),
-    };
-    let digest = client
-        .put_manifest(destination, &new.media_type, new.bytes.clone())
-        .await
-        .map_err(|e| Error::Registry {
-            operation: "pushing the manifest to",
-            subject: destination.to_string(),
-            source: Box::new(e),
-        })?;
-    Ok(Converted {
-        digest,
-        media_type: new.media_type,
-        manifest: new.bytes,
-    })
+    let from = RegistrySource::new(client, source);
+    let to = RegistryDestination::new(client, destination);
+    convert_image(
+        &from,
+        &to,
+        Some(destination),
+        target,
+        options,
+        Arc::new(NoProgress),
+    )
+    .await
 }
 
-/// The blobs an image manifest names that the registry serves: config and
-/// layers, once each, without foreign layers (those live at their URLs).
-fn registry_blobs(manifest: &Manifest) -> Vec<Digest> {
-    let mut digests: Vec<Digest> = Vec::new();
-    if let Some(config) = manifest.config() {
-        digests.push(config.digest().clone());
-    }
-    match manifest.layer_descriptors() {
-        Some(layers) => digests.extend(
-            layers
-                .iter()
-                .filter(|layer| !layer.media_type().is_foreign_layer())
-                .map(|layer| layer.digest().clone()),
-        ),
-        None => digests.extend(
-            manifest
-                .layer_infos()
-                .into_iter()
-                .map(|info| info.digest().clone()),
-        ),
-    }
-    distinct(digests)
-}
-
-/// `digests` without repeats, first occurrences kept in order.
-fn distinct(digests: impl IntoIterator<Item = Digest>) -> Vec<Digest> {
-    let mut seen = HashSet::new();
-    digests.into_iter().filter(|d| seen.insert(d.clone())).collect()
-}
-
-/// Serialises a schema2 or OCI image manifest for `target`.
-fn image_manifest(
+/// [`convert`] between any two places images live (registries, OCI layouts,
+/// ...), through the image engine, with progress reported to `progress`.
+/// `name` is what a schema1 result records as its repository and tag (the
+/// destination's reference; schema1 cannot be made without it).
+pub async fn convert_image(
+    source: &dyn ImageSource,
+    destination: &dyn ImageDestination,
+    name: Option<&Reference>,
     target: TargetFormat,
-    config: Descriptor,
-    layers: Vec<Descriptor>,
-) -> Result<NewManifest, Error> {
-    let bytes = match target {
-        TargetFormat::V2s2 => Schema2::new(config, layers).map(|m| m.as_bytes().to_vec()),
-        TargetFormat::Oci => OciManifest::new(config, layers).map(|m| m.as_bytes().to_vec()),
-        TargetFormat::V2s1 => {
-            return Err(Error::NoEquivalentMediaType {
-                media_type: config.media_type().clone(),
-                target,
-            })
-        }
+    options: &ConvertOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<Converted, Error> {
+    let rewrite = FormatRewrite::new(target, name);
+    let mut transfer = TransferOptions::new().jobs(options.jobs);
+    if let Some(platform) = &options.platform {
+        transfer = transfer.platform(platform.clone());
     }
-    .map_err(|source| Error::BuildManifest { source })?;
-    Ok(NewManifest {
-        media_type: target.media_type(),
-        bytes,
+    let report = image::convert(source, destination, &rewrite, &transfer, progress)
+        .await
+        .map_err(|error| conversion_error(source, error))?;
+    let manifest = report.manifest();
+    Ok(Converted {
+        digest: manifest.digest().clone(),
+        media_type: manifest.media_type().clone(),
+        manifest: manifest.bytes().to_vec(),
     })
+}
+
+/// The engine's failure: a conversion error carried through it comes out
+/// as itself; anything else says which image it happened to.
+fn conversion_error(source: &dyn ImageSource, error: ImageError) -> Error {
+    match error {
+        ImageError::Rewrite(inner) => match inner.downcast::<Error>() {
+            Ok(error) => *error,
+            Err(other) => Error::Image {
+                image: source.to_string(),
+                source: Box::new(ImageError::Rewrite(other)),
+            },
+        },
+        other => Error::Image {
+            image: source.to_string(),
+            source: Box::new(other),
+        },
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use oci_manifest::Descriptor;
+
     use super::*;
 
     fn descriptor(media_type: MediaType, seed: &[u8]) -> Descriptor {
@@ -295,23 +221,9 @@ mod tests {
     }
 
     #[test]
-    fn registry_blobs_are_distinct_and_skip_foreign_layers() {
-        let config = descriptor(MediaType::DockerContainerConfig, b"config");
-        let a = descriptor(MediaType::DockerLayerGzip, b"a");
-        let foreign = descriptor(MediaType::DockerForeignLayerGzip, b"foreign")
-            .with_urls(vec!["https://example.com/layer".to_owned()]);
-        let layers = vec![a.clone(), foreign, a.clone()];
-        let manifest = Manifest::Schema2(Schema2::new(config.clone(), layers).unwrap());
-        assert_eq!(
-            registry_blobs(&manifest),
-            [config.digest().clone(), a.digest().clone()]
-        );
-    }
-
-    #[test]
     fn options_keep_at_least_one_job() {
         let options = ConvertOptions::new();
-        assert_eq!(options.selected_platform().to_string(), "linux/amd64");
+        assert_eq!(options.selected_platform(), host_platform());
         assert_eq!(options.concurrent_jobs(), DEFAULT_JOBS);
         let options = options.jobs(0).platform(Platform::new("linux", "arm64"));
         assert_eq!(options.concurrent_jobs(), 1);
@@ -321,7 +233,7 @@ mod tests {
     #[test]
     fn schema1_is_not_built_as_an_image_manifest() {
         let config = descriptor(MediaType::DockerContainerConfig, b"config");
-        let err = image_manifest(TargetFormat::V2s1, config, Vec::new())
+        let err = rewrite::image_manifest(TargetFormat::V2s1, config, Vec::new())
             .err()
             .unwrap();
         assert!(matches!(
@@ -331,13 +243,12 @@ mod tests {
                 ..
             }
         ));
-        let built = image_manifest(
+        let built = rewrite::image_manifest(
             TargetFormat::Oci,
             descriptor(MediaType::OciConfig, b"c"),
             vec![descriptor(MediaType::OciLayerGzip, b"l")],
         )
         .unwrap();
-        assert_eq!(built.media_type, MediaType::OciManifest);
-        assert!(OciManifest::from_slice(&built.bytes).is_ok());
+        assert!(oci_manifest::OciManifest::from_slice(&built).is_ok());
     }
 }
