@@ -134,9 +134,12 @@ impl OciIndex {
         &self.manifests
     }
 
-    /// The first manifest whose platform matches `wanted`.
+    /// The manifest that serves `wanted` best (see [`Platform::rank_for`]):
+    /// exact matches first, then containerd's fallbacks, earliest on a tie;
+    /// failing those, the first manifest without a platform, as
+    /// containers/image chooses.
     pub fn find(&self, wanted: &Platform) -> Option<&Descriptor> {
-        find_platform(&self.manifests, wanted)
+        find_platform(&self.manifests, wanted, true)
     }
 
     /// The manifest this index refers to.

@@ -110,18 +110,71 @@ impl Platform {
         }
     }
 
-    /// Whether this platform (a list entry) satisfies `wanted` (what the user asked for).
-    ///
-    /// OS and architecture must be equal after normalisation. The variant counts
-    /// when `wanted` names one or its architecture implies one (`arm` means
-    /// `v7`, `arm64` means `v8`); the OS version only when `wanted` names it.
+    /// Whether this platform (a list entry) can serve `wanted` (what the user
+    /// asked for): [`rank_for`](Self::rank_for) is `Some`.
     pub fn matches(&self, wanted: &Platform) -> bool {
+        self.rank_for(wanted).is_some()
+    }
+
+    /// How well this platform (a list entry) serves `wanted`: the position of
+    /// the first of `wanted`'s [`compatible`](Self::compatible) platforms it
+    /// equals after normalisation (0 is an exact match), or `None` when it
+    /// cannot run there. The OS version counts only when `wanted` names one.
+    pub fn rank_for(&self, wanted: &Platform) -> Option<usize> {
         let have = self.normalized();
-        let want = wanted.normalized();
-        have.os == want.os
-            && have.architecture == want.architecture
-            && (want.variant.is_none() || have.variant == want.variant)
-            && (want.os_version.is_none() || have.os_version == want.os_version)
+        if wanted.os_version.is_some() && have.os_version != wanted.os_version {
+            return None;
+        }
+        wanted.compatible().iter().position(|candidate| {
+            have.os == candidate.os
+                && have.architecture == candidate.architecture
+                && have.variant == candidate.variant
+        })
+    }
+
+    /// The normalised platforms that can serve a request for this one, best
+    /// first, by containerd's rules (`platforms.Only`): the platform itself,
+    /// then amd64/vN down to v1 and then 386; arm/vN down to v5; arm64 (v9,
+    /// then v8) and then 32-bit arm from v8 down to v5. An arm request without
+    /// a variant takes the best arm there is (v8 down to v5), as
+    /// containers/image's `WantedPlatforms` does.
+    pub fn compatible(&self) -> Vec<Platform> {
+        let base = self.normalized();
+        let with = |architecture: &str, variant: Option<String>| Platform {
+            architecture: architecture.to_owned(),
+            variant,
+            ..base.clone()
+        };
+        let version = |variant: Option<&str>| {
+            variant
+                .and_then(|v| v.strip_prefix('v'))
+                .and_then(|n| n.parse::<u32>().ok())
+        };
+        let arm_down_from = |top: u32| (5..=top.min(8)).rev().map(move |n| Some(format!("v{n}")));
+        let arm_requested_bare = self.variant.is_none() && self.architecture.eq_ignore_ascii_case("arm");
+        match (base.architecture.as_str(), version(base.variant.as_deref())) {
+            ("amd64", level) => {
+                let level = level.unwrap_or(1);
+                let mut out: Vec<Platform> = (2..=level)
+                    .rev()
+                    .map(|n| with("amd64", Some(format!("v{n}"))))
+                    .collect();
+                out.push(with("amd64", None));
+                out.push(with("386", None));
+                out
+            }
+            ("arm", _) if arm_requested_bare => arm_down_from(8).map(|v| with("arm", v)).collect(),
+            ("arm", Some(n)) if (5..=8).contains(&n) => arm_down_from(n).map(|v| with("arm", v)).collect(),
+            ("arm64", Some(n)) if n >= 8 => {
+                let mut out: Vec<Platform> = (8..=n.min(9))
+                    .rev()
+                    .map(|n| with("arm64", Some(format!("v{n}"))))
+                    .collect();
+                out.extend(arm_down_from(8).map(|v| with("arm", v)));
+                out
+            }
+            _ => vec![base],
+        }
     }
 }
 
@@ -219,12 +272,15 @@ mod tests {
             ("linux/x86_64", "linux/amd64", true),
             ("linux/arm64/v8", "linux/arm64", true),
             ("linux/arm64", "linux/arm64/v8", true),
-            ("linux/arm/v6", "linux/arm", false),
+            ("linux/arm/v6", "linux/arm", true),
             ("linux/arm/v7", "linux/arm", true),
             ("linux/arm/v6", "linux/arm/v6", true),
             ("linux/arm/v7", "linux/arm/v6", false),
-            ("linux/amd64/v3", "linux/amd64", true),
-            ("linux/amd64", "linux/amd64/v3", false),
+            ("linux/amd64/v3", "linux/amd64", false),
+            ("linux/amd64", "linux/amd64/v3", true),
+            ("linux/386", "linux/amd64", true),
+            ("linux/arm/v7", "linux/arm64", true),
+            ("linux/arm64", "linux/arm/v7", false),
             ("windows/amd64", "linux/amd64", false),
             ("linux/arm64", "linux/amd64", false),
         ];
@@ -232,6 +288,80 @@ mod tests {
             let entry: Platform = entry.parse().unwrap();
             let wanted: Platform = wanted.parse().unwrap();
             assert_eq!(entry.matches(&wanted), expected, "{entry} vs {wanted}");
+        }
+    }
+
+    /// containerd's documented fallbacks (`platforms.Only`), each request's
+    /// compatible platforms best first.
+    #[test]
+    fn fallbacks_follow_containerd() {
+        let table: &[(&str, &[&str])] = &[
+            ("linux/amd64", &["linux/amd64", "linux/386"]),
+            ("linux/x86_64", &["linux/amd64", "linux/386"]),
+            (
+                "linux/amd64/v3",
+                &["linux/amd64/v3", "linux/amd64/v2", "linux/amd64", "linux/386"],
+            ),
+            ("linux/arm/v7", &["linux/arm/v7", "linux/arm/v6", "linux/arm/v5"]),
+            ("linux/armhf", &["linux/arm/v7", "linux/arm/v6", "linux/arm/v5"]),
+            ("linux/armel", &["linux/arm/v6", "linux/arm/v5"]),
+            ("linux/arm/6", &["linux/arm/v6", "linux/arm/v5"]),
+            ("linux/arm/v5", &["linux/arm/v5"]),
+            (
+                "linux/arm/v8",
+                &["linux/arm/v8", "linux/arm/v7", "linux/arm/v6", "linux/arm/v5"],
+            ),
+            (
+                "linux/arm",
+                &["linux/arm/v8", "linux/arm/v7", "linux/arm/v6", "linux/arm/v5"],
+            ),
+            (
+                "linux/arm64",
+                &[
+                    "linux/arm64/v8",
+                    "linux/arm/v8",
+                    "linux/arm/v7",
+                    "linux/arm/v6",
+                    "linux/arm/v5",
+                ],
+            ),
+            (
+                "linux/aarch64/8",
+                &[
+                    "linux/arm64/v8",
+                    "linux/arm/v8",
+                    "linux/arm/v7",
+                    "linux/arm/v6",
+                    "linux/arm/v5",
+                ],
+            ),
+            (
+                "linux/arm64/v9",
+                &[
+                    "linux/arm64/v9",
+                    "linux/arm64/v8",
+                    "linux/arm/v8",
+                    "linux/arm/v7",
+                    "linux/arm/v6",
+                    "linux/arm/v5",
+                ],
+            ),
+            ("Linux/S390X", &["linux/s390x"]),
+            (
+                "windows/arm64/v8",
+                &[
+                    "windows/arm64/v8",
+                    "windows/arm/v8",
+                    "windows/arm/v7",
+                    "windows/arm/v6",
+                    "windows/arm/v5",
+                ],
+            ),
+        ];
+        for (wanted, expected) in table {
+            let wanted: Platform = wanted.parse().unwrap();
+            let got: Vec<String> = wanted.compatible().iter().map(ToString::to_string).collect();
+            assert_eq!(got, *expected, "{wanted}");
         }
     }
 

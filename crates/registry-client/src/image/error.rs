@@ -29,13 +29,14 @@ pub enum ImageError {
         source: Box<oci_manifest::Error>,
     },
     /// A list or index has no entry for the platform asked for.
-    #[error("{image} has no image for platform {wanted} (it has: {})", available.join(", "))]
+    #[error("{image} has no image for platform {wanted} ({})", offered(available))]
     NoMatchingPlatform {
         /// The list or index, as the user named it.
         image: String,
         /// The platform asked for.
         wanted: Box<Platform>,
-        /// The platforms the list or index offers.
+        /// The platforms the list or index offers, one per entry (an entry
+        /// without one is named as such).
         available: Vec<String>,
     },
     /// The manifest format cannot be stored where it was going.
@@ -117,5 +118,36 @@ impl ImageError {
             ImageError::Layout(error) => error.is_not_found(),
             _ => false,
         }
+    }
+}
+
+/// What a list or index offers, for [`ImageError::NoMatchingPlatform`]: never an empty list.
+fn offered(available: &[String]) -> String {
+    if available.is_empty() {
+        "it lists no images".to_owned()
+    } else {
+        format!("it has: {}", available.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_matching_platform_never_lists_nothing() {
+        let error = |available: &[&str]| ImageError::NoMatchingPlatform {
+            image: "img".to_owned(),
+            wanted: Box::new(Platform::new("linux", "s390x")),
+            available: available.iter().map(|p| (*p).to_owned()).collect(),
+        };
+        assert_eq!(
+            error(&[]).to_string(),
+            "img has no image for platform linux/s390x (it lists no images)"
+        );
+        assert_eq!(
+            error(&["linux/amd64", "an entry without a platform"]).to_string(),
+            "img has no image for platform linux/s390x (it has: linux/amd64, an entry without a platform)"
+        );
     }
 }

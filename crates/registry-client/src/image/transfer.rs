@@ -531,7 +531,11 @@ pub(crate) fn select_platform<'a>(
                 .manifests()
                 .unwrap_or_default()
                 .iter()
-                .filter_map(|entry| entry.platform().map(ToString::to_string))
+                .map(|entry| {
+                    entry
+                        .platform()
+                        .map_or_else(|| "an entry without a platform".to_owned(), ToString::to_string)
+                })
                 .collect(),
         })
 }
