@@ -42,7 +42,11 @@ fn ensure_python_peers() -> Result<(), String> {
         return Ok(());
     }
     let pip = |extra: &[&str]| -> Result<std::process::Output, String> {
-        eprintln!("$ python3 -m pip install {} {}", extra.join(" "), missing.join(" "));
+        eprintln!(
+            "$ python3 -m pip install {} {}",
+            extra.join(" "),
+            missing.join(" ")
+        );
         Command::new("python3")
             .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
             .args(extra)

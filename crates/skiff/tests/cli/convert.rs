@@ -1,7 +1,8 @@
 //! `convert`: schema1 <-> schema2/OCI through v1-compat, checked by skopeo.
 
+use http::Method;
 use serde_json::Value;
-use skiff_integration::{ImageFormat, ImageRef, Registry, Skopeo};
+use skiff_integration::{FaultProxy, ImageFormat, ImageRef, Registry, Route, Skopeo};
 
 use super::util::Skiff;
 
@@ -104,4 +105,47 @@ fn schema1_cannot_go_into_a_layout() {
         2,
     );
     assert!(stderr.contains("cannot hold schema1"), "{stderr}");
+}
+
+#[test]
+fn schema1_layers_are_downloaded_once_whether_copied_or_mounted() {
+    let registry = Registry::builder().schema1().start();
+    let pushed = Skopeo::new().push_random_image(&registry, "once/app:v1", &[70_000, 900], ImageFormat::V2s1);
+    let proxy = FaultProxy::start(&registry);
+    let skiff = Skiff::new();
+    let layers = pushed.image().layers().len();
+    let blob_gets = || proxy.count(&Method::GET, Route::Blob);
+
+    // Into a layout: one download per layer feeds both the diffID scan and the write.
+    let work = tempfile::tempdir().unwrap();
+    let layout = format!("oci:{}:v1", work.path().join("layout").display());
+    let source = proxy.reference("once/app:v1");
+    skiff.ok_text(&["convert", "-q", "--jobs", "1", "--to", "oci", &source, &layout]);
+    assert_eq!(blob_gets(), layers, "each layer downloaded once");
+    for layer in pushed.image().layers() {
+        let hex = layer.digest().strip_prefix("sha256:").unwrap();
+        assert!(
+            work.path().join("layout/blobs/sha256").join(hex).is_file(),
+            "{hex}"
+        );
+    }
+
+    // Within the registry the layers are mounted, and still read once each for the scan.
+    let before = blob_gets();
+    skiff.ok_text(&[
+        "convert",
+        "-q",
+        "--to",
+        "v2s2",
+        &source,
+        &proxy.reference("twice/app:v1"),
+    ]);
+    assert_eq!(blob_gets() - before, layers, "each layer downloaded once");
+    let config: Value =
+        serde_json::from_slice(&skiff.ok(&["inspect", "--config", &proxy.reference("twice/app:v1")]))
+            .unwrap();
+    assert_eq!(
+        config["rootfs"]["diff_ids"],
+        serde_json::json!(pushed.image().diff_ids())
+    );
 }
