@@ -1,6 +1,9 @@
 //! Real-world conformance: signed schema1 read from its payload alone, and signature
 //! errors that describe the document they were given.
 
+use serde_json::Value;
+use skiff_integration::{ImageFormat, ImageRef, Registry, Skopeo};
+
 use super::util::Skiff;
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -57,4 +60,68 @@ fn verify_names_a_signatures_member_that_is_not_an_array() {
         let stderr = skiff.fails(&["digest", "--file", file], 1);
         assert!(stderr.contains("not an array"), "{stderr}");
     }
+}
+
+/// `convert --to oci` keeps the config bytes (the image ID stays), and its manifest is skopeo's
+/// exactly when skopeo's re-encoding of the config leaves it unchanged: what docs/CLI.md says.
+#[test]
+fn convert_to_oci_keeps_the_config_and_equals_skopeo_exactly_when_skopeo_keeps_it() {
+    let registry = Registry::builder().schema1().start();
+    let skopeo = Skopeo::new();
+    let skiff = Skiff::new();
+    // A Docker config, as Docker builds them from v1 history, and one skopeo itself wrote.
+    let old = skopeo.push_random_image(&registry, "conv/old:1", &[500, 60], ImageFormat::V2s1);
+    let docker = registry.reference("conv/docker:1");
+    skiff.ok_text(&["convert", "-q", "--to", "v2s2", old.reference(), &docker]);
+    skopeo.push_random_image(&registry, "conv/native:1", &[400, 30], ImageFormat::V2s2);
+
+    let manifest = |reference: &str| -> Value {
+        serde_json::from_slice(&skiff.ok(&["inspect", "--raw", reference])).unwrap()
+    };
+    let mut compared = Vec::new();
+    for source in ["conv/docker:1", "conv/native:1"] {
+        let source_ref = registry.reference(source);
+        let ours_ref = registry.reference(&format!("{source}-ours"));
+        let ours_digest = skiff.ok_text(&["convert", "-q", "--to", "oci", &source_ref, &ours_ref]);
+        let theirs_digest = skopeo
+            .copy(
+                &ImageRef::registry(&registry, source),
+                &ImageRef::registry(&registry, &format!("{source}-theirs")),
+                Some(ImageFormat::Oci),
+            )
+            .unwrap();
+        let (original, ours, theirs) = (
+            manifest(&source_ref),
+            manifest(&ours_ref),
+            manifest(&registry.reference(&format!("{source}-theirs"))),
+        );
+        // The image ID stays: the config blob is the source's, byte for byte.
+        assert_eq!(ours["config"]["digest"], original["config"]["digest"], "{source}");
+        assert_eq!(
+            skiff.ok(&["inspect", "--config", &ours_ref]),
+            skiff.ok(&["inspect", "--config", &source_ref]),
+            "{source}"
+        );
+        assert_eq!(
+            ours["layers"].as_array().map(Vec::len),
+            theirs["layers"].as_array().map(Vec::len)
+        );
+        for (a, b) in ours["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(theirs["layers"].as_array().unwrap())
+        {
+            assert_eq!(
+                (&a["digest"], &a["mediaType"]),
+                (&b["digest"], &b["mediaType"]),
+                "{source}"
+            );
+        }
+        let skopeo_kept_the_config = theirs["config"]["digest"] == original["config"]["digest"];
+        assert_eq!(ours_digest == theirs_digest, skopeo_kept_the_config, "{source}");
+        compared.push(skopeo_kept_the_config);
+    }
+    // skopeo rewrites Docker's config and keeps its own: both sides of the rule were seen.
+    assert_eq!(compared, [false, true]);
 }
