@@ -260,6 +260,13 @@ pub enum Error {
     /// A user-supplied upload stream failed.
     #[error("reading the upload source failed: {0}")]
     Source(#[source] std::io::Error),
+    /// A manifest was to be pushed with a `Content-Type` that is not a manifest media type
+    /// (registries would store it under that type and serve it so).
+    #[error("refusing to push a manifest as {media_type}: not a manifest media type")]
+    NotAManifestType {
+        /// The media type asked for.
+        media_type: oci_manifest::MediaType,
+    },
     /// A manifest to be pushed as a referrer names no `subject`.
     #[error("{reference}: the manifest has no subject, so it cannot be a referrer")]
     NoSubject {

@@ -302,6 +302,12 @@ impl Client {
         media_type: &MediaType,
         bytes: Bytes,
     ) -> Result<PutAnswer, Error> {
+        if !media_type.is_manifest() {
+            return Err(Error::NotAManifestType {
+                media_type: media_type.clone(),
+            }
+            .context(reference_context(reference)));
+        }
         let result = async {
             let digest = manifest_digest(&bytes, media_type, &oci_digest::Algorithm::Sha256)?;
             if let Some(pinned) = reference.digest() {

@@ -58,6 +58,15 @@ pub enum ImageError {
     /// A rewrite (a format conversion) could not be applied to the image.
     #[error(transparent)]
     Rewrite(crate::BoxError),
+    /// A manifest whose type neither its bytes nor its descriptor tell (the descriptor names
+    /// something that is not a manifest type, and the bytes have no recognisable shape).
+    #[error("{digest}: the descriptor says {declared}, which is not a manifest type, and the bytes do not say what they are")]
+    UnknownManifestType {
+        /// The manifest.
+        digest: Digest,
+        /// The media type the descriptor gave.
+        declared: MediaType,
+    },
     /// Platforms to copy a subset of were given for an image that is not a list or index.
     #[error("{image} is one image, not a list or index: there is no subset of platforms to copy")]
     NotAList {

@@ -8,7 +8,7 @@ use std::fmt;
 
 use futures_util::future::BoxFuture;
 use oci_digest::Digest;
-use oci_manifest::{Descriptor, Reference};
+use oci_manifest::{Descriptor, MediaType, Reference};
 
 use super::{ImageError, ManifestData, VerifiedBlob};
 use crate::layout::{LayoutTag, OciLayout, MANIFEST_LIMIT};
@@ -129,6 +129,31 @@ impl ImageSource for RegistrySource {
     }
 }
 
+/// The media type of a manifest read from a layout: the type its bytes show (their
+/// `mediaType`, or their shape), whatever the descriptor that led to it says, since the bytes
+/// are what will be stored and served; the descriptor's only when the bytes do not tell and it
+/// names a manifest type.
+pub(crate) fn manifest_type(descriptor: &Descriptor, bytes: &[u8]) -> Result<MediaType, ImageError> {
+    match oci_manifest::guess_media_type(bytes) {
+        Some(shown) => {
+            if &shown != descriptor.media_type() {
+                tracing::debug!(
+                    digest = %descriptor.digest(),
+                    declared = %descriptor.media_type(),
+                    shown = %shown,
+                    "the descriptor's media type is not the manifest's; using the manifest's"
+                );
+            }
+            Ok(shown)
+        }
+        None if descriptor.media_type().is_manifest() => Ok(descriptor.media_type().clone()),
+        None => Err(ImageError::UnknownManifestType {
+            digest: descriptor.digest().clone(),
+            declared: descriptor.media_type().clone(),
+        }),
+    }
+}
+
 /// An image in an OCI image layout: the entry with a tag, or the only entry.
 #[derive(Debug, Clone)]
 pub struct LayoutSource {
@@ -156,8 +181,9 @@ impl ImageSource for LayoutSource {
     fn top_manifest(&self) -> BoxFuture<'_, Result<ManifestData, ImageError>> {
         Box::pin(async move {
             let (descriptor, bytes) = self.layout.manifest(self.tag.as_ref()).await?;
+            let media_type = manifest_type(&descriptor, &bytes)?;
             Ok(ManifestData::new(
-                descriptor.media_type().clone(),
+                media_type,
                 descriptor.digest().clone(),
                 bytes.into(),
             ))
@@ -170,8 +196,9 @@ impl ImageSource for LayoutSource {
     ) -> BoxFuture<'a, Result<ManifestData, ImageError>> {
         Box::pin(async move {
             let bytes = self.layout.read_blob(entry.digest(), MANIFEST_LIMIT).await?;
+            let media_type = manifest_type(entry, &bytes)?;
             Ok(ManifestData::new(
-                entry.media_type().clone(),
+                media_type,
                 entry.digest().clone(),
                 bytes.into(),
             ))

@@ -125,3 +125,100 @@ fn convert_to_oci_keeps_the_config_and_equals_skopeo_exactly_when_skopeo_keeps_i
     // skopeo rewrites Docker's config and keeps its own: both sides of the rule were seen.
     assert_eq!(compared, [false, true]);
 }
+
+/// Sets the media type of the first `index.json` entry of the layout at `dir`.
+fn set_descriptor_type(dir: &std::path::Path, media_type: &str) {
+    let path = dir.join("index.json");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    index["manifests"][0]["mediaType"] = Value::from(media_type);
+    std::fs::write(&path, serde_json::to_vec(&index).unwrap()).unwrap();
+}
+
+/// The `Content-Type` the registry serves `name:tag` with.
+fn served_type(registry: &Registry, name: &str, tag: &str) -> String {
+    let response = skiff_integration::HttpRequest::get(registry.url(&format!("/v2/{name}/manifests/{tag}")))
+        .header(
+            "accept",
+            "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, */*",
+        )
+        .send_blocking();
+    response.header("content-type").unwrap_or_default().to_owned()
+}
+
+#[test]
+fn manifests_travel_with_the_type_of_their_bytes_not_of_their_descriptor() {
+    let registry = Registry::anonymous();
+    let skiff = Skiff::new();
+    let work = tempfile::tempdir().unwrap();
+    for (i, declared) in [
+        "application/vnd.oci.descriptor.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let image = skiff_integration::RandomImage::build(&format!("types/{i}"), &[100]);
+        set_descriptor_type(image.layout_dir(), declared);
+        let tag = format!("t{i}");
+        let digest = skiff.ok_text(&[
+            "push",
+            "-q",
+            &format!("{}:latest", image.layout_dir().display()),
+            &registry.reference(&format!("types/app:{tag}")),
+        ]);
+        assert_eq!(digest, image.manifest().digest());
+        assert_eq!(
+            served_type(&registry, "types/app", &tag),
+            "application/vnd.oci.image.manifest.v1+json",
+            "{declared}"
+        );
+        // Into a layout, the entry gets the type of the bytes too.
+        let dir = work.path().join(format!("copy{i}"));
+        skiff.ok(&[
+            "copy",
+            "-q",
+            &format!("oci:{}:latest", image.layout_dir().display()),
+            &format!("oci:{}:x", dir.display()),
+        ]);
+        let index: Value = serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+        assert_eq!(
+            index["manifests"][0]["mediaType"],
+            "application/vnd.oci.image.manifest.v1+json"
+        );
+        let theirs = Skopeo::new()
+            .inspect(&ImageRef::local(format!("oci:{}:x", dir.display())))
+            .unwrap();
+        assert_eq!(theirs["Digest"], image.manifest().digest());
+    }
+
+    // Bytes that show no manifest, under a descriptor that names no manifest type: refused,
+    // and nothing is pushed.
+    let image = skiff_integration::RandomImage::build("types/bad", &[100]);
+    let manifest_path = image.blob_path(image.manifest().digest());
+    let bytes = std::fs::read(&manifest_path).unwrap();
+    let mut parsed: Value = serde_json::from_slice(&bytes).unwrap();
+    parsed.as_object_mut().unwrap().remove("mediaType");
+    parsed.as_object_mut().unwrap().remove("layers");
+    let changed = serde_json::to_vec(&parsed).unwrap();
+    let digest = skiff_integration::sha256(&changed);
+    std::fs::write(image.blob_path(&digest), &changed).unwrap();
+    let path = image.layout_dir().join("index.json");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    index["manifests"][0]["digest"] = Value::from(digest.as_str());
+    index["manifests"][0]["size"] = Value::from(changed.len());
+    index["manifests"][0]["mediaType"] = Value::from("application/vnd.oci.descriptor.v1+json");
+    std::fs::write(&path, serde_json::to_vec(&index).unwrap()).unwrap();
+    let out = skiff.run(&[
+        "push",
+        "-q",
+        &format!("{}:latest", image.layout_dir().display()),
+        &registry.reference("types/app:bad"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a manifest type"), "{stderr}");
+    assert_ne!(
+        served_type(&registry, "types/app", "bad"),
+        "application/vnd.oci.descriptor.v1+json"
+    );
+}
