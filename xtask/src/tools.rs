@@ -16,6 +16,13 @@ const PEERS: &[(&str, &str)] = &[
     ("curl", "curl"),
 ];
 
+/// Files the tests read from a peer's Debian package (its published fixtures), and the package.
+const PEER_FILES: &[(&str, &str)] = &[(
+    // containers/image's manifest fixtures: the conformance corpus.
+    "/usr/share/gocode/src/github.com/containers/image/manifest/fixtures",
+    "golang-github-containers-image-dev",
+)];
+
 /// Python modules the tests drive as peers, and the PyPI requirement that provides each
 /// (pinned: a peer's behaviour is part of what the tests assert).
 const PYTHON_PEERS: &[(&str, &str)] = &[
@@ -97,6 +104,12 @@ fn ensure_debian_peers() -> Result<(), String> {
         .iter()
         .filter(|(program, _)| !on_path(program))
         .map(|(_, package)| *package)
+        .chain(
+            PEER_FILES
+                .iter()
+                .filter(|(path, _)| !std::path::Path::new(path).exists())
+                .map(|(_, package)| *package),
+        )
         .collect();
     if missing.is_empty() {
         return Ok(());

@@ -222,3 +222,120 @@ fn manifests_travel_with_the_type_of_their_bytes_not_of_their_descriptor() {
         "application/vnd.oci.descriptor.v1+json"
     );
 }
+
+/// Where Debian's `golang-github-containers-image-dev` puts containers/image's sources.
+const CONTAINERS_IMAGE: &str = "/usr/share/gocode/src/github.com/containers/image";
+
+/// containers/image's fixtures that skiff refuses to read as manifests, with why. Each is
+/// malformed on purpose (containers/image's tests feed them to its error paths) or is not a
+/// manifest at all; `skopeo manifest-digest` hashes any bytes, so it has an answer for them.
+const REFUSED: &[(&str, &str)] = &[
+    ("manifest/fixtures/non-json.manifest.json", "not JSON"),
+    ("manifest/fixtures/ociv1.artifact.json", "config digest is empty"),
+    (
+        "manifest/fixtures/ociv1nomime.artifact.json",
+        "no mediaType and no layers: no manifest shape",
+    ),
+    (
+        "manifest/fixtures/schema2-to-schema1-by-docker.json",
+        "truncated JSON",
+    ),
+    (
+        "manifest/fixtures/unknown-version.manifest.json",
+        "unknown schemaVersion",
+    ),
+    (
+        "manifest/fixtures/v2s1-invalid-signatures.manifest.json",
+        "signatures is not an array",
+    ),
+    (
+        "internal/image/fixtures/oci1-config.json",
+        "an image config, not a manifest",
+    ),
+    (
+        "internal/image/fixtures/schema2-config.json",
+        "an image config, not a manifest",
+    ),
+    (
+        "internal/image/fixtures/schema1-to-oci1-config.json",
+        "an image config, not a manifest",
+    ),
+    (
+        "internal/image/fixtures/schema1-to-schema2-config.json",
+        "an image config, not a manifest",
+    ),
+    (
+        "internal/image/fixtures/schema1-to-oci1.json",
+        "a size of -1 (a placeholder in that test)",
+    ),
+    (
+        "internal/image/fixtures/schema1-to-schema2.json",
+        "a size of -1 (a placeholder in that test)",
+    ),
+    (
+        "internal/image/fixtures/schema2-to-schema1-by-docker.json",
+        "truncated JSON",
+    ),
+];
+
+#[test]
+fn containers_image_fixtures_get_skopeos_digests_or_a_clear_refusal() {
+    let root = std::path::Path::new(CONTAINERS_IMAGE);
+    assert!(
+        root.is_dir(),
+        "containers/image's fixtures are missing: run `cargo xtask test` (it installs the test \
+         peers), or `sudo apt-get install -y golang-github-containers-image-dev`"
+    );
+    let skiff = Skiff::new();
+    let skopeo = Skopeo::new();
+    let mut agreed = 0;
+    for dir in ["manifest/fixtures", "internal/image/fixtures"] {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        for path in files {
+            let name = format!("{dir}/{}", path.file_name().unwrap().to_string_lossy());
+            let out = skiff.run(&["digest", "--file", path.to_str().unwrap()]);
+            let refused = REFUSED.iter().find(|(file, _)| *file == name);
+            match refused {
+                Some((_, why)) => {
+                    assert_eq!(out.status.code(), Some(1), "{name} ({why}): {out:?}");
+                    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1, "{name}");
+                }
+                None => {
+                    assert!(out.status.success(), "{name}: {out:?}");
+                    let ours = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+                    let theirs = skopeo.manifest_digest(&path).unwrap();
+                    assert_eq!(ours, theirs, "{name}");
+                    agreed += 1;
+                }
+            }
+        }
+    }
+    // Debian's package of containers/image 5.23 has 35 readable fixtures here.
+    assert!(agreed >= 30, "only {agreed} fixtures compared");
+
+    // Schema1 signatures: the one signed by a real key verifies; `v2s1.manifest.json`'s does
+    // not (its payload is the unsigned fixture's, byte for byte, and its signature does not
+    // cover it), and skiff says so rather than trust it.
+    let verify = |file: &str| skiff.run(&["verify", "--file", root.join(file).to_str().unwrap()]);
+    let good = verify("internal/image/fixtures/schema1.json");
+    assert!(good.status.success(), "{good:?}");
+    assert!(
+        String::from_utf8_lossy(&good.stdout).starts_with("ES256 "),
+        "{good:?}"
+    );
+    assert_eq!(
+        verify("manifest/fixtures/v2s1.manifest.json").status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        verify("manifest/fixtures/v2s1-unsigned.manifest.json")
+            .status
+            .code(),
+        Some(1)
+    );
+}
