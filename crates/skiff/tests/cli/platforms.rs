@@ -215,3 +215,53 @@ fn several_platforms_copy_that_subset_as_a_new_list() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
+
+#[test]
+fn platform_choice_agrees_with_skopeo_where_skopeo_has_an_answer() {
+    use skiff_integration::{ImageRef, Skopeo};
+    let registry = Registry::anonymous();
+    let skiff = Skiff::new();
+    let entries = [
+        ("amd64", "linux/amd64"),
+        ("arm64", "linux/arm64/v8"),
+        ("armv7", "linux/arm/v7"),
+        ("armv6", "linux/arm/v6"),
+    ];
+    let mut members = Vec::new();
+    for (tag, platform) in entries {
+        let image = RandomImage::build_for(&format!("choice/{tag}"), &[100], platform);
+        let target = registry.reference(&format!("choice/app:{tag}"));
+        skiff.ok(&[
+            "push",
+            "-q",
+            &format!("{}:latest", image.layout_dir().display()),
+            &target,
+        ]);
+        members.push(target);
+    }
+    let list = registry.reference("choice/app:1");
+    let mut args = vec!["index", "create", list.as_str()];
+    args.extend(members.iter().map(String::as_str));
+    skiff.ok(&args);
+    // (what skiff is asked, skopeo's --override-* for the same request)
+    let table = [
+        ("linux/amd64", "amd64", None),
+        ("linux/arm64", "arm64", None),
+        ("linux/arm64/v8", "arm64", Some("v8")),
+        ("linux/arm/v7", "arm", Some("v7")),
+        ("linux/arm/v6", "arm", Some("v6")),
+    ];
+    for (wanted, arch, variant) in table {
+        let ours: Value =
+            serde_json::from_slice(&skiff.ok(&["inspect", "--platform", wanted, &list])).unwrap();
+        let mut flags = vec!["--override-os", "linux", "--override-arch", arch];
+        if let Some(variant) = variant {
+            flags.extend(["--override-variant", variant]);
+        }
+        let theirs = Skopeo::new()
+            .inspect_args(&flags, &ImageRef::registry(&registry, "choice/app:1"))
+            .unwrap();
+        assert_eq!(ours["Layers"], theirs["Layers"], "{wanted}");
+        assert_eq!(ours["Architecture"], theirs["Architecture"], "{wanted}");
+    }
+}
