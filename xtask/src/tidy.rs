@@ -40,6 +40,7 @@ pub(crate) fn check_all(root: &Path) -> Result<(), Vec<String>> {
     let mut problems = Vec::new();
     problems.extend(check_chain(&metadata));
     problems.extend(check_sans_io(&metadata));
+    problems.extend(check_pure_builds(root));
     problems.extend(check_package_metadata(&metadata));
     problems.extend(check_module_docs(root));
     if problems.is_empty() {
@@ -165,6 +166,58 @@ fn check_sans_io(metadata: &Value) -> Vec<String> {
                     "{name} must not open sockets, but depends (maybe transitively) on {dep_name}"
                 ));
             }
+        }
+    }
+    problems
+}
+
+/// Crates whose network half is a default feature, and that feature: built without their
+/// default features they must pull in no network crate (the a la carte promise).
+const PURE_WITHOUT_DEFAULTS: &[(&str, &str)] = &[("v1-compat", "client")];
+
+/// `cargo tree -p CRATE --no-default-features -e normal` of each crate above names no
+/// network crate.
+fn check_pure_builds(root: &Path) -> Vec<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut problems = Vec::new();
+    for (name, feature) in PURE_WITHOUT_DEFAULTS {
+        let out = Command::new(&cargo)
+            .args([
+                "tree",
+                "--locked",
+                "-p",
+                name,
+                "--no-default-features",
+                "-e",
+                "normal",
+            ])
+            .args(["--prefix", "none", "--format", "{p}"])
+            .current_dir(root)
+            .output();
+        let out = match out {
+            Ok(out) if out.status.success() => out,
+            Ok(out) => {
+                problems.push(format!(
+                    "cargo tree -p {name} failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+                continue;
+            }
+            Err(e) => {
+                problems.push(format!("cannot run cargo tree: {e}"));
+                continue;
+            }
+        };
+        let tree = String::from_utf8_lossy(&out.stdout);
+        let found: BTreeSet<&str> = tree
+            .lines()
+            .filter_map(|line| line.split_whitespace().next())
+            .filter(|dep| NETWORK_CRATES.contains(dep))
+            .collect();
+        for dep in found {
+            problems.push(format!(
+                "{name} without its default features (without `{feature}`) must be pure, but depends on {dep}"
+            ));
         }
     }
     problems

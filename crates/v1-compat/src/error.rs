@@ -188,7 +188,8 @@ pub enum Error {
         input: String,
     },
     /// The image to convert could not be resolved (fetched, verified, parsed,
-    /// or a platform chosen out of its list or index).
+    /// or a platform chosen out of its list or index), or the engine failed moving it.
+    #[cfg(feature = "client")]
     #[error("reading {image}: {source}")]
     Image {
         /// The image, as the caller named it.
@@ -196,17 +197,6 @@ pub enum Error {
         /// What went wrong.
         #[source]
         source: Box<registry_client::image::ImageError>,
-    },
-    /// A registry request of a conversion failed.
-    #[error("{operation} {subject}: {source}")]
-    Registry {
-        /// What was being done (`downloading`, `uploading`, ...).
-        operation: &'static str,
-        /// The blob (`HOST/NAME@DIGEST`) or image it was done to.
-        subject: String,
-        /// The registry client's error, with the registry's diagnostics.
-        #[source]
-        source: Box<registry_client::Error>,
     },
     /// The image's manifest is of a type that cannot be converted (an index
     /// without a usable image, an artifact).

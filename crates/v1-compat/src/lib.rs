@@ -46,8 +46,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "client")]
 mod convert;
 mod error;
+// The conversion helpers in here serve `convert`; the pure build keeps only `TargetFormat`.
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
+mod format;
 mod go_json;
 mod history;
 mod inspect;
@@ -59,8 +63,10 @@ mod to_config;
 mod to_schema1;
 mod v1_id;
 
-pub use convert::{convert, convert_image, ConvertOptions, Converted, TargetFormat};
+#[cfg(feature = "client")]
+pub use convert::{convert, convert_image, ConvertOptions, Converted};
 pub use error::Error;
+pub use format::TargetFormat;
 pub use history::{fix_layers, V1History};
 pub use inspect::InspectSummary;
 pub use layer::{scan_layer, Compression, LayerSummary};

@@ -9,7 +9,6 @@
 //! one registry, each scanned layer read once while it streams, the new
 //! manifest written last so the destination never names a blob it lacks.
 
-mod format;
 mod rewrite;
 mod scan;
 
@@ -26,7 +25,7 @@ use registry_client::Client;
 use crate::Error;
 use rewrite::FormatRewrite;
 
-pub use format::TargetFormat;
+use crate::format::TargetFormat;
 
 /// How [`convert`] works: which platform of a list or index, and how many
 /// blobs move at once.
@@ -125,8 +124,8 @@ impl Converted {
 /// # Errors
 ///
 /// [`Error::Image`] when the source cannot be resolved (missing, failing its
-/// digest, no image for the platform), [`Error::Registry`] when a blob or the
-/// manifest cannot be moved (a layer failing its digest included),
+/// digest, no image for the platform) or a blob or the manifest cannot be
+/// moved (a layer failing its digest included), the engine's error whole,
 /// [`Error::NoEquivalentMediaType`] or [`Error::UnsupportedSource`] when the
 /// target format cannot express the image, and the history errors of
 /// [`schema1_to_config`](crate::schema1_to_config) and
