@@ -87,6 +87,7 @@ mod referrers;
 mod registries;
 mod repository;
 mod retry;
+pub mod sync;
 mod timeouts;
 mod tls;
 mod transport;
