@@ -90,6 +90,32 @@ fn indexes_move_whole_or_by_platform() {
     assert_eq!(summary["Layers"], layers(&amd64));
 }
 
+/// Pushes one small image per `(TAG, OS/ARCH[/VARIANT])` to `NAME/app:TAG`, then an OCI index
+/// of them as `NAME/app:1` with `skiff index create`: the images, their references, the
+/// index's reference and its digest.
+fn multi_platform_index(
+    registry: &Registry,
+    skiff: &Skiff,
+    name: &str,
+    platforms: &[(&str, &str)],
+) -> (Vec<RandomImage>, Vec<String>, String, String) {
+    let mut images = Vec::new();
+    let mut members = Vec::new();
+    for (tag, platform) in platforms {
+        let image = RandomImage::build_for(&format!("{name}/{tag}"), &[300], platform);
+        let target = registry.reference(&format!("{name}/app:{tag}"));
+        let layout = format!("{}:latest", image.layout_dir().display());
+        skiff.ok(&["push", "-q", &layout, &target]);
+        images.push(image);
+        members.push(target);
+    }
+    let list = registry.reference(&format!("{name}/app:1"));
+    let mut args = vec!["index", "create", list.as_str()];
+    args.extend(members.iter().map(String::as_str));
+    let digest = skiff.ok_text(&args);
+    (images, members, list, digest)
+}
+
 #[test]
 fn several_platforms_copy_that_subset_as_a_new_list() {
     use skiff_integration::{ImageRef, Skopeo};
@@ -100,25 +126,7 @@ fn several_platforms_copy_that_subset_as_a_new_list() {
         ("arm64", "linux/arm64/v8"),
         ("armv7", "linux/arm/v7"),
     ];
-    let images: Vec<RandomImage> = platforms
-        .iter()
-        .map(|(tag, platform)| RandomImage::build_for(&format!("subset/{tag}"), &[300], platform))
-        .collect();
-    let mut members = Vec::new();
-    for (image, (tag, _)) in images.iter().zip(platforms) {
-        let target = registry.reference(&format!("subset/app:{tag}"));
-        skiff.ok(&[
-            "push",
-            "-q",
-            &format!("{}:latest", image.layout_dir().display()),
-            &target,
-        ]);
-        members.push(target);
-    }
-    let list = registry.reference("subset/app:1");
-    let mut args = vec!["index", "create", list.as_str()];
-    args.extend(members.iter().map(String::as_str));
-    let full = skiff.ok_text(&args);
+    let (images, members, list, full) = multi_platform_index(&registry, &skiff, "subset", &platforms);
 
     let destination = registry.reference("mirror/app:1");
     let copied = skiff.ok_text(&[
@@ -227,22 +235,7 @@ fn platform_choice_agrees_with_skopeo_where_skopeo_has_an_answer() {
         ("armv7", "linux/arm/v7"),
         ("armv6", "linux/arm/v6"),
     ];
-    let mut members = Vec::new();
-    for (tag, platform) in entries {
-        let image = RandomImage::build_for(&format!("choice/{tag}"), &[100], platform);
-        let target = registry.reference(&format!("choice/app:{tag}"));
-        skiff.ok(&[
-            "push",
-            "-q",
-            &format!("{}:latest", image.layout_dir().display()),
-            &target,
-        ]);
-        members.push(target);
-    }
-    let list = registry.reference("choice/app:1");
-    let mut args = vec!["index", "create", list.as_str()];
-    args.extend(members.iter().map(String::as_str));
-    skiff.ok(&args);
+    let (_, _, list, _) = multi_platform_index(&registry, &skiff, "choice", &entries);
     // (what skiff is asked, skopeo's --override-* for the same request)
     let table = [
         ("linux/amd64", "amd64", None),
