@@ -339,3 +339,44 @@ fn containers_image_fixtures_get_skopeos_digests_or_a_clear_refusal() {
         Some(1)
     );
 }
+
+#[test]
+fn a_registry_serving_members_outside_the_signed_payload_gets_the_payload_read() {
+    use skiff_integration::{Hostile, Reply};
+    let expected = oci_digest::Digest::sha256(&fixture("schema1-unsigned.json")).to_string();
+    let layers_signed = {
+        let unsigned: Value = serde_json::from_slice(&fixture("schema1-unsigned.json")).unwrap();
+        unsigned["fsLayers"].as_array().unwrap().len()
+    };
+    // What a reader of the whole document would see: no layers, another name.
+    let served = with_unsigned_members(
+        "schema1-signed-rs256.json",
+        ",\n   \"fsLayers\": [], \"name\": \"library/evil\"",
+    );
+    let server = Hostile::start(move |seen| {
+        if seen.path_only() == "/v2/" {
+            Reply::json(&serde_json::json!({}))
+        } else if seen.path_only() == "/v2/team/app/tags/list" {
+            Reply::json(&serde_json::json!({"name": "team/app", "tags": ["1"]}))
+        } else if seen.path_only().starts_with("/v2/team/app/manifests/") {
+            Reply::status(200)
+                .header(
+                    "content-type",
+                    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+                )
+                .body(served.clone())
+        } else {
+            Reply::status(404)
+        }
+    });
+    let skiff = Skiff::new();
+    let by_tag = format!("{}/team/app:1", server.host());
+    let by_digest = format!("{}/team/app@{expected}", server.host());
+    // Pull by digest checks the payload's digest; by tag the same digest comes out.
+    assert_eq!(skiff.ok_text(&["digest", &by_tag]), expected);
+    assert_eq!(skiff.ok_text(&["digest", &by_digest]), expected);
+    // The content is the payload's: its layers, not the empty list outside it.
+    let summary: Value = serde_json::from_slice(&skiff.ok(&["inspect", &by_digest])).unwrap();
+    assert_eq!(summary["Digest"], expected.as_str());
+    assert_eq!(summary["Layers"].as_array().unwrap().len(), layers_signed);
+}
