@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
 use oci_manifest::{Descriptor, Manifest, MediaType, OciManifest};
-use registry_client::image::VerifiedBlob;
 use registry_client::{Client, ReferrerListing, RepositoryRef};
 
 use super::Invocation;
@@ -163,25 +162,13 @@ pub(crate) async fn push(invocation: &Invocation, args: &ArtifactPushArgs) -> Re
     super::print_line(digest)
 }
 
-/// Uploads one file (hashed first: the upload names its digest and is checked again while
-/// it goes) and returns its descriptor.
+/// Uploads one file and returns its layer (or config) descriptor.
 async fn upload_file(
     client: &Client,
     repository: &RepositoryRef,
     file: &FileArg,
 ) -> Result<Descriptor, Failure> {
-    let what = || format!("uploading {}", file.path.display());
-    let reader = std::fs::File::open(&file.path).map_err(|e| Failure::new(what(), e))?;
-    let (digest, size) = oci_digest::digest_reader(oci_digest::Algorithm::Sha256, reader)
-        .map_err(|e| Failure::new(what(), e))?;
-    let source = tokio::fs::File::open(&file.path)
-        .await
-        .map_err(|e| Failure::new(what(), e))?;
-    let blob = VerifiedBlob::hashing(source, &digest, size).map_err(|e| Failure::new(what(), e))?;
-    client
-        .push_blob(repository, blob, None)
-        .await
-        .map_err(|e| Failure::new(what(), e))?;
+    let (digest, size) = super::blob::upload_file(client, repository, &file.path).await?;
     Ok(Descriptor::new(file.media_type.clone(), digest, size))
 }
 

@@ -88,21 +88,31 @@ fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
 }
 
 pub(crate) async fn put(invocation: &Invocation, args: &BlobPutArgs) -> Result<(), Failure> {
-    let what = || format!("uploading {} to {}", args.file.display(), args.repository);
-    // Hash first: the upload must name its digest, and the client checks it again while sending.
-    let file = std::fs::File::open(&args.file).map_err(|e| Failure::new(what(), e))?;
+    let client = invocation.client_for(&args.repository)?;
+    let (digest, _) = upload_file(&client, &args.repository, &args.file).await?;
+    super::print_line(format_args!("{digest}"))?;
+    Ok(())
+}
+
+/// Uploads the file at `path` as a blob (skipped when the repository has it): hashed first,
+/// since the upload names its digest, and checked again while it goes. Its digest and size.
+pub(crate) async fn upload_file(
+    client: &registry_client::Client,
+    repository: &RepositoryRef,
+    path: &Path,
+) -> Result<(oci_digest::Digest, u64), Failure> {
+    let what = || format!("uploading {} to {repository}", path.display());
+    let file = std::fs::File::open(path).map_err(|e| Failure::new(what(), e))?;
     let (digest, size) = oci_digest::digest_reader(oci_digest::Algorithm::Sha256, file)
         .map_err(|e| Failure::new(what(), e))?;
-    let client = invocation.client_for(&args.repository)?;
-    let source = tokio::fs::File::open(&args.file)
+    let source = tokio::fs::File::open(path)
         .await
         .map_err(|e| Failure::new(what(), e))?;
     let blob = VerifiedBlob::hashing(source, &digest, size).map_err(|e| Failure::new(what(), e))?;
     let outcome = client
-        .push_blob(&args.repository, blob, None)
+        .push_blob(repository, blob, None)
         .await
         .map_err(|e| Failure::new(what(), e))?;
     tracing::debug!(?outcome, "blob pushed");
-    super::print_line(format_args!("{digest}"))?;
-    Ok(())
+    Ok((digest, size))
 }
