@@ -298,6 +298,34 @@ pub enum Error {
         /// The bytes the source gave (at least; reading stops once it is too many).
         actual: u64,
     },
+    /// An image name (see [`ImageName`](crate::image::ImageName)) breaks Docker's reference
+    /// grammar, `[docker://]HOST[:PORT]/NAME[:TAG][@DIGEST]`.
+    #[error("{input:?} is not an image reference: {source}")]
+    InvalidImageName {
+        /// The name as written, transport prefix included.
+        input: String,
+        /// What the reference grammar rejects.
+        #[source]
+        source: Box<oci_manifest::Error>,
+    },
+    /// A layout name, `DIR[:TAG]` (after `oci:`), names no directory.
+    #[error("{input:?} names no directory")]
+    NoLayoutDirectory {
+        /// The `DIR[:TAG]` text.
+        input: String,
+    },
+    /// A layout name, `DIR[:TAG]` (after `oci:`), has a tag that breaks the
+    /// `org.opencontainers.image.ref.name` grammar (see
+    /// [`LayoutTag`](crate::layout::LayoutTag)).
+    #[error("{input:?}: {tag:?} is not a valid tag in an OCI layout: invalid layout tag {tag:?}: {reason}")]
+    InvalidLayoutName {
+        /// The `DIR[:TAG]` text.
+        input: String,
+        /// The rejected tag.
+        tag: String,
+        /// What about it breaks the grammar.
+        reason: &'static str,
+    },
     /// An error with the registry, repository or digest it happened to.
     #[error("{context}: {source}")]
     WithContext {

@@ -7,7 +7,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use oci_manifest::Platform;
 use registry_client::RepositoryRef;
 
-use crate::image_arg::{ImageArg, LayoutArg, RegistryHost};
+use registry_client::image::ImageName;
+use registry_client::layout::LayoutRef;
+
+use crate::image_arg::{parse_layout, RegistryHost};
 
 /// A fast, correct client for container registries.
 ///
@@ -222,7 +225,7 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct InspectArgs {
     /// The image.
-    pub(crate) image: ImageArg,
+    pub(crate) image: ImageName,
     /// Print the manifest exactly as stored, byte for byte.
     #[arg(long, conflicts_with = "config")]
     pub(crate) raw: bool,
@@ -235,7 +238,7 @@ pub(crate) struct InspectArgs {
 #[command(group(clap::ArgGroup::new("source").required(true).args(["image", "file", "blob"])))]
 pub(crate) struct DigestArgs {
     /// An image: prints its manifest digest (a list's or index's own digest for a list).
-    pub(crate) image: Option<ImageArg>,
+    pub(crate) image: Option<ImageName>,
     /// A manifest file: prints the manifest digest (schema1: of the signed payload).
     #[arg(long, value_name = "PATH")]
     pub(crate) file: Option<PathBuf>,
@@ -271,29 +274,29 @@ pub(crate) struct CatalogArgs {
 #[derive(Debug, Args)]
 pub(crate) struct PullArgs {
     /// The image on a registry.
-    pub(crate) image: ImageArg,
+    pub(crate) image: ImageName,
     /// The OCI image layout directory, optionally with the tag to give the image there.
-    #[arg(value_name = "DIR[:TAG]")]
-    pub(crate) layout: LayoutArg,
+    #[arg(value_name = "DIR[:TAG]", value_parser = parse_layout)]
+    pub(crate) layout: LayoutRef,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct PushArgs {
     /// The OCI image layout directory, optionally with the tag of the image to push.
-    #[arg(value_name = "DIR[:TAG]")]
-    pub(crate) layout: LayoutArg,
+    #[arg(value_name = "DIR[:TAG]", value_parser = parse_layout)]
+    pub(crate) layout: LayoutRef,
     /// The destination on a registry.
-    pub(crate) image: ImageArg,
+    pub(crate) image: ImageName,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct CopyArgs {
     /// Where the image is.
     #[arg(value_name = "SRC")]
-    pub(crate) source: ImageArg,
+    pub(crate) source: ImageName,
     /// Where it goes.
     #[arg(value_name = "DST")]
-    pub(crate) destination: ImageArg,
+    pub(crate) destination: ImageName,
     /// Copy the image's referrers too (OCI 1.1 API, else the fallback tag; recursively) and
     /// its cosign tags (`sha256-HEX.sig`, `.att`, `.sbom`), keeping the destination's
     /// fallback index current. Registry to registry.
@@ -308,10 +311,10 @@ pub(crate) struct ConvertArgs {
     pub(crate) to: FormatArg,
     /// Where the image is.
     #[arg(value_name = "SRC")]
-    pub(crate) source: ImageArg,
+    pub(crate) source: ImageName,
     /// Where the converted image goes.
     #[arg(value_name = "DST")]
-    pub(crate) destination: ImageArg,
+    pub(crate) destination: ImageName,
 }
 
 /// The manifest formats `convert` writes, named as skopeo's `--format` names them.
@@ -338,7 +341,7 @@ impl std::fmt::Display for FormatArg {
 #[derive(Debug, Args)]
 pub(crate) struct TagArgs {
     /// The image to tag.
-    pub(crate) image: ImageArg,
+    pub(crate) image: ImageName,
     /// The new tags.
     #[arg(required = true, value_name = "TAG")]
     pub(crate) tags: Vec<String>,
@@ -347,7 +350,7 @@ pub(crate) struct TagArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ReferrersArgs {
     /// The subject image on a registry (a tag resolves to its digest).
-    pub(crate) image: ImageArg,
+    pub(crate) image: ImageName,
     /// Only referrers of this artifact type.
     #[arg(long, value_name = "T")]
     pub(crate) artifact_type: Option<String>,
@@ -382,7 +385,7 @@ pub(crate) enum ArtifactCommand {
 #[derive(Debug, Args)]
 pub(crate) struct ArtifactPushArgs {
     /// Where the artifact goes.
-    pub(crate) image: ImageArg,
+    pub(crate) image: ImageName,
     /// The files, each optionally with its media type.
     #[arg(required = true, value_name = "FILE[:MEDIATYPE]")]
     pub(crate) files: Vec<String>,
@@ -395,7 +398,7 @@ pub(crate) struct ArtifactPushArgs {
     /// The image this artifact is about, in the same repository: the artifact becomes one of
     /// its referrers.
     #[arg(long, value_name = "IMAGE")]
-    pub(crate) subject: Option<ImageArg>,
+    pub(crate) subject: Option<ImageName>,
     /// A manifest annotation; repeatable.
     #[arg(long = "annotation", value_name = "K=V")]
     pub(crate) annotations: Vec<String>,
@@ -404,7 +407,7 @@ pub(crate) struct ArtifactPushArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ArtifactPullArgs {
     /// The artifact.
-    pub(crate) image: ImageArg,
+    pub(crate) image: ImageName,
     /// The directory the files go to (created when missing).
     pub(crate) dir: PathBuf,
 }
@@ -427,10 +430,10 @@ pub(crate) enum IndexCommand {
 pub(crate) struct IndexCreateArgs {
     /// Where the index goes: `HOST/NAME:TAG`.
     #[arg(value_name = "DEST")]
-    pub(crate) destination: ImageArg,
+    pub(crate) destination: ImageName,
     /// The images it lists, in order.
     #[arg(required = true, value_name = "IMAGE")]
-    pub(crate) images: Vec<ImageArg>,
+    pub(crate) images: Vec<ImageName>,
     /// The index format.
     #[arg(long, value_enum, default_value_t = IndexFormatArg::Oci)]
     pub(crate) format: IndexFormatArg,
@@ -448,7 +451,7 @@ pub(crate) enum IndexFormatArg {
 #[derive(Debug, Args)]
 pub(crate) struct DeleteArgs {
     /// The image on a registry, by digest or by tag.
-    pub(crate) image: ImageArg,
+    pub(crate) image: ImageName,
 }
 
 #[derive(Debug, Subcommand)]
@@ -469,7 +472,7 @@ pub(crate) enum BlobCommand {
 pub(crate) struct BlobGetArgs {
     /// The blob: `HOST[:PORT]/NAME@DIGEST`.
     #[arg(value_name = "HOST/NAME@DIGEST")]
-    pub(crate) blob: ImageArg,
+    pub(crate) blob: ImageName,
     /// Where to write it (default: standard output).
     pub(crate) file: Option<PathBuf>,
 }

@@ -9,7 +9,7 @@ use oci_manifest::{Descriptor, Manifest, MediaType, Reference};
 
 use super::destination::{ImageDestination, LayoutDestination, RegistryDestination};
 use super::source::{ImageSource, LayoutSource, RegistrySource};
-use super::ImageError;
+use super::{ImageError, ImageName};
 use crate::layout::{LayoutError, LayoutRef, LayoutTag, OciLayout};
 use crate::Client;
 
@@ -29,6 +29,24 @@ pub enum ImageLocation {
 }
 
 impl ImageLocation {
+    /// The image `name` names, to read from: a registry reference as it is, a
+    /// layout opened (it must exist).
+    pub async fn open(name: &ImageName) -> Result<ImageLocation, ImageError> {
+        match name {
+            ImageName::Registry(reference) => Ok(ImageLocation::Registry(reference.clone())),
+            ImageName::Layout(layout) => Ok(ImageLocation::open_layout(layout).await?),
+        }
+    }
+
+    /// The image `name` names, to write to: a registry reference as it is, a
+    /// layout created when missing.
+    pub async fn create(name: &ImageName) -> Result<ImageLocation, ImageError> {
+        match name {
+            ImageName::Registry(reference) => Ok(ImageLocation::Registry(reference.clone())),
+            ImageName::Layout(layout) => Ok(ImageLocation::create_layout(layout).await?),
+        }
+    }
+
     /// The image `reference` names in an existing layout (a source).
     pub async fn open_layout(reference: &LayoutRef) -> Result<ImageLocation, LayoutError> {
         Ok(ImageLocation::Layout {

@@ -36,6 +36,7 @@ mod copier;
 mod destination;
 mod error;
 mod location;
+mod name;
 mod platform;
 mod progress;
 mod referrers;
@@ -51,6 +52,7 @@ pub use destination::{
 };
 pub use error::ImageError;
 pub use location::{ImageLocation, ManifestData};
+pub use name::ImageName;
 pub use platform::host_platform;
 pub use progress::{BlobOutcome, NoProgress, Progress};
 pub use referrers::{copy_referrers, subjects_of, ReferrersReport};

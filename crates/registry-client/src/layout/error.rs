@@ -101,12 +101,6 @@ pub enum LayoutError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// A `DIR[:TAG]` layout reference names no directory.
-    #[error("layout reference {input:?} names no directory; expected DIR[:TAG]")]
-    EmptyPath {
-        /// The rejected text.
-        input: String,
-    },
     /// No entry of `index.json` carries this tag.
     #[error("the layout at {} has no image tagged {tag:?}", dir.display())]
     TagNotFound {

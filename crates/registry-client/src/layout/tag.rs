@@ -35,6 +35,14 @@ impl LayoutTag {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// `input` as a tag, or what about it breaks the grammar.
+    pub(crate) fn check(input: &str) -> Result<LayoutTag, &'static str> {
+        match grammar_violation(input) {
+            None => Ok(LayoutTag(input.into())),
+            Some(reason) => Err(reason),
+        }
+    }
 }
 
 /// Why `input` breaks the ref.name grammar, if it does.
@@ -88,13 +96,10 @@ impl FromStr for LayoutTag {
     type Err = LayoutError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        match grammar_violation(input) {
-            None => Ok(LayoutTag(input.into())),
-            Some(reason) => Err(LayoutError::InvalidTag {
-                tag: input.to_owned(),
-                reason,
-            }),
-        }
+        LayoutTag::check(input).map_err(|reason| LayoutError::InvalidTag {
+            tag: input.to_owned(),
+            reason,
+        })
     }
 }
 

@@ -8,10 +8,11 @@ use std::path::{Component, Path, PathBuf};
 use oci_manifest::{Descriptor, Manifest, MediaType, OciManifest};
 use registry_client::{Client, ReferrerListing, RepositoryRef};
 
+use registry_client::image::ImageName;
+
 use super::Invocation;
 use crate::cli::{ArtifactPullArgs, ArtifactPushArgs};
 use crate::failure::Failure;
-use crate::image_arg::ImageArg;
 
 /// The annotation naming the file a layer holds.
 pub(crate) const TITLE_ANNOTATION: &str = "org.opencontainers.image.title";
@@ -83,7 +84,7 @@ pub(crate) async fn push(invocation: &Invocation, args: &ArtifactPushArgs) -> Re
     let repository = RepositoryRef::from(reference);
     let subject = match &args.subject {
         None => None,
-        Some(ImageArg::Registry(subject)) if RepositoryRef::from(subject) == repository => {
+        Some(ImageName::Registry(subject)) if RepositoryRef::from(subject) == repository => {
             Some(subject.clone())
         }
         Some(other) => {

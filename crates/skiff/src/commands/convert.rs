@@ -2,10 +2,11 @@
 //! schema2, OCI). The conversion is v1-compat's, applied by the image engine in its one
 //! pass; this module only turns the arguments into the two ends.
 
+use registry_client::image::ImageName;
+
 use super::Invocation;
 use crate::cli::{ConvertArgs, FormatArg};
 use crate::failure::Failure;
-use crate::image_arg::ImageArg;
 use crate::progress;
 
 pub(crate) async fn run(invocation: &Invocation, args: &ConvertArgs) -> Result<(), Failure> {
@@ -16,14 +17,14 @@ pub(crate) async fn run(invocation: &Invocation, args: &ConvertArgs) -> Result<(
         )
     };
     let (target, name) = match (&args.destination, args.to) {
-        (ImageArg::Layout(_), FormatArg::V2s1) => {
+        (ImageName::Layout(_), FormatArg::V2s1) => {
             return Err(Failure::usage(
                 what(),
                 "an OCI layout cannot hold schema1 manifests",
             ))
         }
-        (ImageArg::Registry(reference), to) => (target_format(to), Some(reference)),
-        (ImageArg::Layout(_), to) => (target_format(to), None),
+        (ImageName::Registry(reference), to) => (target_format(to), Some(reference)),
+        (ImageName::Layout(_), to) => (target_format(to), None),
     };
     let client = invocation.client_for_images(&[&args.source, &args.destination])?;
     let source = super::source_location(&args.source).await?.source(&client);

@@ -4,10 +4,11 @@ use std::fs::File;
 
 use oci_manifest::Manifest;
 
+use registry_client::image::ImageName;
+
 use super::Invocation;
 use crate::cli::DigestArgs;
 use crate::failure::Failure;
-use crate::image_arg::ImageArg;
 
 pub(crate) async fn run(invocation: &Invocation, args: &DigestArgs) -> Result<(), Failure> {
     if let Some(image) = &args.image {
@@ -29,10 +30,10 @@ pub(crate) async fn run(invocation: &Invocation, args: &DigestArgs) -> Result<()
 }
 
 /// The digest of the manifest `image` names, as stored (a list's own digest for a list).
-async fn image_digest(invocation: &Invocation, image: &ImageArg) -> Result<oci_digest::Digest, Failure> {
+async fn image_digest(invocation: &Invocation, image: &ImageName) -> Result<oci_digest::Digest, Failure> {
     let what = || format!("digest of {image}");
     match image {
-        ImageArg::Registry(reference) => {
+        ImageName::Registry(reference) => {
             let client = invocation.client_for_images(&[image])?;
             let manifest = client
                 .get_manifest(reference)
@@ -40,7 +41,7 @@ async fn image_digest(invocation: &Invocation, image: &ImageArg) -> Result<oci_d
                 .map_err(|e| Failure::new(what(), e))?;
             Ok(manifest.digest().clone())
         }
-        ImageArg::Layout(layout) => {
+        ImageName::Layout(layout) => {
             let opened = super::open_layout(layout).await?;
             let entry = opened
                 .resolve(layout.tag())

@@ -8,10 +8,11 @@
 use oci_manifest::{Descriptor, ImageConfig, Manifest, ManifestList, MediaType, OciIndex};
 use registry_client::{Client, RepositoryRef};
 
+use registry_client::image::ImageName;
+
 use super::Invocation;
 use crate::cli::{IndexCreateArgs, IndexFormatArg};
 use crate::failure::Failure;
-use crate::image_arg::ImageArg;
 
 /// Image configs are small; this bounds what a registry can make skiff read for one.
 const CONFIG_LIMIT: u64 = 4 * 1024 * 1024;
@@ -23,7 +24,7 @@ pub(crate) async fn create(invocation: &Invocation, args: &IndexCreateArgs) -> R
         .images
         .iter()
         .map(|image| match image {
-            ImageArg::Registry(reference) if RepositoryRef::from(reference) == repository => Ok(reference),
+            ImageName::Registry(reference) if RepositoryRef::from(reference) == repository => Ok(reference),
             other => Err(Failure::usage(
                 format!("index create {other}"),
                 format!("the image must be in {repository}, the index's repository (copy it there first)"),

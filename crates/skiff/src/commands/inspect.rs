@@ -3,14 +3,13 @@
 use futures_util::TryStreamExt;
 use oci_digest::Digest;
 use oci_manifest::{Manifest, MediaType};
-use registry_client::image::{self, ResolvedImage};
+use registry_client::image::{self, ImageName, ResolvedImage};
 use registry_client::{Client, RepositoryRef};
 use v1_compat::{InspectSummary, V1History};
 
 use super::Invocation;
 use crate::cli::InspectArgs;
 use crate::failure::Failure;
-use crate::image_arg::ImageArg;
 
 pub(crate) async fn run(invocation: &Invocation, args: &InspectArgs) -> Result<(), Failure> {
     let what = || format!("inspecting {}", args.image);
@@ -37,17 +36,17 @@ pub(crate) async fn run(invocation: &Invocation, args: &InspectArgs) -> Result<(
 }
 
 /// The manifest the image names, byte for byte as stored.
-async fn raw_manifest(client: &Client, image: &ImageArg) -> Result<Vec<u8>, Failure> {
+async fn raw_manifest(client: &Client, image: &ImageName) -> Result<Vec<u8>, Failure> {
     let what = || format!("inspecting {image}");
     match image {
-        ImageArg::Registry(reference) => {
+        ImageName::Registry(reference) => {
             let manifest = client
                 .get_manifest(reference)
                 .await
                 .map_err(|e| Failure::new(what(), e))?;
             Ok(manifest.into_bytes().to_vec())
         }
-        ImageArg::Layout(layout) => {
+        ImageName::Layout(layout) => {
             let opened = super::open_layout(layout).await?;
             let (_, bytes) = opened
                 .manifest(layout.tag())
@@ -62,14 +61,14 @@ async fn raw_manifest(client: &Client, image: &ImageArg) -> Result<Vec<u8>, Fail
 /// layer's history), the digest of what the reference names, the repository's tags.
 async fn summary(
     client: &Client,
-    image: &ImageArg,
+    image: &ImageName,
     resolved: &ResolvedImage,
 ) -> Result<InspectSummary, Failure> {
     let what = || format!("inspecting {image}");
     let (name, tags) = match image {
-        ImageArg::Registry(reference) => (reference.name(), repository_tags(client, reference).await?),
+        ImageName::Registry(reference) => (reference.name(), repository_tags(client, reference).await?),
         // skopeo has no repository name or tags for a layout.
-        ImageArg::Layout(_) => (String::new(), Vec::new()),
+        ImageName::Layout(_) => (String::new(), Vec::new()),
     };
     let digest = resolved.top().digest().clone();
     match resolved.manifest() {
@@ -113,11 +112,11 @@ async fn repository_tags(
 /// The image config of a schema1 image, converted from its v1 history.
 async fn schema1_config(
     client: &Client,
-    image: &ImageArg,
+    image: &ImageName,
     resolved: &ResolvedImage,
 ) -> Result<Vec<u8>, Failure> {
     let what = || format!("converting the schema1 history of {image} to a config");
-    let (Manifest::Schema1(schema1), ImageArg::Registry(reference)) = (resolved.manifest(), image) else {
+    let (Manifest::Schema1(schema1), ImageName::Registry(reference)) = (resolved.manifest(), image) else {
         return Err(Failure::new(
             what(),
             "the image has neither a config nor a schema1 history",

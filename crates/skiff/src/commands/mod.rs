@@ -25,7 +25,8 @@ use registry_client::{Client, RepositoryRef};
 use crate::cli::{ArtifactCommand, BlobCommand, Command, GlobalArgs, IndexCommand};
 use crate::connect::{self, ExplicitCredentials};
 use crate::failure::Failure;
-use crate::image_arg::{ImageArg, LayoutArg};
+use registry_client::image::ImageName;
+use registry_client::layout::LayoutRef;
 
 /// The global flags of one run, with the credentials they name read once.
 pub(crate) struct Invocation {
@@ -47,12 +48,12 @@ impl Invocation {
 
     /// A client for the registries among `images` (layouts need none, but the library takes
     /// a client anyway).
-    fn client_for_images(&self, images: &[&ImageArg]) -> Result<Client, Failure> {
+    fn client_for_images(&self, images: &[&ImageName]) -> Result<Client, Failure> {
         let repositories: Vec<RepositoryRef> = images
             .iter()
             .filter_map(|image| match image {
-                ImageArg::Registry(reference) => Some(RepositoryRef::from(reference)),
-                ImageArg::Layout(_) => None,
+                ImageName::Registry(reference) => Some(RepositoryRef::from(reference)),
+                ImageName::Layout(_) => None,
             })
             .collect();
         let registries: Vec<(&str, Option<&str>)> = repositories
@@ -96,46 +97,46 @@ pub(crate) async fn run(invocation: &Invocation, command: Command) -> Result<(),
 }
 
 /// Where an image is, for reading: a registry reference, or an existing layout.
-async fn source_location(image: &ImageArg) -> Result<ImageLocation, Failure> {
-    match image {
-        ImageArg::Registry(reference) => Ok(ImageLocation::Registry(reference.clone())),
-        ImageArg::Layout(layout) => Ok(ImageLocation::Layout {
-            layout: open_layout(layout).await?,
-            tag: layout.tag().cloned(),
-        }),
-    }
+async fn source_location(image: &ImageName) -> Result<ImageLocation, Failure> {
+    ImageLocation::open(image)
+        .await
+        .map_err(|e| Failure::new(format!("opening {}", place(image)), e))
 }
 
 /// Where an image goes: a registry reference, or a layout created when missing.
-async fn destination_location(image: &ImageArg) -> Result<ImageLocation, Failure> {
+async fn destination_location(image: &ImageName) -> Result<ImageLocation, Failure> {
+    ImageLocation::create(image)
+        .await
+        .map_err(|e| Failure::new(format!("creating {}", place(image)), e))
+}
+
+/// What an image's place is called in the message of a failure to open or create it.
+fn place(image: &ImageName) -> String {
     match image {
-        ImageArg::Registry(reference) => Ok(ImageLocation::Registry(reference.clone())),
-        ImageArg::Layout(layout) => Ok(ImageLocation::Layout {
-            layout: create_layout(layout).await?,
-            tag: layout.tag().cloned(),
-        }),
+        ImageName::Registry(reference) => reference.to_string(),
+        ImageName::Layout(layout) => format!("layout {}", layout.dir().display()),
     }
 }
 
 /// Opens an existing OCI image layout.
-async fn open_layout(layout: &LayoutArg) -> Result<OciLayout, Failure> {
+async fn open_layout(layout: &LayoutRef) -> Result<OciLayout, Failure> {
     OciLayout::open(layout.dir())
         .await
         .map_err(|e| Failure::new(format!("opening layout {}", layout.dir().display()), e))
 }
 
 /// Opens a layout, creating it (and its directory) when missing.
-async fn create_layout(layout: &LayoutArg) -> Result<OciLayout, Failure> {
+async fn create_layout(layout: &LayoutRef) -> Result<OciLayout, Failure> {
     OciLayout::create(layout.dir())
         .await
         .map_err(|e| Failure::new(format!("creating layout {}", layout.dir().display()), e))
 }
 
 /// The registry reference of `image`, or a usage failure for `command` when it names a layout.
-fn registry_only<'a>(command: &str, image: &'a ImageArg) -> Result<&'a oci_manifest::Reference, Failure> {
+fn registry_only<'a>(command: &str, image: &'a ImageName) -> Result<&'a oci_manifest::Reference, Failure> {
     match image {
-        ImageArg::Registry(reference) => Ok(reference),
-        ImageArg::Layout(_) => Err(Failure::usage(
+        ImageName::Registry(reference) => Ok(reference),
+        ImageName::Layout(_) => Err(Failure::usage(
             format!("{command} {image}"),
             "this command works on registry images only",
         )),

@@ -8,15 +8,16 @@
 use registry_client::layout::LayoutTag;
 use registry_client::RepositoryRef;
 
+use registry_client::image::ImageName;
+
 use super::Invocation;
 use crate::cli::TagArgs;
 use crate::failure::Failure;
-use crate::image_arg::ImageArg;
 
 pub(crate) async fn run(invocation: &Invocation, args: &TagArgs) -> Result<(), Failure> {
     let what = || format!("tagging {}", args.image);
     match &args.image {
-        ImageArg::Registry(reference) => {
+        ImageName::Registry(reference) => {
             let repository = RepositoryRef::from(reference);
             let targets = args
                 .tags
@@ -40,7 +41,7 @@ pub(crate) async fn run(invocation: &Invocation, args: &TagArgs) -> Result<(), F
             }
             super::print_line(manifest.digest())
         }
-        ImageArg::Layout(layout_arg) => {
+        ImageName::Layout(layout_arg) => {
             let tags = args
                 .tags
                 .iter()

@@ -1,7 +1,7 @@
 //! `skiff pull`, `push` and `copy`: moving images between registries and OCI layouts, with
 //! progress on stderr.
 
-use registry_client::image::{self, ImageLocation, TransferOptions};
+use registry_client::image::{self, ImageLocation, ImageName, TransferOptions};
 use std::sync::Arc;
 
 use registry_client::layout::LayoutTag;
@@ -10,7 +10,6 @@ use registry_client::RepositoryRef;
 use super::Invocation;
 use crate::cli::{CopyArgs, PullArgs, PushArgs};
 use crate::failure::Failure;
-use crate::image_arg::ImageArg;
 use crate::progress;
 
 pub(crate) async fn pull(invocation: &Invocation, args: &PullArgs) -> Result<(), Failure> {
@@ -18,14 +17,14 @@ pub(crate) async fn pull(invocation: &Invocation, args: &PullArgs) -> Result<(),
     // Without an explicit tag the image keeps its own tag in the layout.
     let tag = match (args.layout.tag(), &args.image) {
         (Some(tag), _) => Some(tag.clone()),
-        (None, ImageArg::Registry(reference)) => match reference.tag() {
+        (None, ImageName::Registry(reference)) => match reference.tag() {
             Some(tag) => Some(
                 tag.parse::<LayoutTag>()
                     .map_err(|e| Failure::usage(what.clone(), e))?,
             ),
             None => None,
         },
-        (None, ImageArg::Layout(source)) => source.tag().cloned(),
+        (None, ImageName::Layout(source)) => source.tag().cloned(),
     };
     let destination = ImageLocation::Layout {
         layout: super::create_layout(&args.layout).await?,
@@ -36,7 +35,7 @@ pub(crate) async fn pull(invocation: &Invocation, args: &PullArgs) -> Result<(),
 
 pub(crate) async fn push(invocation: &Invocation, args: &PushArgs) -> Result<(), Failure> {
     let what = format!("pushing {} to {}", args.layout, args.image);
-    let source = ImageArg::Layout(args.layout.clone());
+    let source = ImageName::Layout(args.layout.clone());
     let destination = super::destination_location(&args.image).await?;
     transfer(invocation, &source, &destination, &[&args.image], what, None).await
 }
@@ -47,7 +46,7 @@ pub(crate) async fn copy(invocation: &Invocation, args: &CopyArgs) -> Result<(),
     let referrer_ends =
         match (args.referrers, &args.source, &args.destination) {
             (false, _, _) => None,
-            (true, ImageArg::Registry(from), ImageArg::Registry(to)) => {
+            (true, ImageName::Registry(from), ImageName::Registry(to)) => {
                 Some((RepositoryRef::from(from), RepositoryRef::from(to)))
             }
             (true, _, _) => return Err(Failure::usage(
@@ -70,9 +69,9 @@ pub(crate) async fn copy(invocation: &Invocation, args: &CopyArgs) -> Result<(),
 
 async fn transfer(
     invocation: &Invocation,
-    source: &ImageArg,
+    source: &ImageName,
     destination: &ImageLocation,
-    registries: &[&ImageArg],
+    registries: &[&ImageName],
     what: String,
     referrers: Option<(RepositoryRef, RepositoryRef)>,
 ) -> Result<(), Failure> {

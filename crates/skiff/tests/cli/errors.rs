@@ -63,6 +63,39 @@ fn malformed_references_are_usage_errors() {
 }
 
 #[test]
+fn malformed_image_names_say_what_is_wrong() {
+    let skiff = Skiff::new();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["inspect", "127.0.0.1:5000/team/App:1"],
+            "error: invalid value '127.0.0.1:5000/team/App:1' for '<IMAGE>': \
+             \"127.0.0.1:5000/team/App:1\" is not an image reference: ",
+        ),
+        (
+            &["copy", "oci:", "127.0.0.1:5000/app:1"],
+            "error: invalid value 'oci:' for '<SRC>': \"\" names no directory\n",
+        ),
+        (
+            &["copy", "127.0.0.1:5000/app:1", "oci:dir:"],
+            "error: invalid value 'oci:dir:' for '<DST>': \"dir:\": \"\" is not a valid tag in an OCI layout: ",
+        ),
+        (
+            &["pull", "127.0.0.1:5000/app:1", "dir:bad tag"],
+            "error: invalid value 'dir:bad tag' for '<DIR[:TAG]>': \
+             \"dir:bad tag\": \"bad tag\" is not a valid tag in an OCI layout: ",
+        ),
+        (
+            &["push", "oci:oci:a//b", "127.0.0.1:5000/app:1"],
+            "error: invalid value 'oci:oci:a//b' for '<DIR[:TAG]>': \"oci:a//b\": \"a//b\" is not a valid tag",
+        ),
+    ];
+    for (args, message) in cases {
+        let stderr = skiff.fails(args, 2);
+        assert!(stderr.starts_with(message), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn a_corrupted_blob_fails_and_leaves_no_file() {
     let registry = Registry::anonymous();
     let pushed = Skopeo::new().push_random_image(&registry, "bad/app:1", &[20_000], ImageFormat::Oci);

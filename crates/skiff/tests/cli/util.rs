@@ -135,6 +135,13 @@ impl Skiff {
         String::from_utf8(self.ok(args)).unwrap().trim_end().to_owned()
     }
 
+    /// [`Skiff::ok_text`] within `limit` (see [`Skiff::run_within`]).
+    pub(crate) fn ok_text_within(&self, args: &[&str], limit: std::time::Duration) -> String {
+        let out = self.run_within(args, limit);
+        assert!(out.status.success(), "skiff {args:?} failed:\n{}", describe(&out));
+        String::from_utf8(out.stdout).unwrap().trim_end().to_owned()
+    }
+
     /// Runs `skiff args`, expects exit `code` and one `skiff: ` line on stderr, and returns it.
     pub(crate) fn fails(&self, args: &[&str], code: i32) -> String {
         let out = self.run(args);

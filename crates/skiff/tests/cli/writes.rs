@@ -4,6 +4,9 @@ use skiff_integration::{ImageFormat, ImageRef, RandomImage, Registry, Skopeo};
 
 use super::util::{layout_temp_files, sha256, unverified_blobs, Skiff};
 
+/// How long one local command may take before its test fails.
+const LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[test]
 fn push_then_skopeo_reads_it_and_a_second_push_transfers_nothing() {
     let registry = Registry::anonymous();
@@ -69,6 +72,54 @@ fn copy_pull_and_push_round_trip_through_a_layout() {
         skiff.ok_text(&["digest", &registry.reference("back/app:v1")]),
         pushed.digest()
     );
+}
+
+#[test]
+fn layout_names_mean_what_they_mean_to_skopeo() {
+    // skopeo's `oci:` transport ends the directory at the first `:`; the tag is the rest,
+    // `:` and `/` included. Each side writes under a name and the other reads it back.
+    let image = RandomImage::build("named/app", &[300]);
+    let digest = image.manifest().digest().to_owned();
+    let skiff = Skiff::new();
+    let skopeo = Skopeo::new();
+    let work = tempfile::tempdir().unwrap();
+    let table = [
+        ("dir:with:colons", "dir", "with:colons"),
+        ("some/dir:tag", "some/dir", "tag"),
+        ("a:b/layout:v2", "a", "b/layout:v2"),
+    ];
+    for (writer, reader) in [("skiff", "skopeo"), ("skopeo", "skiff")] {
+        for (name, dir, tag) in table {
+            let root = work.path().join(writer);
+            let target = format!("oci:{}/{name}", root.display());
+            if writer == "skiff" {
+                skiff.ok_text_within(&["copy", "-q", &image.oci_reference(), &target], LIMIT);
+            } else {
+                // skopeo makes the layout directory but not its parents.
+                std::fs::create_dir_all(root.join(dir).parent().unwrap()).unwrap();
+                skopeo
+                    .copy(
+                        &ImageRef::local(image.oci_reference()),
+                        &ImageRef::local(&target),
+                        None,
+                    )
+                    .unwrap();
+            }
+            let index: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(root.join(dir).join("index.json")).unwrap()).unwrap();
+            assert_eq!(
+                index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"], tag,
+                "{writer} {target}"
+            );
+            let read = if reader == "skiff" {
+                skiff.ok_text_within(&["digest", &target], LIMIT)
+            } else {
+                let summary = skopeo.inspect(&ImageRef::local(&target)).unwrap();
+                summary["Digest"].as_str().unwrap().to_owned()
+            };
+            assert_eq!(read, digest, "{writer} wrote {target}, {reader} read it");
+        }
+    }
 }
 
 #[test]
