@@ -12,6 +12,15 @@ use serde_json::{json, Value};
 /// The tag the layout's only image carries.
 pub const LAYOUT_TAG: &str = "latest";
 
+/// `Accept` for manifest requests naming every manifest type, so a registry serves whatever it
+/// holds (distribution answers 404 to a request that does not accept the stored type).
+pub const ACCEPT_MANIFESTS: &str = "application/vnd.oci.image.index.v1+json, \
+    application/vnd.oci.image.manifest.v1+json, \
+    application/vnd.docker.distribution.manifest.list.v2+json, \
+    application/vnd.docker.distribution.manifest.v2+json, \
+    application/vnd.docker.distribution.manifest.v1+prettyjws, \
+    application/vnd.docker.distribution.manifest.v1+json";
+
 /// A blob as a manifest names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobInfo {

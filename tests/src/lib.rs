@@ -59,7 +59,7 @@ mod tools;
 pub use hostile::{Hostile, Reply, Seen, SilentListener};
 pub use htpasswd::User;
 pub use http::{HttpFailure, HttpRequest, HttpResponse};
-pub use image::{sha256, BlobInfo, RandomImage, LAYOUT_TAG};
+pub use image::{sha256, BlobInfo, RandomImage, ACCEPT_MANIFESTS, LAYOUT_TAG};
 pub use oras::{Oras, OrasSubject};
 pub use pki::{TlsFiles, PROXY_ONLY_HOST};
 pub use proxy::{Fault, FaultProxy, Match, MirrorHit, Route, Rule, SeenRequest};

@@ -326,6 +326,17 @@ pub enum Error {
         /// What about it breaks the grammar.
         reason: &'static str,
     },
+    /// Bad sync input (a YAML file, a flag): where it came from, the line when known, and
+    /// the problem. Nothing was sent or written.
+    #[error("{origin}{}: {problem}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    SyncInput {
+        /// The file, or the flag, the bad input came from.
+        origin: String,
+        /// 1-based line in the file, when the input is a file.
+        line: Option<usize>,
+        /// What was wrong.
+        problem: String,
+    },
     /// An error with the registry, repository or digest it happened to.
     #[error("{context}: {source}")]
     WithContext {
@@ -338,6 +349,20 @@ pub enum Error {
 }
 
 impl Error {
+    /// [`Error::SyncInput`] from its parts.
+    pub(crate) fn sync_input(origin: &str, line: Option<usize>, problem: impl Into<String>) -> Error {
+        Error::SyncInput {
+            origin: origin.to_owned(),
+            line,
+            problem: problem.into(),
+        }
+    }
+
+    /// Whether the error is bad input (a sync file or flag) rather than a failed operation.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self.root(), Error::SyncInput { .. })
+    }
+
     /// The innermost error, past any [`Error::WithContext`] wrappers.
     pub fn root(&self) -> &Error {
         match self {

@@ -318,6 +318,58 @@ impl Registry {
         response.lines().next().unwrap_or_default().to_owned()
     }
 
+    /// Every tagged image of a plain-http, anonymous registry: `REPO:TAG` to the digest its
+    /// manifest has (what a `HEAD` accepting every manifest type reports), in name order.
+    pub fn tagged_images(&self) -> std::collections::BTreeMap<String, String> {
+        assert!(
+            self.tls.is_none() && self.users.is_empty() && self.token_service.is_none(),
+            "tagged_images reads plain-http, anonymous registries"
+        );
+        let catalog = crate::HttpRequest::get(self.url("/v2/_catalog?n=1000")).send_blocking();
+        self.ensure(
+            catalog.status().is_success(),
+            format!("catalog: {}", catalog.status()),
+        );
+        let mut images = std::collections::BTreeMap::new();
+        for repository in catalog.json()["repositories"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let repository = repository.as_str().unwrap_or_default().to_owned();
+            let tags = crate::HttpRequest::get(self.url(&format!("/v2/{repository}/tags/list?n=1000")))
+                .send_blocking()
+                .json();
+            for tag in tags["tags"].as_array().cloned().unwrap_or_default() {
+                let tag = tag.as_str().unwrap_or_default();
+                let digest = self
+                    .manifest_digest(&repository, tag)
+                    .unwrap_or_else(|| self.fail(format!("{repository}:{tag} is listed but not served")));
+                images.insert(format!("{repository}:{tag}"), digest);
+            }
+        }
+        images
+    }
+
+    /// The digest of the manifest `repository` holds under `reference` (a tag or digest) on a
+    /// plain-http, anonymous registry, `None` when it holds none.
+    pub fn manifest_digest(&self, repository: &str, reference: &str) -> Option<String> {
+        let response = crate::HttpRequest::new(
+            hyper::Method::HEAD,
+            self.url(&format!("/v2/{repository}/manifests/{reference}")),
+        )
+        .header("Accept", crate::image::ACCEPT_MANIFESTS)
+        .send_blocking();
+        if response.status() == hyper::StatusCode::NOT_FOUND {
+            return None;
+        }
+        self.ensure(
+            response.status().is_success(),
+            format!("HEAD {repository}/manifests/{reference}: {}", response.status()),
+        );
+        response.header("docker-content-digest").map(str::to_owned)
+    }
+
     fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -21,6 +21,9 @@ use failure::command_line;
 use crate::image::RandomImage;
 use crate::registry::Registry;
 
+/// The longest a `skopeo sync` run may take in a test.
+const SYNC_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The skopeo program with an isolated, empty auth file.
 #[derive(Debug)]
 pub struct Skopeo {
@@ -166,6 +169,39 @@ impl Skopeo {
             reference: registry.reference(name),
             digest,
         }
+    }
+
+    /// `skopeo sync ARGS...` with this skopeo's auth file, failing the test when it runs longer
+    /// than five minutes; returns what it printed on stderr (its log). Registry flags (plain
+    /// http, credentials) are the caller's: sync takes them per side or from its YAML file.
+    pub fn sync(&self, args: &[&str]) -> Result<String, SkopeoFailure> {
+        let mut all: Vec<OsString> = vec!["sync".into(), "--authfile".into(), self.authfile().into()];
+        all.extend(args.iter().map(OsString::from));
+        let mut command = Command::new(&self.program);
+        command
+            .arg("--insecure-policy")
+            .args(&self.global)
+            .args(&all)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("run {}: {e}", self.program.display()));
+        let output = crate::wait_with_timeout(child, SYNC_LIMIT, "skopeo sync");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        if output.status.success() {
+            return Ok(stderr);
+        }
+        Err(SkopeoFailure {
+            command: command_line(&self.program, &all),
+            status: output.status.to_string(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr,
+        })
     }
 
     fn inspect_with(&self, image: &ImageRef, extra: &[&str]) -> Result<Vec<u8>, SkopeoFailure> {

@@ -3,7 +3,8 @@
 
 use regex::Regex;
 
-use super::{PlanError, SemverRange};
+use super::SemverRange;
+use crate::Error;
 
 /// Tag filters given on the command line; each one set must pass.
 #[derive(Debug, Clone, Default)]
@@ -20,15 +21,15 @@ impl TagFilter {
         include: Option<&str>,
         exclude: Option<&str>,
         semver: Option<&str>,
-    ) -> Result<TagFilter, PlanError> {
+    ) -> Result<TagFilter, Error> {
         let regex = |flag: &str, text: &str| {
-            Regex::new(text).map_err(|e| PlanError::new(flag, None, format!("bad regex {text:?}: {e}")))
+            Regex::new(text).map_err(|e| Error::sync_input(flag, None, format!("bad regex {text:?}: {e}")))
         };
         Ok(TagFilter {
             include: include.map(|t| regex("--tags-regex", t)).transpose()?,
             exclude: exclude.map(|t| regex("--tags-exclude", t)).transpose()?,
             semver: semver
-                .map(|t| SemverRange::parse(t).map_err(|e| PlanError::new("--semver", None, e)))
+                .map(|t| SemverRange::parse(t).map_err(|e| Error::sync_input("--semver", None, e)))
                 .transpose()?,
         })
     }

@@ -1,7 +1,10 @@
-//! The sync planner: skopeo sync's YAML read unchanged, filters, skopeo's
+//! The planner alone: skopeo sync's YAML read unchanged, filters, skopeo's
 //! destination names, shards, and bad input reported with file and line.
 
+use std::path::Path;
+
 use registry_client::sync::{plan_repository, PlanOptions, Shard, SyncConfig, TagFilter};
+use registry_client::Error;
 
 fn tags(list: &[&str]) -> Vec<String> {
     list.iter().map(|t| t.to_string()).collect()
@@ -40,7 +43,7 @@ fn plan_all(config: &SyncConfig, options: &PlanOptions, listed: &[&str]) -> Vec<
         .repositories()
         .iter()
         .flat_map(|r| plan_repository(r, Some(&listed), options).unwrap())
-        .map(|p| (p.source, p.destination))
+        .map(|p| (p.source.to_string(), p.destination.to_string()))
         .collect()
 }
 
@@ -168,14 +171,73 @@ fn bad_yaml_is_one_error_with_file_and_line() {
             3,
             "semver range",
         ),
+        (
+            "r.example:\n  images: {}\nbusybox:\n  images:\n    app: []\n",
+            3,
+            "does not name a registry host",
+        ),
+        ("r.example:\n  images:\n    App: []\n", 3, "image \"App\""),
+        (
+            "# mirror\nr.example:\n  images:\n    ok: []\n    \"App\": []\n",
+            5,
+            "image \"App\"",
+        ),
+        (
+            "a.example:\n  images-by-tag-regex:\n    app: x\nr.example:\n  images-by-tag-regex:\n    ok: ^1\n    app: \"[\"\n",
+            7,
+            "bad regex",
+        ),
+        (
+            "r.example:\n  images:\n    app:\n      - good\n      - \"bad tag\"\n",
+            5,
+            "neither a tag",
+        ),
     ] {
         let err = SyncConfig::from_yaml("sync.yml", text).unwrap_err();
-        assert_eq!(err.origin, "sync.yml");
-        assert_eq!(err.line, Some(line), "{err}");
+        let Error::SyncInput {
+            origin,
+            line: Some(found),
+            problem: message,
+        } = &err
+        else {
+            panic!("not bad input with a line: {err:?}");
+        };
+        assert_eq!(origin, "sync.yml");
+        assert_eq!(*found, line, "{err}");
+        assert!(err.is_bad_input());
         assert!(
             err.to_string().starts_with(&format!("sync.yml:{line}: ")),
             "{err}"
         );
-        assert!(err.problem.contains(problem), "{err}");
+        assert!(message.contains(problem), "{err}");
     }
+}
+
+#[test]
+fn registry_keys_may_carry_a_namespace_as_in_skopeo() {
+    let yaml = "r.example:5000/team:\n  images:\n    app: [\"1\"]\n";
+    let config = SyncConfig::from_yaml("s.yml", yaml).unwrap();
+    let plan = plan_all(&config, &PlanOptions::new("d:5000/m"), &[]);
+    assert_eq!(
+        plan,
+        [("r.example:5000/team/app:1".into(), "d:5000/m/app:1".into())]
+    );
+}
+
+#[test]
+fn scoped_names_that_no_reference_can_hold_are_refused_before_anything_runs() {
+    let config = SyncConfig::from_docker("127.0.0.1:5000/team/app:1").unwrap();
+    let mut scoped = PlanOptions::new("127.0.0.1:6000/m");
+    scoped.scoped = true;
+    let err = plan_repository(&config.repositories()[0], None, &scoped).unwrap_err();
+    assert!(err.is_bad_input(), "{err}");
+    assert!(err.to_string().contains("with --scoped"), "{err}");
+    // Into layouts the same name is a directory path, as skopeo's `--dest dir` makes it.
+    let mut layouts = PlanOptions::layouts(Path::new("/mirror"));
+    layouts.scoped = true;
+    let plan = plan_repository(&config.repositories()[0], None, &layouts).unwrap();
+    assert_eq!(
+        plan[0].destination.to_string(),
+        "oci:/mirror/127.0.0.1:5000/team/app:1"
+    );
 }
