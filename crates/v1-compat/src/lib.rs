@@ -64,7 +64,7 @@ mod to_schema1;
 mod v1_id;
 
 #[cfg(feature = "client")]
-pub use convert::{convert, convert_image, ConvertOptions, Converted};
+pub use convert::{convert, convert_image, schema1_config, ConvertOptions, Converted};
 pub use error::Error;
 pub use format::TargetFormat;
 pub use history::{fix_layers, V1History};

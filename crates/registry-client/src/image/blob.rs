@@ -15,7 +15,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::stream::{self, BoxStream};
 use futures_util::StreamExt;
 use oci_digest::{Digest, Verifier};
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::Progress;
 use crate::blobs::BlobStream;
@@ -171,6 +171,20 @@ impl VerifiedBlob {
             out.extend_from_slice(&chunk?);
         }
         Ok(out.freeze())
+    }
+
+    /// Writes the whole content to `writer` and returns its length; fails, after
+    /// writing, when the content did not match (the caller discards what it
+    /// wrote, or reports that it cannot).
+    pub async fn write_to<W: AsyncWrite + Unpin + ?Sized>(mut self, writer: &mut W) -> Result<u64, Error> {
+        let mut written = 0u64;
+        while let Some(chunk) = self.next_chunk().await {
+            let chunk = chunk?;
+            writer.write_all(&chunk).await.map_err(Error::Source)?;
+            written += chunk.len() as u64;
+        }
+        writer.flush().await.map_err(Error::Source)?;
+        Ok(written)
     }
 
     /// The same content, reporting every chunk to `progress` as it passes.

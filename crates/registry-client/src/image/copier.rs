@@ -140,8 +140,13 @@ async fn scan_only(blob: &BlobCopy<'_>) -> Result<(), ImageError> {
     let Some(make) = blob.scan else {
         return Ok(());
     };
-    let scan = make();
-    let mut content = (blob.open)().await?;
+    scan_blob((blob.open)().await?, &*make()).await
+}
+
+/// Reads `content` to its end through `scan` and returns the scan's verdict: how a layer is
+/// read that must be looked into without being moved (the copier's own case when the
+/// destination has it, or a schema1 image's config built for inspection).
+pub async fn scan_blob(mut content: VerifiedBlob, scan: &dyn LayerScan) -> Result<(), ImageError> {
     while let Some(chunk) = content.next_chunk().await {
         scan.feed(chunk?).await;
     }

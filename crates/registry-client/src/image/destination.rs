@@ -133,6 +133,18 @@ impl RegistryDestination {
         }
     }
 
+    /// Writes blobs to `repository` through `client` (a manifest stored as the top one would
+    /// go under `latest`, the default tag): where [`put_file`](super::put_file) sends a blob
+    /// that belongs to no image.
+    pub fn for_repository(
+        client: &Client,
+        repository: &RepositoryRef,
+    ) -> Result<RegistryDestination, crate::Error> {
+        let reference =
+            Reference::from_parts(repository.registry(), repository.repository().clone(), None, None)?;
+        Ok(RegistryDestination::new(client, &reference))
+    }
+
     /// The reference the top manifest is stored under.
     pub fn reference(&self) -> &Reference {
         &self.reference

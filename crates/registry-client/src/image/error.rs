@@ -83,6 +83,48 @@ pub enum ImageError {
         /// The entry's media type.
         media_type: MediaType,
     },
+    /// An image that cannot be an entry of the index or list being made: a list or index
+    /// itself, a schema1 manifest (it has no config to read a platform from), or an OCI
+    /// manifest for a Docker list.
+    #[error("{}", not_listable(media_type, list))]
+    NotListable {
+        /// The image's manifest.
+        digest: Digest,
+        /// Its media type.
+        media_type: MediaType,
+        /// The media type of the index or list.
+        list: MediaType,
+    },
+    /// A manifest pulled as an artifact has no file layers (it is a list or index, or schema1).
+    #[error("a {media_type} is not an artifact (it has no file layers)")]
+    NotAnArtifact {
+        /// The manifest's media type.
+        media_type: MediaType,
+    },
+    /// An artifact layer's title cannot name a file under the directory it is pulled into;
+    /// nothing was written.
+    #[error("refusing layer title {}: {reason}", title.escape_debug())]
+    UnsafeTitle {
+        /// The title, as the manifest gives it.
+        title: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// Two layers of an artifact carry the same title; nothing was written.
+    #[error("two layers are titled {}", title.escape_debug())]
+    DuplicateTitle {
+        /// The title.
+        title: String,
+    },
+    /// A directory on the way to a file being pulled is not one this crate writes through:
+    /// a symlink (it could lead anywhere) or not a directory.
+    #[error("{} {reason}", path.display())]
+    UnsafePath {
+        /// The path.
+        path: std::path::PathBuf,
+        /// What it is.
+        reason: &'static str,
+    },
 }
 
 impl From<LayoutError> for ImageError {
@@ -127,6 +169,17 @@ impl ImageError {
             ImageError::Layout(error) => error.is_not_found(),
             _ => false,
         }
+    }
+}
+
+/// Why a manifest of `media_type` cannot be listed in a `list`, for [`ImageError::NotListable`].
+fn not_listable(media_type: &MediaType, list: &MediaType) -> String {
+    if media_type.is_schema1() {
+        "a schema1 manifest cannot be listed".to_owned()
+    } else if *media_type == MediaType::OciManifest && *list == MediaType::DockerManifestList {
+        "a Docker manifest list holds Docker schema2 manifests, and this is an OCI manifest".to_owned()
+    } else {
+        format!("a {media_type} is not one image; name one platform's manifest")
     }
 }
 

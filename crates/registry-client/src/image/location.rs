@@ -64,6 +64,22 @@ impl ImageLocation {
         })
     }
 
+    /// The same place under another tag: the reference's repository tagged `tag`, or the
+    /// same layout with the image named `tag` (each transport's tag grammar applies).
+    pub fn with_tag(&self, tag: &str) -> Result<ImageLocation, ImageError> {
+        Ok(match self {
+            ImageLocation::Registry(reference) => ImageLocation::Registry(
+                crate::RepositoryRef::from(reference)
+                    .tagged(tag)
+                    .map_err(crate::Error::from)?,
+            ),
+            ImageLocation::Layout { layout, .. } => ImageLocation::Layout {
+                layout: layout.clone(),
+                tag: Some(tag.parse()?),
+            },
+        })
+    }
+
     /// The engine's source for this location.
     pub fn source(&self, client: &Client) -> Box<dyn ImageSource> {
         match self {

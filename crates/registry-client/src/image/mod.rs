@@ -31,11 +31,14 @@
 //! # }
 //! ```
 
+mod artifact;
 mod blob;
 mod copier;
 mod destination;
 mod error;
+mod files;
 mod location;
+mod manifests;
 mod name;
 mod platform;
 mod progress;
@@ -45,13 +48,19 @@ mod rewrite;
 mod source;
 mod transfer;
 
+pub use artifact::{
+    push_artifact, Artifact, ArtifactFile, ArtifactPull, PulledFile, DEFAULT_ARTIFACT_TYPE,
+    DEFAULT_CONFIG_TYPE, DEFAULT_FILE_TYPE, TITLE_ANNOTATION,
+};
 pub use blob::VerifiedBlob;
-pub use copier::{LayerScan, ScanFactory};
+pub use copier::{scan_blob, LayerScan, ScanFactory};
 pub use destination::{
     BlobSink, BlobStart, ImageDestination, LayoutDestination, ManifestRole, RegistryDestination,
 };
 pub use error::ImageError;
+pub use files::{get_file, get_to_writer, put_bytes, put_file, PutBlob};
 pub use location::{ImageLocation, ManifestData};
+pub use manifests::{index_entry, put_index, tag, IndexFormat};
 pub use name::ImageName;
 pub use platform::host_platform;
 pub use progress::{BlobOutcome, NoProgress, Progress};

@@ -98,7 +98,10 @@ pub async fn resolve_from(
 }
 
 /// Reads a config blob into memory, verified and capped.
-async fn read_config(source: &dyn ImageSource, descriptor: &Descriptor) -> Result<Bytes, ImageError> {
+pub(crate) async fn read_config(
+    source: &dyn ImageSource,
+    descriptor: &Descriptor,
+) -> Result<Bytes, ImageError> {
     if descriptor.size() > CONFIG_LIMIT {
         return Err(ImageError::ConfigTooLarge {
             digest: descriptor.digest().clone(),

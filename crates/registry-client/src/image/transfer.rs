@@ -9,7 +9,6 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use futures_util::future::BoxFuture;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use oci_digest::Digest;
 use oci_manifest::{Descriptor, Manifest, ManifestList, OciIndex, Platform};
@@ -18,11 +17,12 @@ use super::copier::{copy_blob, BlobCopy, ScanFactory};
 use super::destination::{
     ImageDestination, LayoutDestination, ManifestRole, RegistryDestination, SMALL_BLOB,
 };
+use super::files::put_bytes;
 use super::location::{ImageLocation, ManifestData};
 use super::resolve::resolve_from;
 use super::rewrite::Rewrite;
 use super::source::{ImageSource, LayoutSource, RegistrySource};
-use super::{BlobOutcome, ImageError, Progress, VerifiedBlob};
+use super::{BlobOutcome, ImageError, Progress};
 use crate::layout::{LayoutTag, OciLayout};
 use crate::{Client, RepositoryRef};
 
@@ -280,19 +280,8 @@ pub async fn convert(
     let rewritten = rewrite.finish(&image)?;
     destination.accepts(rewritten.manifest().media_type())?;
     for content in rewritten.blobs() {
-        let digest = Digest::sha256(content);
-        let open = || -> BoxFuture<'_, Result<VerifiedBlob, ImageError>> {
-            let content = content.clone();
-            Box::pin(async move { Ok(VerifiedBlob::from_bytes(content)) })
-        };
-        let blob = BlobCopy {
-            digest: &digest,
-            size: Some(content.len() as u64),
-            mount_from: None,
-            open: &open,
-            scan: None,
-        };
-        outcomes.push(copy_blob(destination, blob, &progress).await?);
+        let put = put_bytes(destination, content.clone(), Arc::clone(&progress)).await?;
+        outcomes.push(put.outcome());
     }
     let chosen = image.entry();
     let digest = destination

@@ -1,8 +1,9 @@
-//! `skiff blob get|put`: one blob, verified against its digest.
+//! `skiff blob get|put`: one blob, verified against its digest, moved by the engine
+//! ([`image::get_file`], [`image::get_to_writer`], [`image::put_file`]).
 
-use std::path::Path;
+use std::sync::Arc;
 
-use registry_client::image::VerifiedBlob;
+use registry_client::image::{self, NoProgress, RegistryDestination, RegistrySource};
 use registry_client::RepositoryRef;
 use tokio::io::AsyncWriteExt;
 
@@ -18,101 +19,45 @@ pub(crate) async fn get(invocation: &Invocation, args: &BlobGetArgs) -> Result<(
             "name the blob by digest: HOST/NAME@DIGEST",
         ));
     };
-    let what = || {
-        format!(
-            "downloading blob {digest} from {}",
-            RepositoryRef::from(reference)
-        )
-    };
     let repository = RepositoryRef::from(reference);
     let client = invocation.client_for(&repository)?;
+    let source = RegistrySource::new(&client, reference);
     match &args.file {
-        // The stream fails at its end when the bytes are not the digest's; bytes already
+        // The blob fails at its end when the bytes are not the digest's; bytes already
         // written to a pipe cannot be taken back, but the exit status says so.
         None => {
-            let stream = client
-                .get_blob(&repository, digest)
-                .await
-                .map_err(|e| Failure::new(what(), e))?;
+            let what = || format!("downloading blob {digest} from {repository}");
             let mut stdout = tokio::io::stdout();
-            stream
-                .write_to(&mut stdout)
+            image::get_to_writer(&source, digest, &mut stdout)
                 .await
                 .map_err(|e| Failure::new(what(), e))?;
             stdout.flush().await.map_err(|e| Failure::new(what(), e))?;
         }
-        Some(path) => download_to_file(&client, &repository, digest, path).await?,
+        // Only the whole, verified blob ever gets the name.
+        Some(path) => {
+            image::get_file(&source, digest, None, path).await.map_err(|e| {
+                Failure::new(
+                    format!(
+                        "downloading blob {digest} from {repository} to {}",
+                        path.display()
+                    ),
+                    e,
+                )
+            })?;
+        }
     }
     Ok(())
 }
 
-/// Downloads the blob `digest` to `path`: into a temp file beside it, verified, fsynced, then
-/// renamed, so `path` only ever holds the whole, verified blob.
-pub(crate) async fn download_to_file(
-    client: &registry_client::Client,
-    repository: &RepositoryRef,
-    digest: &oci_digest::Digest,
-    path: &Path,
-) -> Result<(), Failure> {
-    let what = || {
-        format!(
-            "downloading blob {digest} from {repository} to {}",
-            path.display()
-        )
-    };
-    let stream = client
-        .get_blob(repository, digest)
-        .await
-        .map_err(|e| Failure::new(what(), e))?;
-    let temp = temp_beside(path).map_err(|e| Failure::new(what(), e))?;
-    let file = temp.as_file().try_clone().map_err(|e| Failure::new(what(), e))?;
-    let mut file = tokio::fs::File::from_std(file);
-    stream
-        .write_to(&mut file)
-        .await
-        .map_err(|e| Failure::new(what(), e))?;
-    file.flush().await.map_err(|e| Failure::new(what(), e))?;
-    file.sync_all().await.map_err(|e| Failure::new(what(), e))?;
-    // Only verified bytes get the name; on any failure the temp file is removed on drop.
-    temp.persist(path).map_err(|e| Failure::new(what(), e.error))?;
-    Ok(())
-}
-
-/// A temp file in the directory of `path`, so the final rename stays on one file system.
-fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    tempfile::Builder::new().prefix(".skiff-blob-").tempfile_in(dir)
-}
-
 pub(crate) async fn put(invocation: &Invocation, args: &BlobPutArgs) -> Result<(), Failure> {
+    let what = || format!("uploading {} to {}", args.file.display(), args.repository);
     let client = invocation.client_for(&args.repository)?;
-    let (digest, _) = upload_file(&client, &args.repository, &args.file).await?;
-    super::print_line(format_args!("{digest}"))?;
+    let destination = RegistryDestination::for_repository(&client, &args.repository)
+        .map_err(|e| Failure::new(what(), e))?;
+    let put = image::put_file(&destination, &args.file, Arc::new(NoProgress))
+        .await
+        .map_err(|e| Failure::new(what(), e))?;
+    tracing::debug!(outcome = ?put.outcome(), "blob pushed");
+    super::print_line(format_args!("{}", put.digest()))?;
     Ok(())
-}
-
-/// Uploads the file at `path` as a blob (skipped when the repository has it): hashed first,
-/// since the upload names its digest, and checked again while it goes. Its digest and size.
-pub(crate) async fn upload_file(
-    client: &registry_client::Client,
-    repository: &RepositoryRef,
-    path: &Path,
-) -> Result<(oci_digest::Digest, u64), Failure> {
-    let what = || format!("uploading {} to {repository}", path.display());
-    let file = std::fs::File::open(path).map_err(|e| Failure::new(what(), e))?;
-    let (digest, size) = oci_digest::digest_reader(oci_digest::Algorithm::Sha256, file)
-        .map_err(|e| Failure::new(what(), e))?;
-    let source = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| Failure::new(what(), e))?;
-    let blob = VerifiedBlob::hashing(source, &digest, size).map_err(|e| Failure::new(what(), e))?;
-    let outcome = client
-        .push_blob(repository, blob, None)
-        .await
-        .map_err(|e| Failure::new(what(), e))?;
-    tracing::debug!(?outcome, "blob pushed");
-    Ok((digest, size))
 }

@@ -31,23 +31,11 @@ pub(crate) async fn run(invocation: &Invocation, args: &DigestArgs) -> Result<()
 
 /// The digest of the manifest `image` names, as stored (a list's own digest for a list).
 async fn image_digest(invocation: &Invocation, image: &ImageName) -> Result<oci_digest::Digest, Failure> {
-    let what = || format!("digest of {image}");
-    match image {
-        ImageName::Registry(reference) => {
-            let client = invocation.client_for_images(&[image])?;
-            let manifest = client
-                .get_manifest(reference)
-                .await
-                .map_err(|e| Failure::new(what(), e))?;
-            Ok(manifest.digest().clone())
-        }
-        ImageName::Layout(layout) => {
-            let opened = super::open_layout(layout).await?;
-            let entry = opened
-                .resolve(layout.tag())
-                .await
-                .map_err(|e| Failure::new(what(), e))?;
-            Ok(entry.digest().clone())
-        }
-    }
+    let client = invocation.client_for_images(&[image])?;
+    let source = super::source_location(image).await?.source(&client);
+    let manifest = source
+        .top_manifest()
+        .await
+        .map_err(|e| Failure::new(format!("digest of {image}"), e))?;
+    Ok(manifest.digest().clone())
 }

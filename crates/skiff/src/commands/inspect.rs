@@ -3,7 +3,7 @@
 use futures_util::TryStreamExt;
 use oci_digest::Digest;
 use oci_manifest::{Manifest, MediaType};
-use registry_client::image::{self, ImageName, ResolvedImage};
+use registry_client::image::{self, ImageLocation, ImageName, ResolvedImage};
 use registry_client::{Client, RepositoryRef};
 use v1_compat::{InspectSummary, V1History};
 
@@ -26,7 +26,7 @@ pub(crate) async fn run(invocation: &Invocation, args: &InspectArgs) -> Result<(
     if args.config {
         let config = match resolved.config() {
             Some(config) => config.to_vec(),
-            None => schema1_config(&client, &args.image, &resolved).await?,
+            None => schema1_config(&location, &client, &args.image, &resolved).await?,
         };
         return super::write_stdout(&config);
     }
@@ -37,24 +37,12 @@ pub(crate) async fn run(invocation: &Invocation, args: &InspectArgs) -> Result<(
 
 /// The manifest the image names, byte for byte as stored.
 async fn raw_manifest(client: &Client, image: &ImageName) -> Result<Vec<u8>, Failure> {
-    let what = || format!("inspecting {image}");
-    match image {
-        ImageName::Registry(reference) => {
-            let manifest = client
-                .get_manifest(reference)
-                .await
-                .map_err(|e| Failure::new(what(), e))?;
-            Ok(manifest.into_bytes().to_vec())
-        }
-        ImageName::Layout(layout) => {
-            let opened = super::open_layout(layout).await?;
-            let (_, bytes) = opened
-                .manifest(layout.tag())
-                .await
-                .map_err(|e| Failure::new(what(), e))?;
-            Ok(bytes)
-        }
-    }
+    let source = super::source_location(image).await?.source(client);
+    let manifest = source
+        .top_manifest()
+        .await
+        .map_err(|e| Failure::new(format!("inspecting {image}"), e))?;
+    Ok(manifest.bytes().to_vec())
 }
 
 /// The summary `skopeo inspect` prints: values from the config (schema1: from the top
@@ -109,23 +97,23 @@ async fn repository_tags(
     }
 }
 
-/// The image config of a schema1 image, converted from its v1 history.
+/// The image config of a schema1 image, converted from its v1 history and the diffIDs its
+/// layers give.
 async fn schema1_config(
+    location: &ImageLocation,
     client: &Client,
     image: &ImageName,
     resolved: &ResolvedImage,
 ) -> Result<Vec<u8>, Failure> {
     let what = || format!("converting the schema1 history of {image} to a config");
-    let (Manifest::Schema1(schema1), ImageName::Registry(reference)) = (resolved.manifest(), image) else {
+    let Manifest::Schema1(schema1) = resolved.manifest() else {
         return Err(Failure::new(
             what(),
             "the image has neither a config nor a schema1 history",
         ));
     };
-    let history = V1History::from_schema1(schema1).map_err(|e| Failure::new(what(), e))?;
-    let repository = RepositoryRef::from(reference);
-    let (config, _) = super::schema1::config_from_history(client, &repository, &history)
+    let (config, _) = v1_compat::schema1_config(&*location.source(client), schema1)
         .await
         .map_err(|e| Failure::new(what(), e))?;
-    Ok(config)
+    Ok(config.into_bytes())
 }

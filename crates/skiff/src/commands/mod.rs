@@ -12,7 +12,6 @@ mod index;
 mod inspect;
 mod login;
 mod referrers;
-mod schema1;
 mod tag;
 mod tags;
 mod transfer;
@@ -116,13 +115,6 @@ fn place(image: &ImageName) -> String {
         ImageName::Registry(reference) => reference.to_string(),
         ImageName::Layout(layout) => format!("layout {}", layout.dir().display()),
     }
-}
-
-/// Opens an existing OCI image layout.
-async fn open_layout(layout: &LayoutRef) -> Result<OciLayout, Failure> {
-    OciLayout::open(layout.dir())
-        .await
-        .map_err(|e| Failure::new(format!("opening layout {}", layout.dir().display()), e))
 }
 
 /// Opens a layout, creating it (and its directory) when missing.

@@ -191,6 +191,51 @@ pub async fn convert_image(
     })
 }
 
+/// The image config of the schema1 image `source` names (its top manifest must be
+/// schema1), built from its v1 history as a conversion to schema2 or OCI builds it, with what
+/// scanning each content layer found, base first.
+///
+/// Each distinct content layer is read once from `source`, verified while it streams, and
+/// scanned on the way for its diffID (a manifest may name one layer many times: its one
+/// scan stands for every mention); nothing is written anywhere.
+///
+/// # Errors
+///
+/// [`Error::Image`] when a layer cannot be read or fails its digest, the scan's errors for a
+/// layer that is no tar, and those of [`schema1_to_config`](crate::schema1_to_config).
+pub async fn schema1_config(
+    source: &dyn ImageSource,
+    schema1: &oci_manifest::Schema1,
+) -> Result<(crate::ImageConfigBlob, Vec<crate::LayerSummary>), Error> {
+    let history = crate::V1History::from_schema1(schema1)?;
+    let summaries = scan::Summaries::default();
+    let scanned = |digest: &Digest| {
+        summaries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(digest)
+            .cloned()
+    };
+    let mut layers = Vec::new();
+    for layer in history.content_layers() {
+        let digest = layer.blob_sum();
+        if scanned(digest).is_none() {
+            let read = async {
+                let content = source.blob(digest, None).await?;
+                image::scan_blob(content, &scan::ChannelScan::start(digest, &summaries)).await
+            };
+            read.await.map_err(|error| conversion_error(source, error))?;
+        }
+        layers.push(scanned(digest).ok_or_else(|| Error::Staging {
+            blob: digest.clone(),
+            source: std::io::Error::other("the layer was not scanned"),
+        })?);
+    }
+    let diff_ids: Vec<Digest> = layers.iter().map(|l| l.diff_id().clone()).collect();
+    let config = crate::schema1_to_config(&history, &diff_ids)?;
+    Ok((config, layers))
+}
+
 /// The engine's failure: a conversion error carried through it comes out
 /// as itself; anything else says which image it happened to.
 fn conversion_error(source: &dyn ImageSource, error: ImageError) -> Error {
