@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{Algorithm, Digester, Error};
+use crate::{Algorithm, Digester, Error, Mismatch};
 
 /// A content digest, `algorithm:encoded`, validated on construction.
 ///
@@ -94,10 +94,7 @@ impl Digest {
         if &actual == self {
             Ok(())
         } else {
-            Err(Error::Mismatch {
-                expected: self.clone(),
-                actual,
-            })
+            Err(Mismatch::new(self.clone(), actual).into())
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use sha2::Digest as _;
 
-use crate::{Algorithm, Digest, Error};
+use crate::{Algorithm, Digest, Error, Mismatch};
 
 /// The running state of one hash.
 #[derive(Clone)]
@@ -159,10 +159,7 @@ impl Verifier {
         if actual == self.expected {
             Ok(())
         } else {
-            Err(Error::Mismatch {
-                expected: self.expected,
-                actual,
-            })
+            Err(Mismatch::new(self.expected, actual).into())
         }
     }
 }

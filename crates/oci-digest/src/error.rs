@@ -67,11 +67,43 @@ pub enum Error {
         algorithm: String,
     },
     /// Content did not hash to the expected digest.
-    #[error("digest mismatch: expected {expected}, got {actual}")]
-    Mismatch {
-        /// The digest the content was supposed to have.
-        expected: Digest,
-        /// The digest the content actually has.
-        actual: Digest,
-    },
+    #[error(transparent)]
+    Mismatch(#[from] Mismatch),
+}
+
+/// Content that did not hash to the digest it was fetched, written or announced under.
+///
+/// The one shape of a digest mismatch: the crates built on this one carry it whole in their
+/// own errors rather than copying its two digests into fields of their own.
+///
+/// ```
+/// use oci_digest::{Digest, Mismatch};
+///
+/// let mismatch = Mismatch::new(Digest::sha256(b"right"), Digest::sha256(b"wrong"));
+/// assert_eq!(mismatch.expected(), &Digest::sha256(b"right"));
+/// assert!(mismatch.to_string().starts_with("digest mismatch: expected sha256:"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("digest mismatch: expected {expected}, got {actual}")]
+pub struct Mismatch {
+    expected: Digest,
+    actual: Digest,
+}
+
+impl Mismatch {
+    /// Content that should have hashed to `expected` hashed to `actual`.
+    pub fn new(expected: Digest, actual: Digest) -> Mismatch {
+        Mismatch { expected, actual }
+    }
+
+    /// The digest the content was supposed to have.
+    pub fn expected(&self) -> &Digest {
+        &self.expected
+    }
+
+    /// The digest the content actually has (or, for an upload, the digest the registry
+    /// reported).
+    pub fn actual(&self) -> &Digest {
+        &self.actual
+    }
 }

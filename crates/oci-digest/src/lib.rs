@@ -45,5 +45,5 @@ mod reader;
 pub use algorithm::Algorithm;
 pub use digest::Digest;
 pub use digester::{Digester, Verifier};
-pub use error::Error;
+pub use error::{Error, Mismatch};
 pub use reader::{digest_reader, mismatch, VerifyingReader};

@@ -2,7 +2,7 @@
 
 use std::io::{self, Read};
 
-use crate::{Algorithm, Digest, Digester, Error, Verifier};
+use crate::{Algorithm, Digest, Digester, Error, Mismatch, Verifier};
 
 /// Buffer size for hashing whole streams: large enough that the per-call
 /// overhead vanishes next to the hash itself, small enough that the bytes the
@@ -110,9 +110,9 @@ impl<R: Read> Read for VerifyingReader<R> {
 
 /// The typed digest mismatch inside an `io::Error` produced by
 /// [`VerifyingReader`], if that is what it is.
-pub fn mismatch(error: &io::Error) -> Option<&Error> {
-    error
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<Error>())
-        .filter(|e| matches!(e, Error::Mismatch { .. }))
+pub fn mismatch(error: &io::Error) -> Option<&Mismatch> {
+    match error.get_ref()?.downcast_ref::<Error>()? {
+        Error::Mismatch(mismatch) => Some(mismatch),
+        _ => None,
+    }
 }

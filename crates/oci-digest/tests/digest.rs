@@ -4,7 +4,7 @@
 use std::io::Read;
 
 use oci_digest::{
-    digest_reader, known, mismatch, Algorithm, Digest, Digester, Error, Verifier, VerifyingReader,
+    digest_reader, known, mismatch, Algorithm, Digest, Digester, Error, Mismatch, Verifier, VerifyingReader,
 };
 use proptest::prelude::*;
 
@@ -168,15 +168,15 @@ fn verifier_reports_both_digests_on_mismatch() {
     verifier.update(b"wrong");
     assert_eq!(
         verifier.finish(),
-        Err(Error::Mismatch {
-            expected: expected.clone(),
-            actual: Digest::sha256(b"wrong")
-        })
+        Err(Error::Mismatch(Mismatch::new(
+            expected.clone(),
+            Digest::sha256(b"wrong")
+        )))
     );
     // Truncated content is a mismatch too.
     let mut verifier = Verifier::new(&expected).unwrap();
     verifier.update(b"righ");
-    assert!(matches!(verifier.finish(), Err(Error::Mismatch { .. })));
+    assert!(matches!(verifier.finish(), Err(Error::Mismatch(_))));
     assert!(expected.verify(b"right").is_ok());
     assert!(expected.verify(b"").is_err());
 }
@@ -198,9 +198,9 @@ fn verifying_reader_fails_the_final_read_on_mismatch() {
     let err = reader.read_to_end(&mut Vec::new()).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
     match mismatch(&err) {
-        Some(Error::Mismatch { expected, actual }) => {
-            assert_eq!(expected, &good);
-            assert_eq!(actual, &Digest::sha256(&tampered));
+        Some(found) => {
+            assert_eq!(found.expected(), &good);
+            assert_eq!(found.actual(), &Digest::sha256(&tampered));
         }
         other => panic!("expected a mismatch, got {other:?}"),
     }

@@ -130,12 +130,7 @@ impl Download {
                 }
                 Ok(None) => {
                     if let Some(verifier) = self.verifier.take() {
-                        verifier.finish().map_err(|e| match e {
-                            oci_digest::Error::Mismatch { expected, actual } => {
-                                Error::DigestMismatch { expected, actual }
-                            }
-                            other => Error::Digest(other),
-                        })?;
+                        verifier.finish()?;
                     }
                     return Ok(None);
                 }

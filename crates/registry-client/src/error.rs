@@ -1,21 +1,32 @@
-//! The one error type of this crate, with the predicates callers branch on.
+//! The one error type of this crate, with the predicates callers branch on: the registry, the
+//! layout and the image engine all fail with [`Error`].
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
-use oci_digest::Digest;
+use oci_digest::{Digest, Mismatch};
 
 use crate::diagnostic::{Diagnostic, ErrorCode};
+
+/// The result of this crate's operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A boxed error from a lower layer (the connection, TLS, a user-supplied stream).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Everything that can go wrong talking to a registry.
+/// Everything that can go wrong in this crate: talking to a registry, reading or writing an
+/// OCI image layout, resolving an image and moving it between the two.
 ///
-/// Messages name the request and the registry's diagnostics; they never contain credentials
-/// (URLs are printed without their query string, which may carry upload state).
+/// The one error every public function returns. Sub-errors of other crates are carried
+/// whole as data ([`Error::Auth`], [`Error::Manifest`], [`Error::DigestMismatch`] with
+/// `oci_digest`'s [`Mismatch`]), and [`Error::WithContext`] says what an error happened to;
+/// the predicates ([`is_not_found`](Error::is_not_found), ...) look through it.
+///
+/// Messages name the request and the registry's diagnostics, or the file, digest or tag
+/// involved; they never contain credentials (URLs are printed without their query string,
+/// which may carry upload state).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -31,14 +42,10 @@ pub enum Error {
         /// The registry's `errors` array (empty when the body had none).
         diagnostics: Vec<Diagnostic>,
     },
-    /// Content did not hash to the digest it was fetched or pushed by.
-    #[error("digest mismatch: expected {expected}, got {actual}")]
-    DigestMismatch {
-        /// The digest the content should have.
-        expected: Digest,
-        /// The digest of the content received (or the digest the registry reported).
-        actual: Digest,
-    },
+    /// Content did not hash to the digest it was fetched, pushed, written or read by: from
+    /// the registry, from a local source or in the layout (whose writer then keeps nothing).
+    #[error(transparent)]
+    DigestMismatch(#[from] Mismatch),
     /// The connection failed before a response arrived (refused, reset, TLS handshake).
     #[error("{method} {url}: connection failed: {}", Chain(source.as_ref()))]
     Connection {
@@ -197,9 +204,10 @@ pub enum Error {
         #[source]
         source: registry_auth::Error,
     },
-    /// A digest could not be parsed or computed.
+    /// A digest could not be parsed or computed. (A mismatch is never carried here: it is
+    /// [`Error::DigestMismatch`].)
     #[error(transparent)]
-    Digest(#[from] oci_digest::Error),
+    Digest(oci_digest::Error),
     /// A reference, repository name or manifest could not be understood.
     #[error(transparent)]
     Manifest(#[from] oci_manifest::Error),
@@ -288,7 +296,8 @@ pub enum Error {
         attempts: usize,
     },
     /// A blob's source (a file, a layout, a registry's download) holds a
-    /// different number of bytes than its descriptor says.
+    /// different number of bytes than its descriptor says; a layout writer fed
+    /// it keeps nothing.
     #[error("blob {digest}: the source has {actual} bytes, expected {expected}")]
     SourceSize {
         /// The blob.
@@ -337,6 +346,207 @@ pub enum Error {
         /// What was wrong.
         problem: String,
     },
+    /// A manifest or config is larger than this client reads into memory.
+    #[error("blob {digest} is {size} bytes, more than the {limit} bytes read into memory")]
+    BlobTooLarge {
+        /// The blob.
+        digest: Digest,
+        /// Its size (as its descriptor gives it, or on disk).
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The digest uses an algorithm that cannot be computed, so content under it cannot be
+    /// verified (and is neither read nor written).
+    #[error("cannot verify blob {digest}: its algorithm cannot be computed (supported: sha256, sha512)")]
+    UnsupportedDigest {
+        /// The digest.
+        digest: Digest,
+    },
+
+    // The OCI image layout on disk.
+    /// A filesystem operation failed.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        /// What was being done, e.g. "cannot create".
+        action: &'static str,
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A blob path is a symlink, a directory or something else than a regular file, or it
+    /// resolves outside the layout: a layout only ever yields regular files inside its root.
+    #[error("{} is refused: {reason}", path.display())]
+    NotARegularFile {
+        /// The blob path.
+        path: PathBuf,
+        /// What it is instead.
+        reason: &'static str,
+    },
+    /// The directory has no `oci-layout` file, so it is not an image layout.
+    #[error("{} is not an OCI image layout: it has no `oci-layout` file", dir.display())]
+    NotALayout {
+        /// The directory that was opened.
+        dir: PathBuf,
+    },
+    /// `oci-layout` names a version this crate does not read.
+    #[error("{} has image layout version {version:?}; only 1.x is supported", path.display())]
+    UnsupportedLayoutVersion {
+        /// The `oci-layout` file.
+        path: PathBuf,
+        /// The version it declares.
+        version: String,
+    },
+    /// A layout file (`oci-layout` or `index.json`) is not what the specification says it
+    /// must be.
+    #[error("{} is malformed: {source}", path.display())]
+    MalformedFile {
+        /// The file that failed to parse.
+        path: PathBuf,
+        /// The parser's reason.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A tag does not follow the `org.opencontainers.image.ref.name` grammar.
+    #[error("invalid layout tag {tag:?}: {reason}")]
+    InvalidLayoutTag {
+        /// The rejected tag.
+        tag: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// No entry of `index.json` carries this tag.
+    #[error("the layout at {} has no image tagged {tag:?}", dir.display())]
+    TagNotFound {
+        /// The layout directory.
+        dir: PathBuf,
+        /// The tag looked for.
+        tag: String,
+    },
+    /// The blob is not in the layout.
+    #[error("the layout at {} has no blob {digest}", dir.display())]
+    BlobNotFound {
+        /// The layout directory.
+        dir: PathBuf,
+        /// The missing blob.
+        digest: Digest,
+    },
+    /// The blob asked for as a manifest is not one of the manifest formats.
+    #[error("blob {digest} is not a manifest")]
+    NotAManifest {
+        /// The blob.
+        digest: Digest,
+    },
+    /// No tag was given and `index.json` does not hold exactly one image.
+    #[error("the layout at {} holds {count} images; name one by tag or digest", dir.display())]
+    AmbiguousImage {
+        /// The layout directory.
+        dir: PathBuf,
+        /// How many entries `index.json` has.
+        count: usize,
+    },
+
+    // Images: resolving, copying and converting them between registries and layouts.
+    /// A manifest could not be parsed.
+    #[error("manifest {digest} cannot be read: {source}")]
+    InvalidManifest {
+        /// The manifest's digest.
+        digest: Digest,
+        /// The parser's reason.
+        #[source]
+        source: Box<oci_manifest::Error>,
+    },
+    /// A manifest whose type neither its bytes nor its descriptor tell (the descriptor names
+    /// something that is not a manifest type, and the bytes have no recognisable shape).
+    #[error("{digest}: the descriptor says {declared}, which is not a manifest type, and the bytes do not say what they are")]
+    UnknownManifestType {
+        /// The manifest.
+        digest: Digest,
+        /// The media type the descriptor gave.
+        declared: oci_manifest::MediaType,
+    },
+    /// A list or index names something that is not a manifest.
+    #[error("{parent} lists {child} of type {media_type}, which is not a manifest")]
+    ListsNonManifest {
+        /// The list or index.
+        parent: Digest,
+        /// The entry.
+        child: Digest,
+        /// The entry's media type (boxed: every `Result` of the crate would otherwise grow).
+        media_type: Box<oci_manifest::MediaType>,
+    },
+    /// A list or index has no entry for the platform asked for.
+    #[error("{image} has no image for platform {wanted} ({})", offered(available))]
+    NoMatchingPlatform {
+        /// The list or index, as the user named it.
+        image: String,
+        /// The platform asked for.
+        wanted: Box<oci_manifest::Platform>,
+        /// The platforms the list or index offers, one per entry (an entry
+        /// without one is named as such).
+        available: Vec<String>,
+    },
+    /// Platforms to copy a subset of were given for an image that is not a list or index.
+    #[error("{image} is one image, not a list or index: there is no subset of platforms to copy")]
+    NotAList {
+        /// The image, as the user named it.
+        image: String,
+    },
+    /// The manifest format cannot be stored where it was going.
+    #[error("{media_type} manifests cannot be stored in an OCI image layout; convert the image first")]
+    UnsupportedInLayout {
+        /// The manifest's media type.
+        media_type: oci_manifest::MediaType,
+    },
+    /// An image that cannot be an entry of the index or list being made: a list or index
+    /// itself, a schema1 manifest (it has no config to read a platform from), or an OCI
+    /// manifest for a Docker list.
+    #[error("{}", not_listable(media_type, list))]
+    NotListable {
+        /// The image's manifest.
+        digest: Digest,
+        /// Its media type.
+        media_type: oci_manifest::MediaType,
+        /// The media type of the index or list.
+        list: oci_manifest::MediaType,
+    },
+    /// A manifest pulled as an artifact has no file layers (it is a list or index, or schema1).
+    #[error("a {media_type} is not an artifact (it has no file layers)")]
+    NotAnArtifact {
+        /// The manifest's media type.
+        media_type: oci_manifest::MediaType,
+    },
+    /// An artifact layer's title cannot name a file under the directory it is pulled into;
+    /// nothing was written.
+    #[error("refusing layer title {}: {reason}", title.escape_debug())]
+    UnsafeTitle {
+        /// The title, as the manifest gives it.
+        title: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// Two layers of an artifact carry the same title; nothing was written.
+    #[error("two layers are titled {}", title.escape_debug())]
+    DuplicateTitle {
+        /// The title.
+        title: String,
+    },
+    /// A directory on the way to a file being pulled is not one this crate writes through:
+    /// a symlink (it could lead anywhere) or not a directory.
+    #[error("{} {reason}", path.display())]
+    UnsafePath {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        reason: &'static str,
+    },
+    /// A rewrite (a format conversion) could not be applied to the image: the rewrite's own
+    /// error, whole (downcast it to the rewriter's error type).
+    #[error(transparent)]
+    Rewrite(BoxError),
+
     /// An error with the registry, repository or digest it happened to.
     #[error("{context}: {source}")]
     WithContext {
@@ -391,9 +601,14 @@ impl Error {
         self.diagnostics().iter().any(|d| wanted(d.code()))
     }
 
-    /// The thing asked for does not exist (404, or a `*_UNKNOWN` code).
+    /// The thing asked for does not exist (404, or a `*_UNKNOWN` code; a tag or blob absent
+    /// from a layout).
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(StatusCode::NOT_FOUND) || self.has_code(ErrorCode::is_not_found)
+        matches!(
+            self.root(),
+            Error::TagNotFound { .. } | Error::BlobNotFound { .. }
+        ) || self.status() == Some(StatusCode::NOT_FOUND)
+            || self.has_code(ErrorCode::is_not_found)
     }
 
     /// Credentials are missing or were rejected (401, `UNAUTHORIZED`).
@@ -433,7 +648,34 @@ impl Error {
 
     /// Whether content failed its digest check.
     pub fn is_digest_mismatch(&self) -> bool {
-        matches!(self.root(), Error::DigestMismatch { .. })
+        self.digest_mismatch().is_some()
+    }
+
+    /// The digest mismatch, when content failed its digest check.
+    pub fn digest_mismatch(&self) -> Option<&Mismatch> {
+        match self.root() {
+            Error::DigestMismatch(mismatch) => Some(mismatch),
+            _ => None,
+        }
+    }
+
+    /// Wraps an `io::Error` from reading verified content: the digest mismatch a verifying
+    /// reader reports keeps its own variant.
+    pub(crate) fn read(action: &'static str, path: PathBuf, error: std::io::Error) -> Error {
+        match oci_digest::mismatch(&error) {
+            Some(mismatch) => Error::DigestMismatch(mismatch.clone()),
+            None => Error::Io {
+                action,
+                path,
+                source: error,
+            },
+        }
+    }
+
+    /// Wraps an `io::Error` with what was being done and where.
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { action, path, source }
     }
 
     /// Wraps the error with what it happened to.
@@ -442,6 +684,38 @@ impl Error {
             context,
             source: Box::new(self),
         }
+    }
+}
+
+impl From<oci_digest::Error> for Error {
+    /// A mismatch becomes [`Error::DigestMismatch`], so that it has one shape.
+    fn from(error: oci_digest::Error) -> Error {
+        match error {
+            oci_digest::Error::Mismatch(mismatch) => Error::DigestMismatch(mismatch),
+            other => Error::Digest(other),
+        }
+    }
+}
+
+/// Why a manifest of `media_type` cannot be listed in a `list`, for [`Error::NotListable`].
+fn not_listable(media_type: &oci_manifest::MediaType, list: &oci_manifest::MediaType) -> String {
+    if media_type.is_schema1() {
+        "a schema1 manifest cannot be listed".to_owned()
+    } else if *media_type == oci_manifest::MediaType::OciManifest
+        && *list == oci_manifest::MediaType::DockerManifestList
+    {
+        "a Docker manifest list holds Docker schema2 manifests, and this is an OCI manifest".to_owned()
+    } else {
+        format!("a {media_type} is not one image; name one platform's manifest")
+    }
+}
+
+/// What a list or index offers, for [`Error::NoMatchingPlatform`]: never an empty list.
+fn offered(available: &[String]) -> String {
+    if available.is_empty() {
+        "it lists no images".to_owned()
+    } else {
+        format!("it has: {}", available.join(", "))
     }
 }
 
@@ -630,6 +904,46 @@ mod tests {
             e.to_string(),
             "GET http://127.0.0.1:1/v2/: connection failed: client error (Connect): connection refused"
         );
+    }
+
+    #[test]
+    fn no_matching_platform_never_lists_nothing() {
+        let error = |available: &[&str]| Error::NoMatchingPlatform {
+            image: "img".to_owned(),
+            wanted: Box::new(oci_manifest::Platform::new("linux", "s390x")),
+            available: available.iter().map(|p| (*p).to_owned()).collect(),
+        };
+        assert_eq!(
+            error(&[]).to_string(),
+            "img has no image for platform linux/s390x (it lists no images)"
+        );
+        assert_eq!(
+            error(&["linux/amd64", "an entry without a platform"]).to_string(),
+            "img has no image for platform linux/s390x (it has: linux/amd64, an entry without a platform)"
+        );
+    }
+
+    #[test]
+    fn errors_stay_small_enough_to_return() {
+        // Clippy's `result_large_err` starts at 128 bytes; large variants box their parts.
+        assert!(size_of::<Error>() < 128, "{}", size_of::<Error>());
+    }
+
+    #[test]
+    fn a_mismatch_has_one_shape_however_it_arrives() {
+        let mismatch = Mismatch::new(Digest::sha256(b"a"), Digest::sha256(b"b"));
+        let from_digest = Error::from(oci_digest::Error::Mismatch(mismatch.clone()));
+        assert_eq!(from_digest.digest_mismatch(), Some(&mismatch));
+        let read = Error::read(
+            "cannot read",
+            PathBuf::from("blob"),
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                oci_digest::Error::Mismatch(mismatch.clone()),
+            ),
+        );
+        assert_eq!(read.digest_mismatch(), Some(&mismatch));
+        assert_eq!(read.to_string(), mismatch.to_string());
     }
 
     #[test]

@@ -101,7 +101,7 @@ pub use counters::RequestCounts;
 pub use diagnostic::{Diagnostic, ErrorCode};
 pub use endpoint::{api_host, candidate_schemes, is_local, Scheme, DOCKER_HUB, DOCKER_HUB_API_HOST};
 pub use environment::NetworkEnv;
-pub use error::{BoxError, Context, Error};
+pub use error::{BoxError, Context, Error, Result};
 pub use listing::Names;
 pub use manifests::{FetchedManifest, ManifestHead};
 pub use referrers::{referrer_descriptor, referrers_tag, ReferrerListing, Referrers};

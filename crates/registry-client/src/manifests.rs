@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use http::header::{HeaderValue, ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, Method, StatusCode};
-use oci_digest::Digest;
+use oci_digest::{Digest, Mismatch};
 use oci_manifest::{guess_media_type, normalize_media_type, Manifest, MediaType, Reference};
 
 use crate::auth::Access;
@@ -158,10 +158,7 @@ fn verify_digest(bytes: &[u8], content_type: Option<&str>, expected: &Digest) ->
             }
         }
     }
-    Err(Error::DigestMismatch {
-        expected: expected.clone(),
-        actual,
-    })
+    Err(Error::DigestMismatch(Mismatch::new(expected.clone(), actual)))
 }
 
 fn media_type_of(bytes: &[u8], content_type: Option<&str>) -> MediaType {
@@ -231,10 +228,7 @@ impl Client {
                 manifest_digest(&bytes, &media_type, reported.algorithm())?
             };
             if reported != ours {
-                return Err(Error::DigestMismatch {
-                    expected: reported,
-                    actual: ours,
-                });
+                return Err(Error::DigestMismatch(Mismatch::new(reported, ours)));
             }
         }
         Ok(FetchedManifest {
@@ -337,10 +331,7 @@ impl Client {
                     false => manifest_digest(&bytes, media_type, reported.algorithm())?,
                 };
                 if reported != ours {
-                    return Err(Error::DigestMismatch {
-                        expected: ours,
-                        actual: reported,
-                    });
+                    return Err(Error::DigestMismatch(Mismatch::new(ours, reported)));
                 }
             }
             let subject_acknowledged = response.headers().contains_key(OCI_SUBJECT);
@@ -414,9 +405,9 @@ mod tests {
         assert!(verify_digest(bytes, Some("application/vnd.oci.image.manifest.v1+json"), &good).is_ok());
         let bad = Digest::sha256(b"other");
         match verify_digest(bytes, Some("application/vnd.oci.image.manifest.v1+json"), &bad) {
-            Err(Error::DigestMismatch { expected, actual }) => {
-                assert_eq!(expected, bad);
-                assert_eq!(actual, good);
+            Err(Error::DigestMismatch(mismatch)) => {
+                assert_eq!(mismatch.expected(), &bad);
+                assert_eq!(mismatch.actual(), &good);
             }
             other => panic!("{other:?}"),
         }

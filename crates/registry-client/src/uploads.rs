@@ -10,7 +10,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use http::header::{HeaderValue, CONTENT_RANGE, CONTENT_TYPE, LOCATION};
 use http::{Method, Response, StatusCode, Uri};
-use oci_digest::Digest;
+use oci_digest::{Digest, Mismatch};
 
 use crate::auth::Access;
 use crate::blobs::blob_context;
@@ -442,10 +442,9 @@ impl Client {
 
 fn check_reported_digest(response: &Response<Body>, digest: &Digest, url: &str) -> Result<(), Error> {
     match content_digest(response.headers(), url)? {
-        Some(reported) if reported != *digest => Err(Error::DigestMismatch {
-            expected: digest.clone(),
-            actual: reported,
-        }),
+        Some(reported) if reported != *digest => {
+            Err(Error::DigestMismatch(Mismatch::new(digest.clone(), reported)))
+        }
         _ => Ok(()),
     }
 }

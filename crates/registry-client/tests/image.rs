@@ -11,11 +11,9 @@ use std::sync::{Arc, Mutex};
 use image_fixtures::{run, TestImage};
 use oci_digest::Digest;
 use oci_manifest::{MediaType, Platform, Reference};
-use registry_client::image::{
-    self, BlobOutcome, ImageError, ImageLocation, NoProgress, Progress, TransferOptions,
-};
+use registry_client::image::{self, BlobOutcome, ImageLocation, NoProgress, Progress, TransferOptions};
 use registry_client::layout::{LayoutTag, OciLayout};
-use registry_client::{Client, RepositoryRef, RequestCounts};
+use registry_client::{Client, Error, RepositoryRef, RequestCounts};
 use skiff_integration::Registry;
 
 fn client() -> Client {
@@ -243,7 +241,7 @@ async fn pull_of_an_index_takes_every_platform_or_the_one_asked_for() {
     .await
     .unwrap_err();
     match &err {
-        ImageError::NoMatchingPlatform { available, .. } => {
+        Error::NoMatchingPlatform { available, .. } => {
             assert_eq!(available, &["linux/amd64", "linux/arm64/v8"]);
         }
         other => panic!("expected no matching platform, got {other}"),
@@ -536,7 +534,7 @@ async fn resolve_picks_the_platform_and_verifies_the_config() {
         .find(|(_, p)| p.parse::<Platform>().unwrap().matches(&host))
     {
         Some((expected, _)) => assert_eq!(resolved.unwrap().image().digest(), expected.digest()),
-        None => assert!(matches!(resolved, Err(ImageError::NoMatchingPlatform { .. }))),
+        None => assert!(matches!(resolved, Err(Error::NoMatchingPlatform { .. }))),
     }
 
     // A single image resolves to itself, from a layout too.
@@ -644,7 +642,7 @@ async fn schema1_images_copy_between_registries_but_never_into_a_layout() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, ImageError::UnsupportedInLayout { .. }), "{err}");
+    assert!(matches!(err, Error::UnsupportedInLayout { .. }), "{err}");
     assert!(std::fs::read_dir(work.path().join("dest/blobs/sha256")).map_or(true, |mut d| d.next().is_none()));
 }
 

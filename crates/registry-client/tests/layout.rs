@@ -8,7 +8,8 @@ use std::path::Path;
 
 use oci_digest::Digest;
 use oci_manifest::{Descriptor, MediaType};
-use registry_client::layout::{ref_name, LayoutError, LayoutTag, OciLayout};
+use registry_client::layout::{ref_name, LayoutTag, OciLayout};
+use registry_client::Error;
 use tokio::io::AsyncReadExt;
 
 /// Every file name under `blobs/ALG`, sorted.
@@ -93,7 +94,7 @@ async fn create_on_an_existing_layout_keeps_its_index() {
 async fn open_refuses_what_is_not_a_layout() {
     let dir = tempfile::tempdir().unwrap();
     let err = OciLayout::open(dir.path()).await.unwrap_err();
-    assert!(matches!(err, LayoutError::NotALayout { .. }), "{err}");
+    assert!(matches!(err, Error::NotALayout { .. }), "{err}");
     assert!(err.to_string().contains("no `oci-layout` file"), "{err}");
 
     std::fs::write(dir.path().join("oci-layout"), r#"{"imageLayoutVersion":"2.0.0"}"#).unwrap();
@@ -104,20 +105,20 @@ async fn open_refuses_what_is_not_a_layout() {
     .unwrap();
     let err = OciLayout::open(dir.path()).await.unwrap_err();
     assert!(
-        matches!(&err, LayoutError::UnsupportedVersion { version, .. } if version == "2.0.0"),
+        matches!(&err, Error::UnsupportedLayoutVersion { version, .. } if version == "2.0.0"),
         "{err}"
     );
     let err = OciLayout::create(dir.path()).await.unwrap_err();
-    assert!(matches!(err, LayoutError::UnsupportedVersion { .. }), "{err}");
+    assert!(matches!(err, Error::UnsupportedLayoutVersion { .. }), "{err}");
 
     std::fs::write(dir.path().join("oci-layout"), "not json").unwrap();
     let err = OciLayout::open(dir.path()).await.unwrap_err();
-    assert!(matches!(err, LayoutError::Malformed { .. }), "{err}");
+    assert!(matches!(err, Error::MalformedFile { .. }), "{err}");
 
     std::fs::write(dir.path().join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
     std::fs::write(dir.path().join("index.json"), r#"{"manifests": 3}"#).unwrap();
     let err = OciLayout::open(dir.path()).await.unwrap_err();
-    assert!(matches!(err, LayoutError::Malformed { .. }), "{err}");
+    assert!(matches!(err, Error::MalformedFile { .. }), "{err}");
 }
 
 #[tokio::test]
@@ -156,12 +157,12 @@ async fn a_digest_mismatch_is_refused_and_leaves_no_file() {
     let claimed = Digest::sha256(b"what the manifest promised");
     let same_length = b"what the manifest PROMISED";
     let err = layout.write_blob(&claimed, same_length).await.unwrap_err();
-    match &err {
-        LayoutError::DigestMismatch { expected, actual } => {
-            assert_eq!(expected, &claimed);
-            assert_eq!(actual, &Digest::sha256(same_length));
+    match err.digest_mismatch() {
+        Some(mismatch) => {
+            assert_eq!(mismatch.expected(), &claimed);
+            assert_eq!(mismatch.actual(), &Digest::sha256(same_length));
         }
-        other => panic!("expected a digest mismatch, got {other}"),
+        None => panic!("expected a digest mismatch, got {err}"),
     }
     assert!(err.to_string().contains(claimed.as_str()), "{err}");
     assert!(blob_files(dir.path(), "sha256").is_empty());
@@ -172,7 +173,7 @@ async fn a_digest_mismatch_is_refused_and_leaves_no_file() {
         .write_blob_from(&claimed, None, &b"tampered in flight"[..])
         .await
         .unwrap_err();
-    assert!(matches!(err, LayoutError::DigestMismatch { .. }), "{err}");
+    assert!(matches!(err, Error::DigestMismatch(_)), "{err}");
     assert!(blob_files(dir.path(), "sha256").is_empty());
     assert!(temp_files(dir.path()).is_empty());
     assert!(!layout.has_blob(&claimed).await.unwrap());
@@ -189,7 +190,7 @@ async fn oversized_content_is_refused_as_soon_as_it_overflows() {
     assert!(
         matches!(
             err,
-            LayoutError::SizeMismatch {
+            Error::SourceSize {
                 expected: 3,
                 actual: 4,
                 ..
@@ -286,7 +287,7 @@ async fn reads_are_verified_too() {
     assert!(!reader.is_verified());
 
     let err = layout.read_blob(&digest, 100).await.unwrap_err();
-    assert!(matches!(err, LayoutError::DigestMismatch { .. }), "{err}");
+    assert!(matches!(err, Error::DigestMismatch(_)), "{err}");
 }
 
 #[tokio::test]
@@ -296,16 +297,16 @@ async fn missing_and_oversized_blobs_are_typed_errors() {
     let missing = Digest::sha256(b"missing");
     let err = layout.open_blob(&missing).await.unwrap_err();
     assert!(err.is_not_found(), "{err}");
-    assert!(matches!(err, LayoutError::BlobNotFound { .. }), "{err}");
+    assert!(matches!(err, Error::BlobNotFound { .. }), "{err}");
 
     // Content under an algorithm nobody can compute cannot be verified, so
     // it is neither written nor read.
     let unknown: Digest = "b3:abcdef".parse().unwrap();
     let err = layout.write_blob(&unknown, b"x").await.unwrap_err();
-    assert!(matches!(err, LayoutError::UnsupportedDigest { .. }), "{err}");
+    assert!(matches!(err, Error::UnsupportedDigest { .. }), "{err}");
     assert!(!dir.path().join("blobs/b3").join("abcdef").exists());
     let err = layout.open_blob(&unknown).await.unwrap_err();
-    assert!(matches!(err, LayoutError::UnsupportedDigest { .. }), "{err}");
+    assert!(matches!(err, Error::UnsupportedDigest { .. }), "{err}");
 
     let big = vec![b'x'; 100];
     let digest = Digest::sha256(&big);
@@ -314,7 +315,7 @@ async fn missing_and_oversized_blobs_are_typed_errors() {
     assert!(
         matches!(
             err,
-            LayoutError::TooLarge {
+            Error::BlobTooLarge {
                 size: 100,
                 limit: 99,
                 ..
@@ -368,14 +369,11 @@ async fn tags_name_index_entries() {
 
     let err = layout.manifest(Some(&tag("nope"))).await.unwrap_err();
     assert!(
-        matches!(&err, LayoutError::TagNotFound { tag, .. } if tag == "nope"),
+        matches!(&err, Error::TagNotFound { tag, .. } if tag == "nope"),
         "{err}"
     );
     let err = layout.resolve(None).await.unwrap_err();
-    assert!(
-        matches!(err, LayoutError::AmbiguousImage { count: 2, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, Error::AmbiguousImage { count: 2, .. }), "{err}");
 
     assert!(layout.remove_tag(&tag("latest")).await.unwrap());
     assert!(!layout.remove_tag(&tag("latest")).await.unwrap());
@@ -409,7 +407,7 @@ async fn manifests_are_found_by_digest_listed_or_not() {
     // A layer is not a manifest.
     let layer = &child.blobs[2].digest;
     let err = layout.manifest_by_digest(layer).await.unwrap_err();
-    assert!(matches!(err, LayoutError::NotAManifest { .. }), "{err}");
+    assert!(matches!(err, Error::NotAManifest { .. }), "{err}");
 }
 
 #[tokio::test]
@@ -423,7 +421,7 @@ async fn a_manifest_whose_size_disagrees_with_its_entry_is_refused() {
     assert!(
         matches!(
             err,
-            LayoutError::SizeMismatch {
+            Error::SourceSize {
                 expected: 4,
                 actual: 3,
                 ..
@@ -499,7 +497,7 @@ async fn nothing_escapes_the_layout() {
     // Tags that look like paths are refused before they reach index.json.
     for bad in ["../../etc/passwd", "/abs", "a/../b", ".", "..", "a\\b"] {
         let err = bad.parse::<LayoutTag>().unwrap_err();
-        assert!(matches!(err, LayoutError::InvalidTag { .. }), "{bad}: {err}");
+        assert!(matches!(err, Error::InvalidLayoutTag { .. }), "{bad}: {err}");
     }
     // Digests that look like paths never parse, so never become blob paths.
     for bad in [
@@ -518,7 +516,7 @@ async fn nothing_escapes_the_layout() {
     )
     .unwrap();
     let err = OciLayout::open(&root).await.unwrap_err();
-    assert!(matches!(err, LayoutError::Malformed { .. }), "{err}");
+    assert!(matches!(err, Error::MalformedFile { .. }), "{err}");
 
     // Every well-formed digest, of any algorithm, maps inside blobs/.
     for digest in [

@@ -167,14 +167,10 @@ pub enum Error {
         /// What failed.
         source: std::io::Error,
     },
-    /// A layer's content did not hash to its blob digest.
-    #[error("layer digest mismatch: expected {expected}, got {actual}")]
-    BlobDigestMismatch {
-        /// The digest the blob was announced with.
-        expected: Digest,
-        /// The digest of the bytes received.
-        actual: Digest,
-    },
+    /// A layer's content did not hash to its blob digest (the digest it was announced with,
+    /// and the digest of the bytes received).
+    #[error("layer {0}")]
+    LayerDigestMismatch(oci_digest::Mismatch),
     /// Signing a converted schema1 manifest failed.
     #[error("signing the schema1 manifest: {0}")]
     Signature(#[from] oci_manifest::jws::SignatureError),
@@ -188,7 +184,9 @@ pub enum Error {
         input: String,
     },
     /// The image to convert could not be resolved (fetched, verified, parsed,
-    /// or a platform chosen out of its list or index), or the engine failed moving it.
+    /// or a platform chosen out of its list or index), or the engine failed moving it:
+    /// the client's error whole, so its predicates (`is_not_found`, `is_digest_mismatch`,
+    /// ...) answer for it.
     #[cfg(feature = "client")]
     #[error("reading {image}: {source}")]
     Image {
@@ -196,7 +194,7 @@ pub enum Error {
         image: String,
         /// What went wrong.
         #[source]
-        source: Box<registry_client::image::ImageError>,
+        source: Box<registry_client::Error>,
     },
     /// The image's manifest is of a type that cannot be converted (an index
     /// without a usable image, an artifact).

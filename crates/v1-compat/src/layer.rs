@@ -8,7 +8,7 @@
 
 use std::io::{self, BufRead, BufReader, Read};
 
-use oci_digest::{known, Digest, Digester};
+use oci_digest::{known, Digest, Digester, Mismatch};
 
 use crate::Error;
 
@@ -170,10 +170,10 @@ pub fn scan_layer<R: Read>(reader: R, expected: &Digest) -> Result<LayerSummary,
     let blob_size = blob.digester.bytes_hashed();
     let blob_digest = blob.digester.finish();
     if &blob_digest != expected {
-        return Err(Error::BlobDigestMismatch {
-            expected: expected.clone(),
-            actual: blob_digest,
-        });
+        return Err(Error::LayerDigestMismatch(Mismatch::new(
+            expected.clone(),
+            blob_digest,
+        )));
     }
     Ok(LayerSummary {
         blob_digest,

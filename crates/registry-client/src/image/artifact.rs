@@ -13,11 +13,8 @@ use oci_digest::Digest;
 use oci_manifest::{Descriptor, Manifest, MediaType, OciManifest, Reference};
 
 use super::files::{get_file, put_bytes, put_file};
-use super::{
-    ImageDestination, ImageError, ImageSource, ManifestData, ManifestRole, Progress, RegistryDestination,
-};
-use crate::layout::LayoutError;
-use crate::{Client, ReferrerListing};
+use super::{ImageDestination, ImageSource, ManifestData, ManifestRole, Progress, RegistryDestination};
+use crate::{Client, Error, ReferrerListing};
 
 /// The annotation naming the file a layer holds.
 pub const TITLE_ANNOTATION: &str = "org.opencontainers.image.title";
@@ -123,7 +120,7 @@ pub async fn push_artifact(
     artifact: &Artifact,
     subject: Option<Descriptor>,
     progress: Arc<dyn Progress>,
-) -> Result<Digest, ImageError> {
+) -> Result<Digest, Error> {
     let destination = RegistryDestination::new(client, reference);
     let mut layers = Vec::with_capacity(artifact.files.len());
     for file in &artifact.files {
@@ -156,7 +153,7 @@ pub async fn push_artifact(
         }
         Ok(manifest)
     };
-    let manifest = built().map_err(crate::Error::from)?;
+    let manifest = built()?;
     let Some(subject) = subject else {
         let data = ManifestData::new(
             MediaType::OciManifest,
@@ -167,7 +164,7 @@ pub async fn push_artifact(
             .put_manifest(&data, ManifestRole::Top { chosen: None })
             .await;
     };
-    let manifest = manifest.with_subject(subject).map_err(crate::Error::from)?;
+    let manifest = manifest.with_subject(subject)?;
     let (digest, listing) = client
         .put_referrer(reference, &MediaType::OciManifest, manifest.as_bytes().to_vec())
         .await?;
@@ -222,14 +219,14 @@ impl<'a> ArtifactPull<'a> {
     /// anything is written: relative, staying inside `dir` (no root, no `..`), naming a file,
     /// each once. Then `dir` and the directories between it and each file are made, refusing
     /// any that is a symlink, since it could lead out of `dir`.
-    pub async fn prepare(source: &'a dyn ImageSource, dir: &Path) -> Result<ArtifactPull<'a>, ImageError> {
+    pub async fn prepare(source: &'a dyn ImageSource, dir: &Path) -> Result<ArtifactPull<'a>, Error> {
         let top = source.top_manifest().await?;
         let manifest = top.parse()?;
         let layers = match &manifest {
             Manifest::OciManifest(image) => image.layers(),
             Manifest::Schema2(image) => image.layers(),
             _ => {
-                return Err(ImageError::NotAnArtifact {
+                return Err(Error::NotAnArtifact {
                     media_type: top.media_type().clone(),
                 })
             }
@@ -240,12 +237,12 @@ impl<'a> ArtifactPull<'a> {
             let Some(title) = layer.annotations().get(TITLE_ANNOTATION) else {
                 continue;
             };
-            let path = title_path(dir, title).map_err(|reason| ImageError::UnsafeTitle {
+            let path = title_path(dir, title).map_err(|reason| Error::UnsafeTitle {
                 title: title.clone(),
                 reason,
             })?;
             if !seen.insert(path.clone()) {
-                return Err(ImageError::DuplicateTitle { title: title.clone() });
+                return Err(Error::DuplicateTitle { title: title.clone() });
             }
             files.push(PulledFile {
                 digest: layer.digest().clone(),
@@ -255,7 +252,7 @@ impl<'a> ArtifactPull<'a> {
         }
         tokio::fs::create_dir_all(dir)
             .await
-            .map_err(LayoutError::io("cannot create", dir))?;
+            .map_err(Error::io("cannot create", dir))?;
         for file in &files {
             make_parents(dir, &file.path).await?;
         }
@@ -268,7 +265,7 @@ impl<'a> ArtifactPull<'a> {
     }
 
     /// Writes `file` (one of [`files`](Self::files)), verified: see [`get_file`].
-    pub async fn write(&self, file: &PulledFile) -> Result<(), ImageError> {
+    pub async fn write(&self, file: &PulledFile) -> Result<(), Error> {
         get_file(self.source, &file.digest, Some(file.size), &file.path).await?;
         Ok(())
     }
@@ -298,9 +295,9 @@ fn title_path(dir: &Path, title: &str) -> Result<PathBuf, &'static str> {
 
 /// Makes the directories between `dir` and `target`, refusing any that is a symlink (it could
 /// lead out of `dir`) or not a directory.
-async fn make_parents(dir: &Path, target: &Path) -> Result<(), ImageError> {
+async fn make_parents(dir: &Path, target: &Path) -> Result<(), Error> {
     let Ok(relative) = target.strip_prefix(dir) else {
-        return Err(ImageError::UnsafePath {
+        return Err(Error::UnsafePath {
             path: target.to_path_buf(),
             reason: "is outside the directory",
         });
@@ -309,7 +306,7 @@ async fn make_parents(dir: &Path, target: &Path) -> Result<(), ImageError> {
     let parents: Vec<_> = relative.components().collect();
     for component in &parents[..parents.len().saturating_sub(1)] {
         at.push(component);
-        let refuse = |reason| ImageError::UnsafePath {
+        let refuse = |reason| Error::UnsafePath {
             path: at.clone(),
             reason,
         };
@@ -319,7 +316,7 @@ async fn make_parents(dir: &Path, target: &Path) -> Result<(), ImageError> {
             Ok(_) => return Err(refuse("is not a directory")),
             Err(_) => tokio::fs::create_dir(&at)
                 .await
-                .map_err(LayoutError::io("cannot create", &at))?,
+                .map_err(Error::io("cannot create", &at))?,
         }
     }
     Ok(())
@@ -387,10 +384,7 @@ mod tests {
             let out = work.path().join(format!("out{i}"));
             let error = ArtifactPull::prepare(&source, &out).await.unwrap_err();
             assert!(
-                matches!(
-                    error,
-                    ImageError::UnsafeTitle { .. } | ImageError::DuplicateTitle { .. }
-                ),
+                matches!(error, Error::UnsafeTitle { .. } | Error::DuplicateTitle { .. }),
                 "{error}"
             );
             assert!(!out.exists(), "{error}");
@@ -406,7 +400,7 @@ mod tests {
         std::fs::create_dir(&out).unwrap();
         std::os::unix::fs::symlink(work.path(), out.join("sub")).unwrap();
         let error = ArtifactPull::prepare(&source, &out).await.unwrap_err();
-        assert!(matches!(error, ImageError::UnsafePath { .. }), "{error}");
+        assert!(matches!(error, Error::UnsafePath { .. }), "{error}");
         assert!(!work.path().join("f").exists());
     }
 

@@ -86,7 +86,7 @@ impl VerifiedBlob {
                         });
                     }
                     if n == 0 {
-                        verifier.finish().map_err(mismatch_error)?;
+                        verifier.finish().map_err(Error::from)?;
                         return Ok(None);
                     }
                     buffer.truncate(n);
@@ -243,19 +243,8 @@ impl VerifiedBlob {
 /// A reader's failure: a digest mismatch when it reports one, else the I/O error.
 fn read_error(error: io::Error) -> Error {
     match oci_digest::mismatch(&error) {
-        Some(oci_digest::Error::Mismatch { expected, actual }) => Error::DigestMismatch {
-            expected: expected.clone(),
-            actual: actual.clone(),
-        },
-        _ => Error::Source(error),
-    }
-}
-
-/// A verifier's mismatch as this crate's digest-mismatch error.
-fn mismatch_error(error: oci_digest::Error) -> Error {
-    match error {
-        oci_digest::Error::Mismatch { expected, actual } => Error::DigestMismatch { expected, actual },
-        other => Error::Digest(other),
+        Some(mismatch) => Error::DigestMismatch(mismatch.clone()),
+        None => Error::Source(error),
     }
 }
 

@@ -15,8 +15,8 @@ use futures_util::future::BoxFuture;
 use oci_digest::Digest;
 
 use super::destination::{BlobStart, ImageDestination};
-use super::{BlobOutcome, ImageError, Progress, VerifiedBlob};
-use crate::RepositoryRef;
+use super::{BlobOutcome, Progress, VerifiedBlob};
+use crate::{Error, RepositoryRef};
 
 /// Reads one layer while the copier moves it, for a rewrite that needs to
 /// know what is inside (a diffID, the compression).
@@ -30,7 +30,7 @@ pub trait LayerScan: Send + Sync {
     fn feed(&self, chunk: Bytes) -> BoxFuture<'static, ()>;
 
     /// The content ended, verified; the scan's verdict.
-    fn finish(&self) -> BoxFuture<'static, Result<(), ImageError>>;
+    fn finish(&self) -> BoxFuture<'static, Result<(), Error>>;
 }
 
 /// Makes a fresh [`LayerScan`] for each attempt at a blob.
@@ -38,8 +38,7 @@ pub type ScanFactory<'a> = &'a (dyn Fn() -> Arc<dyn LayerScan> + Send + Sync);
 
 /// Opens the content of the blob being copied: called only when bytes must
 /// move (or be scanned), and again for a restart.
-pub(crate) type OpenBlob<'a> =
-    &'a (dyn Fn() -> BoxFuture<'a, Result<VerifiedBlob, ImageError>> + Send + Sync);
+pub(crate) type OpenBlob<'a> = &'a (dyn Fn() -> BoxFuture<'a, Result<VerifiedBlob, Error>> + Send + Sync);
 
 /// One blob for the copier.
 pub(crate) struct BlobCopy<'a> {
@@ -58,7 +57,7 @@ pub(crate) async fn copy_blob(
     destination: &dyn ImageDestination,
     blob: BlobCopy<'_>,
     progress: &Arc<dyn Progress>,
-) -> Result<BlobOutcome, ImageError> {
+) -> Result<BlobOutcome, Error> {
     progress.blob_started(blob.digest, blob.size);
     let outcome = copy(destination, &blob, progress).await?;
     progress.blob_done(blob.digest, outcome);
@@ -69,7 +68,7 @@ async fn copy(
     destination: &dyn ImageDestination,
     blob: &BlobCopy<'_>,
     progress: &Arc<dyn Progress>,
-) -> Result<BlobOutcome, ImageError> {
+) -> Result<BlobOutcome, Error> {
     if destination.has_blob(blob.digest).await? {
         scan_only(blob).await?;
         return Ok(BlobOutcome::AlreadyPresent);
@@ -136,7 +135,7 @@ fn attach_scan(
 }
 
 /// Reads a blob the destination already has, for its scan alone.
-async fn scan_only(blob: &BlobCopy<'_>) -> Result<(), ImageError> {
+async fn scan_only(blob: &BlobCopy<'_>) -> Result<(), Error> {
     let Some(make) = blob.scan else {
         return Ok(());
     };
@@ -146,7 +145,7 @@ async fn scan_only(blob: &BlobCopy<'_>) -> Result<(), ImageError> {
 /// Reads `content` to its end through `scan` and returns the scan's verdict: how a layer is
 /// read that must be looked into without being moved (the copier's own case when the
 /// destination has it, or a schema1 image's config built for inspection).
-pub async fn scan_blob(mut content: VerifiedBlob, scan: &dyn LayerScan) -> Result<(), ImageError> {
+pub async fn scan_blob(mut content: VerifiedBlob, scan: &dyn LayerScan) -> Result<(), Error> {
     while let Some(chunk) = content.next_chunk().await {
         scan.feed(chunk?).await;
     }

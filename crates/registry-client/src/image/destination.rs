@@ -13,10 +13,10 @@ use futures_util::future::BoxFuture;
 use oci_digest::Digest;
 use oci_manifest::{Descriptor, MediaType, Reference};
 
-use super::{ImageError, ManifestData, VerifiedBlob};
+use super::{ManifestData, VerifiedBlob};
 use crate::layout::{LayoutTag, OciLayout};
 use crate::uploads::{BlobUpload, UploadStart};
-use crate::{Client, RepositoryRef};
+use crate::{Client, Error, RepositoryRef};
 
 /// Blobs up to this size are received whole into memory before they are
 /// written to a layout (one visit to the blocking pool instead of one per
@@ -45,7 +45,7 @@ impl fmt::Debug for BlobStart {
 pub trait BlobSink: Send {
     /// Receives the content and commits it; nothing is committed unless the
     /// content reached its end verified.
-    fn write(self: Box<Self>, blob: VerifiedBlob) -> BoxFuture<'static, Result<(), ImageError>>;
+    fn write(self: Box<Self>, blob: VerifiedBlob) -> BoxFuture<'static, Result<(), Error>>;
 
     /// Abandons the blob (best effort).
     fn cancel(self: Box<Self>) -> BoxFuture<'static, ()>;
@@ -68,7 +68,7 @@ pub enum ManifestRole<'a> {
 pub trait ImageDestination: Send + Sync + fmt::Display {
     /// Refuses a manifest format the destination cannot store, before
     /// anything is written.
-    fn accepts(&self, media_type: &MediaType) -> Result<(), ImageError> {
+    fn accepts(&self, media_type: &MediaType) -> Result<(), Error> {
         let _ = media_type;
         Ok(())
     }
@@ -79,7 +79,7 @@ pub trait ImageDestination: Send + Sync + fmt::Display {
     }
 
     /// Whether the destination holds blob `digest` already.
-    fn has_blob<'a>(&'a self, digest: &'a Digest) -> BoxFuture<'a, Result<bool, ImageError>>;
+    fn has_blob<'a>(&'a self, digest: &'a Digest) -> BoxFuture<'a, Result<bool, Error>>;
 
     /// Whether a blob can be linked from `repository` instead of sent.
     fn can_mount_from(&self, repository: &RepositoryRef) -> bool {
@@ -93,7 +93,7 @@ pub trait ImageDestination: Send + Sync + fmt::Display {
         &'a self,
         digest: &'a Digest,
         mount_from: Option<&'a RepositoryRef>,
-    ) -> BoxFuture<'a, Result<BlobStart, ImageError>>;
+    ) -> BoxFuture<'a, Result<BlobStart, Error>>;
 
     /// How often a blob whose write broke (a lost connection, an expired
     /// token) is started again; none for local destinations.
@@ -112,7 +112,7 @@ pub trait ImageDestination: Send + Sync + fmt::Display {
         &'a self,
         manifest: &'a ManifestData,
         role: ManifestRole<'a>,
-    ) -> BoxFuture<'a, Result<Digest, ImageError>>;
+    ) -> BoxFuture<'a, Result<Digest, Error>>;
 }
 
 /// A repository on a registry, with the tag or digest the top manifest gets.
@@ -136,10 +136,7 @@ impl RegistryDestination {
     /// Writes blobs to `repository` through `client` (a manifest stored as the top one would
     /// go under `latest`, the default tag): where [`put_file`](super::put_file) sends a blob
     /// that belongs to no image.
-    pub fn for_repository(
-        client: &Client,
-        repository: &RepositoryRef,
-    ) -> Result<RegistryDestination, crate::Error> {
+    pub fn for_repository(client: &Client, repository: &RepositoryRef) -> Result<RegistryDestination, Error> {
         let reference =
             Reference::from_parts(repository.registry(), repository.repository().clone(), None, None)?;
         Ok(RegistryDestination::new(client, &reference))
@@ -166,7 +163,7 @@ struct RegistrySink {
 }
 
 impl BlobSink for RegistrySink {
-    fn write(self: Box<Self>, blob: VerifiedBlob) -> BoxFuture<'static, Result<(), ImageError>> {
+    fn write(self: Box<Self>, blob: VerifiedBlob) -> BoxFuture<'static, Result<(), Error>> {
         Box::pin(async move {
             let RegistrySink {
                 client,
@@ -177,7 +174,6 @@ impl BlobSink for RegistrySink {
             client
                 .finish_blob_upload(&repository, &digest, blob, upload)
                 .await
-                .map_err(ImageError::from)
         })
     }
 
@@ -191,7 +187,7 @@ impl BlobSink for RegistrySink {
 }
 
 impl ImageDestination for RegistryDestination {
-    fn has_blob<'a>(&'a self, digest: &'a Digest) -> BoxFuture<'a, Result<bool, ImageError>> {
+    fn has_blob<'a>(&'a self, digest: &'a Digest) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move { Ok(self.client.blob_size(&self.repository, digest).await?.is_some()) })
     }
 
@@ -204,7 +200,7 @@ impl ImageDestination for RegistryDestination {
         &'a self,
         digest: &'a Digest,
         mount_from: Option<&'a RepositoryRef>,
-    ) -> BoxFuture<'a, Result<BlobStart, ImageError>> {
+    ) -> BoxFuture<'a, Result<BlobStart, Error>> {
         Box::pin(async move {
             let mount_from = mount_from.filter(|from| self.can_mount_from(from));
             Ok(
@@ -241,19 +237,15 @@ impl ImageDestination for RegistryDestination {
         &'a self,
         manifest: &'a ManifestData,
         role: ManifestRole<'a>,
-    ) -> BoxFuture<'a, Result<Digest, ImageError>> {
+    ) -> BoxFuture<'a, Result<Digest, Error>> {
         Box::pin(async move {
             let target = match role {
-                ManifestRole::Child => self
-                    .reference
-                    .with_digest(manifest.digest().clone())
-                    .map_err(crate::Error::from)?,
+                ManifestRole::Child => self.reference.with_digest(manifest.digest().clone())?,
                 ManifestRole::Top { .. } => self.reference.clone(),
             };
-            Ok(self
-                .client
+            self.client
                 .put_manifest(&target, manifest.media_type(), manifest.bytes().clone())
-                .await?)
+                .await
         })
     }
 }
@@ -287,7 +279,7 @@ struct LayoutSink {
 }
 
 impl BlobSink for LayoutSink {
-    fn write(self: Box<Self>, blob: VerifiedBlob) -> BoxFuture<'static, Result<(), ImageError>> {
+    fn write(self: Box<Self>, blob: VerifiedBlob) -> BoxFuture<'static, Result<(), Error>> {
         Box::pin(async move {
             let layout = self.layout;
             let digest = blob.digest().clone();
@@ -316,9 +308,9 @@ impl BlobSink for LayoutSink {
 }
 
 impl ImageDestination for LayoutDestination {
-    fn accepts(&self, media_type: &MediaType) -> Result<(), ImageError> {
+    fn accepts(&self, media_type: &MediaType) -> Result<(), Error> {
         if media_type.is_schema1() {
-            return Err(ImageError::UnsupportedInLayout {
+            return Err(Error::UnsupportedInLayout {
                 media_type: media_type.clone(),
             });
         }
@@ -336,15 +328,15 @@ impl ImageDestination for LayoutDestination {
         })
     }
 
-    fn has_blob<'a>(&'a self, digest: &'a Digest) -> BoxFuture<'a, Result<bool, ImageError>> {
-        Box::pin(async move { Ok(self.layout.has_blob(digest).await?) })
+    fn has_blob<'a>(&'a self, digest: &'a Digest) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move { self.layout.has_blob(digest).await })
     }
 
     fn start_blob<'a>(
         &'a self,
         digest: &'a Digest,
         _mount_from: Option<&'a RepositoryRef>,
-    ) -> BoxFuture<'a, Result<BlobStart, ImageError>> {
+    ) -> BoxFuture<'a, Result<BlobStart, Error>> {
         Box::pin(async move {
             // The blob's directory exists before any of its bytes arrive.
             self.layout.make_blob_dir(digest).await?;
@@ -358,7 +350,7 @@ impl ImageDestination for LayoutDestination {
         &'a self,
         manifest: &'a ManifestData,
         role: ManifestRole<'a>,
-    ) -> BoxFuture<'a, Result<Digest, ImageError>> {
+    ) -> BoxFuture<'a, Result<Digest, Error>> {
         Box::pin(async move {
             self.layout
                 .write_blob(manifest.digest(), manifest.bytes())

@@ -16,8 +16,9 @@ use oci_digest::{Algorithm, Digest};
 use tokio::io::AsyncWrite;
 
 use super::copier::{copy_blob, BlobCopy, OpenBlob};
-use super::{BlobOutcome, ImageDestination, ImageError, ImageSource, Progress, VerifiedBlob};
-use crate::layout::{BlobWriter, LayoutError};
+use super::{BlobOutcome, ImageDestination, ImageSource, Progress, VerifiedBlob};
+use crate::layout::BlobWriter;
+use crate::Error;
 
 /// A blob that was put: its digest, its size and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,18 +49,18 @@ impl PutBlob {
 ///
 /// The file is hashed first (SHA-256; an upload names its digest), then opened again only if
 /// the destination lacks the blob, and checked again while it goes, so a file that changed in
-/// between fails ([`crate::Error::DigestMismatch`] or [`crate::Error::SourceSize`]) instead of
+/// between fails ([`Error::DigestMismatch`] or [`Error::SourceSize`]) instead of
 /// being stored under the wrong digest.
 pub async fn put_file(
     destination: &dyn ImageDestination,
     path: &Path,
     progress: Arc<dyn Progress>,
-) -> Result<PutBlob, ImageError> {
+) -> Result<PutBlob, Error> {
     let (digest, size) = hash_file(path.to_path_buf()).await?;
-    let open = || -> BoxFuture<'_, Result<VerifiedBlob, ImageError>> {
+    let open = || -> BoxFuture<'_, Result<VerifiedBlob, Error>> {
         Box::pin(async {
-            let file = tokio::fs::File::open(path).await.map_err(crate::Error::Source)?;
-            Ok(VerifiedBlob::hashing(file, &digest, size)?)
+            let file = tokio::fs::File::open(path).await.map_err(Error::Source)?;
+            VerifiedBlob::hashing(file, &digest, size)
         })
     };
     put(destination, &digest, size, &open, &progress).await
@@ -70,10 +71,10 @@ pub async fn put_bytes(
     destination: &dyn ImageDestination,
     content: impl Into<Bytes>,
     progress: Arc<dyn Progress>,
-) -> Result<PutBlob, ImageError> {
+) -> Result<PutBlob, Error> {
     let content = content.into();
     let digest = Digest::sha256(&content);
-    let open = || -> BoxFuture<'_, Result<VerifiedBlob, ImageError>> {
+    let open = || -> BoxFuture<'_, Result<VerifiedBlob, Error>> {
         let content = content.clone();
         Box::pin(async move { Ok(VerifiedBlob::from_bytes(content)) })
     };
@@ -87,7 +88,7 @@ async fn put<'a>(
     size: u64,
     open: OpenBlob<'a>,
     progress: &Arc<dyn Progress>,
-) -> Result<PutBlob, ImageError> {
+) -> Result<PutBlob, Error> {
     let blob = BlobCopy {
         digest,
         size: Some(size),
@@ -114,7 +115,7 @@ pub async fn get_file(
     digest: &Digest,
     size: Option<u64>,
     path: &Path,
-) -> Result<u64, ImageError> {
+) -> Result<u64, Error> {
     let mut blob = source.blob(digest, size).await?;
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -127,32 +128,28 @@ pub async fn get_file(
     while let Some(chunk) = blob.next_chunk().await {
         writer.write(&chunk?).await?;
     }
-    Ok(writer.commit().await?)
+    writer.commit().await
 }
 
 /// Writes blob `digest` of `source` to `writer` as it arrives and returns its size; fails,
 /// after writing, when the content did not match (bytes already written to a pipe cannot be
 /// taken back, so the caller must report the failure).
-pub async fn get_to_writer<W>(
-    source: &dyn ImageSource,
-    digest: &Digest,
-    writer: &mut W,
-) -> Result<u64, ImageError>
+pub async fn get_to_writer<W>(source: &dyn ImageSource, digest: &Digest, writer: &mut W) -> Result<u64, Error>
 where
     W: AsyncWrite + Unpin + ?Sized,
 {
-    Ok(source.blob(digest, None).await?.write_to(writer).await?)
+    source.blob(digest, None).await?.write_to(writer).await
 }
 
 /// The SHA-256 digest and size of the file at `path`, read on the blocking pool.
-async fn hash_file(path: PathBuf) -> Result<(Digest, u64), ImageError> {
+async fn hash_file(path: PathBuf) -> Result<(Digest, u64), Error> {
     let hashed = tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(&path).map_err(LayoutError::io("cannot open", &path))?;
-        oci_digest::digest_reader(Algorithm::Sha256, file).map_err(LayoutError::io("cannot read", &path))
+        let file = std::fs::File::open(&path).map_err(Error::io("cannot open", &path))?;
+        oci_digest::digest_reader(Algorithm::Sha256, file).map_err(Error::io("cannot read", &path))
     })
     .await
-    .map_err(|join| crate::Error::Source(std::io::Error::other(join)))?;
-    Ok(hashed?)
+    .map_err(|join| Error::Source(std::io::Error::other(join)))?;
+    hashed
 }
 
 #[cfg(test)]

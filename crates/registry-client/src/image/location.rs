@@ -9,9 +9,9 @@ use oci_manifest::{Descriptor, Manifest, MediaType, Reference};
 
 use super::destination::{ImageDestination, LayoutDestination, RegistryDestination};
 use super::source::{ImageSource, LayoutSource, RegistrySource};
-use super::{ImageError, ImageName};
-use crate::layout::{LayoutError, LayoutRef, LayoutTag, OciLayout};
-use crate::Client;
+use super::ImageName;
+use crate::layout::{LayoutRef, LayoutTag, OciLayout};
+use crate::{Client, Error};
 
 /// An image's address: a reference on a registry, or an entry of an OCI
 /// image layout (by tag, or the only entry when no tag is given).
@@ -31,7 +31,7 @@ pub enum ImageLocation {
 impl ImageLocation {
     /// The image `name` names, to read from: a registry reference as it is, a
     /// layout opened (it must exist).
-    pub async fn open(name: &ImageName) -> Result<ImageLocation, ImageError> {
+    pub async fn open(name: &ImageName) -> Result<ImageLocation, Error> {
         match name {
             ImageName::Registry(reference) => Ok(ImageLocation::Registry(reference.clone())),
             ImageName::Layout(layout) => Ok(ImageLocation::open_layout(layout).await?),
@@ -40,7 +40,7 @@ impl ImageLocation {
 
     /// The image `name` names, to write to: a registry reference as it is, a
     /// layout created when missing.
-    pub async fn create(name: &ImageName) -> Result<ImageLocation, ImageError> {
+    pub async fn create(name: &ImageName) -> Result<ImageLocation, Error> {
         match name {
             ImageName::Registry(reference) => Ok(ImageLocation::Registry(reference.clone())),
             ImageName::Layout(layout) => Ok(ImageLocation::create_layout(layout).await?),
@@ -48,7 +48,7 @@ impl ImageLocation {
     }
 
     /// The image `reference` names in an existing layout (a source).
-    pub async fn open_layout(reference: &LayoutRef) -> Result<ImageLocation, LayoutError> {
+    pub async fn open_layout(reference: &LayoutRef) -> Result<ImageLocation, Error> {
         Ok(ImageLocation::Layout {
             layout: OciLayout::open(reference.dir()).await?,
             tag: reference.tag().cloned(),
@@ -57,7 +57,7 @@ impl ImageLocation {
 
     /// The image `reference` names in a layout that is created when missing
     /// (a destination).
-    pub async fn create_layout(reference: &LayoutRef) -> Result<ImageLocation, LayoutError> {
+    pub async fn create_layout(reference: &LayoutRef) -> Result<ImageLocation, Error> {
         Ok(ImageLocation::Layout {
             layout: OciLayout::create(reference.dir()).await?,
             tag: reference.tag().cloned(),
@@ -66,13 +66,11 @@ impl ImageLocation {
 
     /// The same place under another tag: the reference's repository tagged `tag`, or the
     /// same layout with the image named `tag` (each transport's tag grammar applies).
-    pub fn with_tag(&self, tag: &str) -> Result<ImageLocation, ImageError> {
+    pub fn with_tag(&self, tag: &str) -> Result<ImageLocation, Error> {
         Ok(match self {
-            ImageLocation::Registry(reference) => ImageLocation::Registry(
-                crate::RepositoryRef::from(reference)
-                    .tagged(tag)
-                    .map_err(crate::Error::from)?,
-            ),
+            ImageLocation::Registry(reference) => {
+                ImageLocation::Registry(crate::RepositoryRef::from(reference).tagged(tag)?)
+            }
             ImageLocation::Layout { layout, .. } => ImageLocation::Layout {
                 layout: layout.clone(),
                 tag: Some(tag.parse()?),
@@ -153,10 +151,12 @@ impl ManifestData {
     }
 
     /// Parses the bytes as the format their media type names.
-    pub fn parse(&self) -> Result<Manifest, ImageError> {
-        Manifest::parse(&self.bytes, Some(self.media_type.as_str())).map_err(|source| ImageError::Manifest {
-            digest: self.digest.clone(),
-            source: Box::new(source),
+    pub fn parse(&self) -> Result<Manifest, Error> {
+        Manifest::parse(&self.bytes, Some(self.media_type.as_str())).map_err(|source| {
+            Error::InvalidManifest {
+                digest: self.digest.clone(),
+                source: Box::new(source),
+            }
         })
     }
 

@@ -8,7 +8,8 @@
 use oci_manifest::{Descriptor, ImageConfig, Manifest, ManifestList, MediaType, OciIndex};
 
 use super::resolve::read_config;
-use super::{ImageDestination, ImageError, ImageSource, ManifestData, ManifestRole};
+use super::{ImageDestination, ImageSource, ManifestData, ManifestRole};
+use crate::Error;
 
 /// Stores the manifest `source` names, byte for byte, under each of `targets` (a tag of a
 /// registry repository, a tag of a layout) and returns it.
@@ -16,10 +17,7 @@ use super::{ImageDestination, ImageError, ImageSource, ManifestData, ManifestRol
 /// No blob moves: each target must hold the manifest's blobs already, as the source's own
 /// repository or layout does; to put an image anywhere else, copy it. Every target is
 /// checked to accept the manifest's format before anything is written.
-pub async fn tag(
-    source: &dyn ImageSource,
-    targets: &[&dyn ImageDestination],
-) -> Result<ManifestData, ImageError> {
+pub async fn tag(source: &dyn ImageSource, targets: &[&dyn ImageDestination]) -> Result<ManifestData, Error> {
     let manifest = source.top_manifest().await?;
     for target in targets {
         target.accepts(manifest.media_type())?;
@@ -56,15 +54,15 @@ impl IndexFormat {
 ///
 /// The manifest must be one image that `format` can list: not a list or index, not schema1
 /// (which has no config to read a platform from), and not an OCI manifest for a Docker list
-/// ([`ImageError::NotListable`]).
-pub async fn index_entry(source: &dyn ImageSource, format: IndexFormat) -> Result<Descriptor, ImageError> {
+/// ([`Error::NotListable`]).
+pub async fn index_entry(source: &dyn ImageSource, format: IndexFormat) -> Result<Descriptor, Error> {
     let manifest = source.top_manifest().await?;
     let parsed = manifest.parse()?;
     let config = match (&parsed, format) {
         (Manifest::Schema2(image), _) => image.config(),
         (Manifest::OciManifest(image), IndexFormat::Oci) => image.config(),
         _ => {
-            return Err(ImageError::NotListable {
+            return Err(Error::NotListable {
                 digest: manifest.digest().clone(),
                 media_type: manifest.media_type().clone(),
                 list: format.media_type(),
@@ -72,9 +70,7 @@ pub async fn index_entry(source: &dyn ImageSource, format: IndexFormat) -> Resul
         }
     };
     let config = read_config(source, config).await?;
-    let platform = ImageConfig::from_slice(&config)
-        .map_err(crate::Error::from)?
-        .platform();
+    let platform = ImageConfig::from_slice(&config)?.platform();
     Ok(manifest.descriptor().with_platform(platform))
 }
 
@@ -84,12 +80,11 @@ pub async fn put_index(
     destination: &dyn ImageDestination,
     entries: Vec<Descriptor>,
     format: IndexFormat,
-) -> Result<ManifestData, ImageError> {
+) -> Result<ManifestData, Error> {
     let bytes = match format {
         IndexFormat::Oci => OciIndex::new(entries).map(|index| index.as_bytes().to_vec()),
         IndexFormat::DockerList => ManifestList::new(entries).map(|list| list.as_bytes().to_vec()),
-    }
-    .map_err(crate::Error::from)?;
+    }?;
     let index = ManifestData::new(
         format.media_type(),
         oci_digest::Digest::sha256(&bytes),

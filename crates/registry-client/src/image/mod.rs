@@ -35,7 +35,6 @@ mod artifact;
 mod blob;
 mod copier;
 mod destination;
-mod error;
 mod files;
 mod location;
 mod manifests;
@@ -57,7 +56,6 @@ pub use copier::{scan_blob, LayerScan, ScanFactory};
 pub use destination::{
     BlobSink, BlobStart, ImageDestination, LayoutDestination, ManifestRole, RegistryDestination,
 };
-pub use error::ImageError;
 pub use files::{get_file, get_to_writer, put_bytes, put_file, PutBlob};
 pub use location::{ImageLocation, ManifestData};
 pub use manifests::{index_entry, put_index, tag, IndexFormat};

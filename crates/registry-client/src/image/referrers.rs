@@ -16,8 +16,8 @@ use oci_manifest::Reference;
 use super::destination::RegistryDestination;
 use super::source::RegistrySource;
 use super::transfer::{copy_image, TransferOptions};
-use super::{ImageError, ManifestData, Progress};
-use crate::{Client, RepositoryRef};
+use super::{ManifestData, Progress};
+use crate::{Client, Error, RepositoryRef};
 
 /// How deep referrers of referrers are followed (a signature of an SBOM of an image is 2).
 const MAX_DEPTH: usize = 8;
@@ -46,7 +46,7 @@ impl ReferrersReport {
 
 /// The digests an image copy wrote whose referrers travel too: the manifest itself and, for a
 /// list or index, every entry.
-pub fn subjects_of(manifest: &ManifestData) -> Result<Vec<Digest>, ImageError> {
+pub fn subjects_of(manifest: &ManifestData) -> Result<Vec<Digest>, Error> {
     let mut subjects = vec![manifest.digest().clone()];
     if let Some(entries) = manifest.parse()?.manifests() {
         subjects.extend(entries.iter().map(|e| e.digest().clone()));
@@ -63,7 +63,7 @@ pub async fn copy_referrers(
     subjects: &[Digest],
     options: &TransferOptions,
     progress: Arc<dyn Progress>,
-) -> Result<ReferrersReport, ImageError> {
+) -> Result<ReferrersReport, Error> {
     let mut report = ReferrersReport::default();
     let mut visited: HashSet<Digest> = subjects.iter().cloned().collect();
     let mut level: Vec<Digest> = subjects.to_vec();
@@ -71,13 +71,13 @@ pub async fn copy_referrers(
         let mut next = Vec::new();
         for subject in &level {
             for tag in cosign_tags(subject) {
-                let from = source.tagged(&tag).map_err(crate::Error::from)?;
+                let from = source.tagged(&tag)?;
                 match client.head_manifest(&from).await {
                     Ok(_) => {}
                     Err(error) if error.is_not_found() => continue,
-                    Err(error) => return Err(error.into()),
+                    Err(error) => return Err(error),
                 }
-                let to = destination.tagged(&tag).map_err(crate::Error::from)?;
+                let to = destination.tagged(&tag)?;
                 copy_one(client, &from, &to, options, &progress).await?;
                 report.cosign_tags.push(tag);
             }
@@ -87,8 +87,8 @@ pub async fn copy_referrers(
                 if !visited.insert(digest.clone()) {
                     continue;
                 }
-                let from = source.digested(&digest).map_err(crate::Error::from)?;
-                let to = destination.digested(&digest).map_err(crate::Error::from)?;
+                let from = source.digested(&digest)?;
+                let to = destination.digested(&digest)?;
                 copy_one(client, &from, &to, options, &progress).await?;
                 list_at_destination(client, destination, subject, descriptor.clone()).await?;
                 report.referrers.push(digest.clone());
@@ -118,7 +118,7 @@ async fn copy_one(
     to: &Reference,
     options: &TransferOptions,
     progress: &Arc<dyn Progress>,
-) -> Result<(), ImageError> {
+) -> Result<(), Error> {
     let source = RegistrySource::new(client, from);
     let destination = RegistryDestination::new(client, to);
     copy_image(&source, &destination, options, Arc::clone(progress)).await?;
@@ -132,7 +132,7 @@ async fn list_at_destination(
     destination: &RepositoryRef,
     subject: &Digest,
     entry: oci_manifest::Descriptor,
-) -> Result<(), ImageError> {
+) -> Result<(), Error> {
     let listed = client.referrers(destination, subject, None).await?;
     if listed.descriptors().iter().any(|d| d.digest() == entry.digest()) {
         return Ok(());

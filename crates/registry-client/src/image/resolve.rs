@@ -8,8 +8,7 @@ use super::host_platform;
 use super::location::{ImageLocation, ManifestData};
 use super::source::ImageSource;
 use super::transfer::select_platform;
-use super::ImageError;
-use crate::Client;
+use crate::{Client, Error};
 
 /// The largest image config read into memory. Configs carry the history of
 /// every layer, but even images with hundreds of layers stay far below this.
@@ -64,7 +63,7 @@ pub async fn resolve(
     client: &Client,
     location: &ImageLocation,
     platform: Option<&Platform>,
-) -> Result<ResolvedImage, ImageError> {
+) -> Result<ResolvedImage, Error> {
     resolve_from(&*location.source(client), platform).await
 }
 
@@ -72,7 +71,7 @@ pub async fn resolve(
 pub async fn resolve_from(
     source: &dyn ImageSource,
     platform: Option<&Platform>,
-) -> Result<ResolvedImage, ImageError> {
+) -> Result<ResolvedImage, Error> {
     let top = source.top_manifest().await?;
     let parsed = top.parse()?;
     let (image, manifest, entry) = if parsed.is_index() {
@@ -98,12 +97,9 @@ pub async fn resolve_from(
 }
 
 /// Reads a config blob into memory, verified and capped.
-pub(crate) async fn read_config(
-    source: &dyn ImageSource,
-    descriptor: &Descriptor,
-) -> Result<Bytes, ImageError> {
+pub(crate) async fn read_config(source: &dyn ImageSource, descriptor: &Descriptor) -> Result<Bytes, Error> {
     if descriptor.size() > CONFIG_LIMIT {
-        return Err(ImageError::ConfigTooLarge {
+        return Err(Error::BlobTooLarge {
             digest: descriptor.digest().clone(),
             size: descriptor.size(),
             limit: CONFIG_LIMIT,
@@ -111,5 +107,5 @@ pub(crate) async fn read_config(
     }
     // The blob is held to the descriptor's size, so the cap holds while it is read.
     let blob = source.blob(descriptor.digest(), Some(descriptor.size())).await?;
-    Ok(blob.into_bytes().await?)
+    blob.into_bytes().await
 }

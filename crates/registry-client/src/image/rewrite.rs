@@ -10,7 +10,8 @@ use oci_digest::Digest;
 use oci_manifest::MediaType;
 
 use super::copier::LayerScan;
-use super::{ImageError, ManifestData, ResolvedImage};
+use super::{ManifestData, ResolvedImage};
+use crate::Error;
 
 /// What a rewrite needs from a copy, and what it makes of the image.
 ///
@@ -21,14 +22,14 @@ use super::{ImageError, ManifestData, ResolvedImage};
 /// returns.
 pub trait Rewrite: Send + Sync {
     /// The source blobs the new image uses, and which layers to read.
-    fn plan(&self, image: &ResolvedImage) -> Result<RewritePlan, ImageError>;
+    fn plan(&self, image: &ResolvedImage) -> Result<RewritePlan, Error>;
 
     /// A fresh reader of layer `digest` (called once per attempt at it).
     fn scan(&self, digest: &Digest) -> Arc<dyn LayerScan>;
 
     /// After every planned blob is at the destination (and every scan
     /// finished): the new manifest and any blobs that exist only in it.
-    fn finish(&self, image: &ResolvedImage) -> Result<Rewritten, ImageError>;
+    fn finish(&self, image: &ResolvedImage) -> Result<Rewritten, Error>;
 }
 
 /// The blobs a rewritten image takes from its source.
@@ -87,7 +88,7 @@ pub struct Rewritten {
 impl Rewritten {
     /// `bytes` as a manifest of `media_type`, with `blobs` (a converted
     /// config, the empty layer, ...) to write before it.
-    pub fn new(media_type: MediaType, bytes: Bytes, blobs: Vec<Bytes>) -> Result<Rewritten, ImageError> {
+    pub fn new(media_type: MediaType, bytes: Bytes, blobs: Vec<Bytes>) -> Result<Rewritten, Error> {
         let digest = crate::manifests::manifest_digest(&bytes, &media_type, &oci_digest::Algorithm::Sha256)?;
         Ok(Rewritten {
             manifest: ManifestData::new(media_type, digest, bytes),

@@ -10,9 +10,9 @@ use futures_util::future::BoxFuture;
 use oci_digest::Digest;
 use oci_manifest::{Descriptor, MediaType, Reference};
 
-use super::{ImageError, ManifestData, VerifiedBlob};
+use super::{ManifestData, VerifiedBlob};
 use crate::layout::{LayoutTag, OciLayout, MANIFEST_LIMIT};
-use crate::{Client, RepositoryRef};
+use crate::{Client, Error, RepositoryRef};
 
 /// Where the engine reads an image from.
 ///
@@ -22,12 +22,11 @@ use crate::{Client, RepositoryRef};
 pub trait ImageSource: Send + Sync + fmt::Display {
     /// The manifest the source names (a list or index, or an image
     /// manifest), exactly as stored.
-    fn top_manifest(&self) -> BoxFuture<'_, Result<ManifestData, ImageError>>;
+    fn top_manifest(&self) -> BoxFuture<'_, Result<ManifestData, Error>>;
 
     /// The manifest `entry` of a list or index points at, verified against
     /// its digest; its media type is the entry's.
-    fn child_manifest<'a>(&'a self, entry: &'a Descriptor)
-        -> BoxFuture<'a, Result<ManifestData, ImageError>>;
+    fn child_manifest<'a>(&'a self, entry: &'a Descriptor) -> BoxFuture<'a, Result<ManifestData, Error>>;
 
     /// Opens blob `digest` for reading; `size` is what the manifest says
     /// (`None` where it does not say, as in schema1) and is enforced.
@@ -35,7 +34,7 @@ pub trait ImageSource: Send + Sync + fmt::Display {
         &'a self,
         digest: &'a Digest,
         size: Option<u64>,
-    ) -> BoxFuture<'a, Result<VerifiedBlob, ImageError>>;
+    ) -> BoxFuture<'a, Result<VerifiedBlob, Error>>;
 
     /// A registry repository that holds the source's blobs, which a
     /// destination on the same registry can mount from instead of receiving
@@ -71,7 +70,7 @@ impl fmt::Display for RegistrySource {
 }
 
 impl ImageSource for RegistrySource {
-    fn top_manifest(&self) -> BoxFuture<'_, Result<ManifestData, ImageError>> {
+    fn top_manifest(&self) -> BoxFuture<'_, Result<ManifestData, Error>> {
         Box::pin(async move {
             let fetched = self.client.get_manifest(&self.reference).await?;
             Ok(ManifestData::new(
@@ -82,15 +81,9 @@ impl ImageSource for RegistrySource {
         })
     }
 
-    fn child_manifest<'a>(
-        &'a self,
-        entry: &'a Descriptor,
-    ) -> BoxFuture<'a, Result<ManifestData, ImageError>> {
+    fn child_manifest<'a>(&'a self, entry: &'a Descriptor) -> BoxFuture<'a, Result<ManifestData, Error>> {
         Box::pin(async move {
-            let by_digest = self
-                .reference
-                .with_digest(entry.digest().clone())
-                .map_err(crate::Error::from)?;
+            let by_digest = self.reference.with_digest(entry.digest().clone())?;
             let fetched = self.client.get_manifest(&by_digest).await?;
             // The entry's type is what the list promised; the registry's may be vaguer.
             Ok(ManifestData::new(
@@ -105,7 +98,7 @@ impl ImageSource for RegistrySource {
         &'a self,
         digest: &'a Digest,
         size: Option<u64>,
-    ) -> BoxFuture<'a, Result<VerifiedBlob, ImageError>> {
+    ) -> BoxFuture<'a, Result<VerifiedBlob, Error>> {
         Box::pin(async move {
             let stream = self.client.get_blob(&self.repository, digest).await?;
             let size = match size.or(stream.size()) {
@@ -115,7 +108,7 @@ impl ImageSource for RegistrySource {
                     .client
                     .blob_size(&self.repository, digest)
                     .await?
-                    .ok_or_else(|| crate::Error::InvalidResponse {
+                    .ok_or_else(|| Error::InvalidResponse {
                         url: format!("{}@{digest}", self.repository),
                         problem: "the registry does not say how large the blob is".to_owned(),
                     })?,
@@ -133,7 +126,7 @@ impl ImageSource for RegistrySource {
 /// `mediaType`, or their shape), whatever the descriptor that led to it says, since the bytes
 /// are what will be stored and served; the descriptor's only when the bytes do not tell and it
 /// names a manifest type.
-pub(crate) fn manifest_type(descriptor: &Descriptor, bytes: &[u8]) -> Result<MediaType, ImageError> {
+pub(crate) fn manifest_type(descriptor: &Descriptor, bytes: &[u8]) -> Result<MediaType, Error> {
     match oci_manifest::guess_media_type(bytes) {
         Some(shown) => {
             if &shown != descriptor.media_type() {
@@ -147,7 +140,7 @@ pub(crate) fn manifest_type(descriptor: &Descriptor, bytes: &[u8]) -> Result<Med
             Ok(shown)
         }
         None if descriptor.media_type().is_manifest() => Ok(descriptor.media_type().clone()),
-        None => Err(ImageError::UnknownManifestType {
+        None => Err(Error::UnknownManifestType {
             digest: descriptor.digest().clone(),
             declared: descriptor.media_type().clone(),
         }),
@@ -178,7 +171,7 @@ impl fmt::Display for LayoutSource {
 }
 
 impl ImageSource for LayoutSource {
-    fn top_manifest(&self) -> BoxFuture<'_, Result<ManifestData, ImageError>> {
+    fn top_manifest(&self) -> BoxFuture<'_, Result<ManifestData, Error>> {
         Box::pin(async move {
             let (descriptor, bytes) = self.layout.manifest(self.tag.as_ref()).await?;
             let media_type = manifest_type(&descriptor, &bytes)?;
@@ -190,10 +183,7 @@ impl ImageSource for LayoutSource {
         })
     }
 
-    fn child_manifest<'a>(
-        &'a self,
-        entry: &'a Descriptor,
-    ) -> BoxFuture<'a, Result<ManifestData, ImageError>> {
+    fn child_manifest<'a>(&'a self, entry: &'a Descriptor) -> BoxFuture<'a, Result<ManifestData, Error>> {
         Box::pin(async move {
             let bytes = self.layout.read_blob(entry.digest(), MANIFEST_LIMIT).await?;
             let media_type = manifest_type(entry, &bytes)?;
@@ -209,16 +199,15 @@ impl ImageSource for LayoutSource {
         &'a self,
         digest: &'a Digest,
         size: Option<u64>,
-    ) -> BoxFuture<'a, Result<VerifiedBlob, ImageError>> {
+    ) -> BoxFuture<'a, Result<VerifiedBlob, Error>> {
         Box::pin(async move {
             let reader = self.layout.open_blob(digest).await?;
             if let Some(expected) = size.filter(|&expected| expected != reader.len()) {
-                return Err(crate::Error::SourceSize {
+                return Err(Error::SourceSize {
                     digest: digest.clone(),
                     expected,
                     actual: reader.len(),
-                }
-                .into());
+                });
             }
             Ok(VerifiedBlob::from_layout(reader))
         })

@@ -22,9 +22,9 @@ use super::location::{ImageLocation, ManifestData};
 use super::resolve::resolve_from;
 use super::rewrite::Rewrite;
 use super::source::{ImageSource, LayoutSource, RegistrySource};
-use super::{BlobOutcome, ImageError, Progress};
+use super::{BlobOutcome, Progress};
 use crate::layout::{LayoutTag, OciLayout};
-use crate::{Client, RepositoryRef};
+use crate::{Client, Error, RepositoryRef};
 
 /// Concurrent blob transfers when nothing else is asked for.
 pub const DEFAULT_JOBS: usize = 4;
@@ -187,7 +187,7 @@ pub async fn pull(
     tag: Option<&LayoutTag>,
     options: &TransferOptions,
     progress: Arc<dyn Progress>,
-) -> Result<TransferReport, ImageError> {
+) -> Result<TransferReport, Error> {
     let source = RegistrySource::new(client, reference);
     let destination = LayoutDestination::new(layout, tag);
     copy_image(&source, &destination, options, progress).await
@@ -201,7 +201,7 @@ pub async fn push(
     reference: &oci_manifest::Reference,
     options: &TransferOptions,
     progress: Arc<dyn Progress>,
-) -> Result<TransferReport, ImageError> {
+) -> Result<TransferReport, Error> {
     let source = LayoutSource::new(layout, tag);
     let destination = RegistryDestination::new(client, reference);
     copy_image(&source, &destination, options, progress).await
@@ -214,7 +214,7 @@ pub async fn copy(
     destination: &ImageLocation,
     options: &TransferOptions,
     progress: Arc<dyn Progress>,
-) -> Result<TransferReport, ImageError> {
+) -> Result<TransferReport, Error> {
     let source = source.source(client);
     let destination = destination.destination(client);
     copy_image(&*source, &*destination, options, progress).await
@@ -229,7 +229,7 @@ pub async fn copy_image(
     destination: &dyn ImageDestination,
     options: &TransferOptions,
     progress: Arc<dyn Progress>,
-) -> Result<TransferReport, ImageError> {
+) -> Result<TransferReport, Error> {
     let plan = plan(source, options).await?;
     for manifest in plan.children.iter().chain(std::iter::once(&plan.top)) {
         destination.accepts(manifest.media_type())?;
@@ -262,7 +262,7 @@ pub async fn convert(
     rewrite: &dyn Rewrite,
     options: &TransferOptions,
     progress: Arc<dyn Progress>,
-) -> Result<TransferReport, ImageError> {
+) -> Result<TransferReport, Error> {
     let image = resolve_from(source, options.platform.as_ref()).await?;
     let plan = rewrite.plan(&image)?;
     destination.accepts(plan.media_type())?;
@@ -303,7 +303,7 @@ async fn move_blobs(
     rewrite: Option<&dyn Rewrite>,
     options: &TransferOptions,
     progress: &Arc<dyn Progress>,
-) -> Result<Vec<BlobOutcome>, ImageError> {
+) -> Result<Vec<BlobOutcome>, Error> {
     // Within one registry a blob is linked, not re-sent: from the source
     // repository of a copy, else from the repository the caller named.
     let mount_from = source
@@ -347,7 +347,7 @@ async fn copy_planned(
     mount_from: Option<&RepositoryRef>,
     rewrite: Option<&dyn Rewrite>,
     progress: &Arc<dyn Progress>,
-) -> Result<BlobOutcome, ImageError> {
+) -> Result<BlobOutcome, Error> {
     let open = || source.blob(&blob.digest, blob.size);
     let scan_factory;
     let scan: Option<ScanFactory<'_>> = match rewrite.filter(|_| blob.scan) {
@@ -368,14 +368,14 @@ async fn copy_planned(
 }
 
 /// Reads the manifests at `source` and lists what must move.
-async fn plan(source: &dyn ImageSource, options: &TransferOptions) -> Result<Plan, ImageError> {
+async fn plan(source: &dyn ImageSource, options: &TransferOptions) -> Result<Plan, Error> {
     let top = source.top_manifest().await?;
     let parsed = top.parse()?;
     let mut blobs = Vec::new();
     let mut seen = HashSet::new();
     if !parsed.is_index() {
         if !options.subset.is_empty() {
-            return Err(ImageError::NotAList {
+            return Err(Error::NotAList {
                 image: source.to_string(),
             });
         }
@@ -404,10 +404,10 @@ async fn plan(source: &dyn ImageSource, options: &TransferOptions) -> Result<Pla
     // Every entry must be an image manifest: nested indexes exist in the
     // wild but no tool writes them for platforms, and refusing is clearer
     // than half a copy.
-    let not_a_manifest = |entry: &Descriptor| ImageError::NotAManifest {
+    let not_a_manifest = |entry: &Descriptor| Error::ListsNonManifest {
         parent: top.digest().clone(),
         child: entry.digest().clone(),
-        media_type: entry.media_type().clone(),
+        media_type: Box::new(entry.media_type().clone()),
     };
     let entries = parsed.manifests().unwrap_or_default();
     if let Some(entry) = entries
@@ -421,7 +421,7 @@ async fn plan(source: &dyn ImageSource, options: &TransferOptions) -> Result<Pla
         .map(|entry| async move {
             let child = source.child_manifest(entry).await?;
             let parsed = child.parse()?;
-            Ok::<_, ImageError>((child, parsed))
+            Ok::<_, Error>((child, parsed))
         })
         .buffered(options.jobs)
         .try_collect()
@@ -451,7 +451,7 @@ async fn plan_subset(
     parsed: &Manifest,
     wanted: &[Platform],
     options: &TransferOptions,
-) -> Result<Plan, ImageError> {
+) -> Result<Plan, Error> {
     let image = source.to_string();
     let mut chosen = HashSet::new();
     for platform in wanted {
@@ -475,10 +475,10 @@ async fn plan_subset(
     for child in &fetched {
         let child_parsed = child.parse()?;
         if child_parsed.is_index() {
-            return Err(ImageError::NotAManifest {
+            return Err(Error::ListsNonManifest {
                 parent: top.digest().clone(),
                 child: child.digest().clone(),
-                media_type: child.media_type().clone(),
+                media_type: Box::new(child.media_type().clone()),
             });
         }
         collect_blobs(&child_parsed, &mut blobs, &mut seen);
@@ -495,7 +495,7 @@ async fn plan_subset(
             _ => ManifestList::new(entries)?.as_bytes().to_vec(),
         })
     };
-    let bytes = subset().map_err(crate::Error::from)?;
+    let bytes = subset()?;
     let digest = Digest::sha256(&bytes);
     Ok(Plan {
         children: fetched,
@@ -510,10 +510,10 @@ pub(crate) fn select_platform<'a>(
     manifest: &'a Manifest,
     wanted: &Platform,
     image: &str,
-) -> Result<&'a Descriptor, ImageError> {
+) -> Result<&'a Descriptor, Error> {
     manifest
         .find_platform(wanted)
-        .ok_or_else(|| ImageError::NoMatchingPlatform {
+        .ok_or_else(|| Error::NoMatchingPlatform {
             image: image.to_owned(),
             wanted: Box::new(wanted.clone()),
             available: manifest

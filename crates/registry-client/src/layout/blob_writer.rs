@@ -10,7 +10,7 @@ use std::sync::Arc;
 use oci_digest::{Digest, Verifier};
 use tokio::io::{AsyncWriteExt, BufWriter};
 
-use super::LayoutError;
+use crate::Error;
 
 /// Coalesces the small frames a network stream delivers into large writes,
 /// so the blocking pool is visited once per 256 KiB rather than once per
@@ -41,12 +41,12 @@ pub(crate) fn temp_path(dir: &Path, label: &str) -> PathBuf {
 /// blocking pool outlives a cancelled future and would create the file after
 /// nobody is left to remove it. Opened here, the file and the guard that
 /// removes it come into being in the same poll.
-pub(crate) fn create_temp_file(path: &Path) -> Result<std::fs::File, LayoutError> {
+pub(crate) fn create_temp_file(path: &Path) -> Result<std::fs::File, Error> {
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)
-        .map_err(LayoutError::io("cannot create", path))
+        .map_err(Error::io("cannot create", path))
 }
 
 /// Writes `content` (already verified) to a temp file in `temp_dir`, makes it
@@ -59,7 +59,7 @@ pub(crate) async fn write_small_blob(
     label: &str,
     final_path: PathBuf,
     content: bytes::Bytes,
-) -> Result<(), LayoutError> {
+) -> Result<(), Error> {
     use std::io::Write as _;
 
     let path = temp_path(temp_dir, label);
@@ -67,17 +67,16 @@ pub(crate) async fn write_small_blob(
         let mut temp = TempFile::new(path);
         let mut file = create_temp_file(temp.path())?;
         file.write_all(&content)
-            .map_err(LayoutError::io("cannot write", temp.path()))?;
-        file.sync_all()
-            .map_err(LayoutError::io("cannot sync", temp.path()))?;
+            .map_err(Error::io("cannot write", temp.path()))?;
+        file.sync_all().map_err(Error::io("cannot sync", temp.path()))?;
         drop(file);
         std::fs::rename(temp.path(), &final_path)
-            .map_err(LayoutError::io("cannot move into place", &final_path))?;
+            .map_err(Error::io("cannot move into place", &final_path))?;
         temp.disarm();
         Ok(())
     })
     .await
-    .map_err(|join| LayoutError::io("cannot write", temp_dir)(std::io::Error::other(join)))?
+    .map_err(|join| Error::io("cannot write", temp_dir)(std::io::Error::other(join)))?
 }
 
 /// Starts the disk writes of a large blob while it is still arriving.
@@ -156,13 +155,13 @@ impl BlobWriter {
         final_path: PathBuf,
         expected: &Digest,
         expected_size: Option<u64>,
-    ) -> Result<BlobWriter, LayoutError> {
-        let verifier = Verifier::new(expected).map_err(|_| LayoutError::UnsupportedDigest {
+    ) -> Result<BlobWriter, Error> {
+        let verifier = Verifier::new(expected).map_err(|_| Error::UnsupportedDigest {
             digest: expected.clone(),
         })?;
         let path = temp_path(temp_dir, temp_label(expected));
         let file = create_temp_file(&path)?;
-        let flush_handle = file.try_clone().map_err(LayoutError::io("cannot open", &path))?;
+        let flush_handle = file.try_clone().map_err(Error::io("cannot open", &path))?;
         Ok(BlobWriter {
             file: BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(file)),
             early_flush: EarlyFlush::new(flush_handle),
@@ -185,10 +184,10 @@ impl BlobWriter {
 
     /// Appends `chunk`. Fails early when the content outgrows the expected
     /// size, so a misbehaving source cannot fill the disk.
-    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), LayoutError> {
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), Error> {
         let written = self.written + chunk.len() as u64;
         if let Some(expected) = self.expected_size.filter(|&expected| written > expected) {
-            return Err(LayoutError::SizeMismatch {
+            return Err(Error::SourceSize {
                 digest: self.verifier.expected().clone(),
                 expected,
                 actual: written,
@@ -200,11 +199,11 @@ impl BlobWriter {
         self.file
             .write_all(chunk)
             .await
-            .map_err(LayoutError::io("cannot write", self.temp.path()))?;
+            .map_err(Error::io("cannot write", self.temp.path()))?;
         self.early_flush
             .wrote(chunk.len() as u64)
             .await
-            .map_err(LayoutError::io("cannot sync", self.temp.path()))?;
+            .map_err(Error::io("cannot sync", self.temp.path()))?;
         self.written = written;
         Ok(())
     }
@@ -221,10 +220,10 @@ impl BlobWriter {
 
     /// Verifies the content, makes it durable and moves it into place;
     /// returns its size. On any failure the temp file is removed.
-    pub async fn commit(mut self) -> Result<u64, LayoutError> {
+    pub async fn commit(mut self) -> Result<u64, Error> {
         let digest = self.verifier.expected().clone();
         if let Some(expected) = self.expected_size.filter(|&expected| expected != self.written) {
-            return Err(LayoutError::SizeMismatch {
+            return Err(Error::SourceSize {
                 digest,
                 expected,
                 actual: self.written,
@@ -232,31 +231,29 @@ impl BlobWriter {
         }
         if self.hash {
             self.verifier.finish().map_err(|error| match error {
-                oci_digest::Error::Mismatch { expected, actual } => {
-                    LayoutError::DigestMismatch { expected, actual }
-                }
-                _ => LayoutError::UnsupportedDigest { digest },
+                oci_digest::Error::Mismatch(mismatch) => Error::DigestMismatch(mismatch),
+                _ => Error::UnsupportedDigest { digest },
             })?;
         }
         let temp_path = self.temp.path().to_path_buf();
         self.file
             .flush()
             .await
-            .map_err(LayoutError::io("cannot write", &temp_path))?;
+            .map_err(Error::io("cannot write", &temp_path))?;
         self.early_flush
             .finish()
             .await
-            .map_err(LayoutError::io("cannot sync", &temp_path))?;
+            .map_err(Error::io("cannot sync", &temp_path))?;
         // The fsync that counts: after it, the rename publishes content that
         // is on disk. A crash before the rename loses only the temp file.
         self.file
             .get_mut()
             .sync_all()
             .await
-            .map_err(LayoutError::io("cannot sync", &temp_path))?;
+            .map_err(Error::io("cannot sync", &temp_path))?;
         tokio::fs::rename(&temp_path, &self.final_path)
             .await
-            .map_err(LayoutError::io("cannot move into place", &self.final_path))?;
+            .map_err(Error::io("cannot move into place", &self.final_path))?;
         self.temp.disarm();
         Ok(self.written)
     }

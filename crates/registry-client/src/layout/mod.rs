@@ -42,7 +42,6 @@
 
 mod blob_reader;
 mod blob_writer;
-mod error;
 mod index;
 mod reference;
 mod tag;
@@ -50,18 +49,18 @@ mod tag;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use oci_digest::{Digest, Verifier};
+use oci_digest::{Digest, Mismatch, Verifier};
 use oci_manifest::{guess_media_type, Descriptor};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 pub use blob_reader::BlobReader;
 pub use blob_writer::BlobWriter;
-pub use error::LayoutError;
 pub use index::{ref_name, with_ref_name, LayoutIndex, REF_NAME_ANNOTATION};
 pub use reference::LayoutRef;
 pub use tag::LayoutTag;
 
+use crate::Error;
 use blob_writer::{create_temp_file, temp_label, temp_path, TempFile, TEMP_PREFIX};
 
 /// The one image layout version this crate writes.
@@ -103,16 +102,16 @@ struct Inner {
 impl OciLayout {
     /// Makes `dir` an image layout (creating it and its parents), or opens it
     /// when it already is one. An existing `index.json` is kept.
-    pub async fn create(dir: impl AsRef<Path>) -> Result<OciLayout, LayoutError> {
+    pub async fn create(dir: impl AsRef<Path>) -> Result<OciLayout, Error> {
         let root = dir.as_ref().to_path_buf();
         let blobs = root.join("blobs");
         tokio::fs::create_dir_all(&blobs)
             .await
-            .map_err(LayoutError::io("cannot create", &blobs))?;
+            .map_err(Error::io("cannot create", &blobs))?;
         let marker = root.join("oci-layout");
         if tokio::fs::try_exists(&marker)
             .await
-            .map_err(LayoutError::io("cannot read", &marker))?
+            .map_err(Error::io("cannot read", &marker))?
         {
             read_marker(&marker).await?;
         } else {
@@ -126,7 +125,7 @@ impl OciLayout {
         let index = layout.index_path();
         if !tokio::fs::try_exists(&index)
             .await
-            .map_err(LayoutError::io("cannot read", &index))?
+            .map_err(Error::io("cannot read", &index))?
         {
             layout.write_index(&LayoutIndex::default()).await?;
         }
@@ -136,14 +135,14 @@ impl OciLayout {
 
     /// Opens an existing image layout, checking its `oci-layout` version and
     /// that its `index.json` parses.
-    pub async fn open(dir: impl AsRef<Path>) -> Result<OciLayout, LayoutError> {
+    pub async fn open(dir: impl AsRef<Path>) -> Result<OciLayout, Error> {
         let root = dir.as_ref().to_path_buf();
         let marker = root.join("oci-layout");
         if !tokio::fs::try_exists(&marker)
             .await
-            .map_err(LayoutError::io("cannot read", &marker))?
+            .map_err(Error::io("cannot read", &marker))?
         {
-            return Err(LayoutError::NotALayout { dir: root });
+            return Err(Error::NotALayout { dir: root });
         }
         read_marker(&marker).await?;
         let layout = OciLayout::at(root);
@@ -187,7 +186,7 @@ impl OciLayout {
     /// Whether the blob is present and matches its digest. Files on disk can be damaged
     /// or edited after they were written, so the content is read and verified: a blob that
     /// does not match counts as absent, and writing it again replaces it.
-    pub async fn has_blob(&self, digest: &Digest) -> Result<bool, LayoutError> {
+    pub async fn has_blob(&self, digest: &Digest) -> Result<bool, Error> {
         if self.blob_file(digest).await?.is_none() {
             return Ok(false);
         }
@@ -198,21 +197,21 @@ impl OciLayout {
                 tracing::debug!(%digest, "a blob in the layout does not match its digest; it counts as absent");
                 Ok(false)
             }
-            Err(error) => Err(LayoutError::read("cannot read", self.blob_path(digest), error)),
+            Err(error) => Err(Error::read("cannot read", self.blob_path(digest), error)),
         }
     }
 
     /// The path of blob `digest` when it exists, after checking that it is a regular file
     /// inside the layout (no symlink, nothing resolving outside the root), before a byte of
     /// it is read.
-    async fn blob_file(&self, digest: &Digest) -> Result<Option<PathBuf>, LayoutError> {
+    async fn blob_file(&self, digest: &Digest) -> Result<Option<PathBuf>, Error> {
         let path = self.blob_path(digest);
         let metadata = match tokio::fs::symlink_metadata(&path).await {
             Ok(metadata) => metadata,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(LayoutError::io("cannot read", path)(error)),
+            Err(error) => return Err(Error::io("cannot read", path)(error)),
         };
-        let refuse = |reason| LayoutError::NotARegularFile {
+        let refuse = |reason| Error::NotARegularFile {
             path: path.clone(),
             reason,
         };
@@ -225,10 +224,10 @@ impl OciLayout {
         // A directory above it (`blobs/`, `blobs/ALG/`) may itself be a link elsewhere.
         let resolved = tokio::fs::canonicalize(&path)
             .await
-            .map_err(LayoutError::io("cannot resolve", &path))?;
+            .map_err(Error::io("cannot resolve", &path))?;
         let root = tokio::fs::canonicalize(self.root())
             .await
-            .map_err(LayoutError::io("cannot resolve", self.root()))?;
+            .map_err(Error::io("cannot resolve", self.root()))?;
         if !resolved.starts_with(&root) {
             return Err(refuse("it resolves outside the layout"));
         }
@@ -237,7 +236,7 @@ impl OciLayout {
 
     /// Starts writing the blob `digest`; `size`, when known, is enforced too.
     /// See [`BlobWriter`].
-    pub async fn blob_writer(&self, digest: &Digest, size: Option<u64>) -> Result<BlobWriter, LayoutError> {
+    pub async fn blob_writer(&self, digest: &Digest, size: Option<u64>) -> Result<BlobWriter, Error> {
         self.make_blob_dir(digest).await?;
         BlobWriter::create(self.root(), self.blob_path(digest), digest, size)
     }
@@ -249,7 +248,7 @@ impl OciLayout {
     pub(crate) async fn blob_writer_for(
         &self,
         blob: crate::image::VerifiedBlob,
-    ) -> Result<(BlobWriter, crate::image::VerifiedBlob), LayoutError> {
+    ) -> Result<(BlobWriter, crate::image::VerifiedBlob), Error> {
         let writer = self.blob_writer(blob.digest(), Some(blob.size())).await?;
         Ok((writer.without_hashing(), blob))
     }
@@ -261,13 +260,13 @@ impl OciLayout {
         &self,
         digest: &Digest,
         content: bytes::Bytes,
-    ) -> Result<(), LayoutError> {
+    ) -> Result<(), Error> {
         self.make_blob_dir(digest).await?;
         blob_writer::write_small_blob(self.root(), temp_label(digest), self.blob_path(digest), content).await
     }
 
     /// Creates `blobs/ALG` for `digest` unless this layout made it already.
-    pub(crate) async fn make_blob_dir(&self, digest: &Digest) -> Result<(), LayoutError> {
+    pub(crate) async fn make_blob_dir(&self, digest: &Digest) -> Result<(), Error> {
         let dir = self.blob_dir(digest);
         let blob_dirs = || {
             self.inner
@@ -280,28 +279,24 @@ impl OciLayout {
         }
         tokio::fs::create_dir_all(&dir)
             .await
-            .map_err(LayoutError::io("cannot create", &dir))?;
+            .map_err(Error::io("cannot create", &dir))?;
         blob_dirs().insert(dir);
         Ok(())
     }
 
     /// Writes a blob held in memory, verified; skipped when present.
-    pub async fn write_blob(&self, digest: &Digest, content: &[u8]) -> Result<(), LayoutError> {
+    pub async fn write_blob(&self, digest: &Digest, content: &[u8]) -> Result<(), Error> {
         if self.has_blob(digest).await? {
             return Ok(());
         }
         // Held in memory, so checked here at once and written in one visit
         // to the blocking pool, as a pull writes small blobs.
-        let actual = Digest::compute(digest.algorithm().clone(), content).map_err(|_| {
-            LayoutError::UnsupportedDigest {
+        let actual =
+            Digest::compute(digest.algorithm().clone(), content).map_err(|_| Error::UnsupportedDigest {
                 digest: digest.clone(),
-            }
-        })?;
+            })?;
         if actual != *digest {
-            return Err(LayoutError::DigestMismatch {
-                expected: digest.clone(),
-                actual,
-            });
+            return Err(Error::DigestMismatch(Mismatch::new(digest.clone(), actual)));
         }
         self.write_verified_blob(digest, bytes::Bytes::copy_from_slice(content))
             .await
@@ -315,16 +310,17 @@ impl OciLayout {
         digest: &Digest,
         size: Option<u64>,
         mut reader: R,
-    ) -> Result<u64, LayoutError>
+    ) -> Result<u64, Error>
     where
         R: AsyncRead + Unpin,
     {
         let mut writer = self.blob_writer(digest, size).await?;
         let mut buffer = vec![0u8; COPY_BUFFER];
         loop {
-            let n = reader.read(&mut buffer).await.map_err(|error| {
-                LayoutError::read("cannot read the source of", self.blob_path(digest), error)
-            })?;
+            let n = reader
+                .read(&mut buffer)
+                .await
+                .map_err(|error| Error::read("cannot read the source of", self.blob_path(digest), error))?;
             if n == 0 {
                 return writer.commit().await;
             }
@@ -333,11 +329,11 @@ impl OciLayout {
     }
 
     /// Opens a blob for reading, verified as it streams.
-    pub async fn open_blob(&self, digest: &Digest) -> Result<BlobReader, LayoutError> {
-        let verifier = Verifier::new(digest).map_err(|_| LayoutError::UnsupportedDigest {
+    pub async fn open_blob(&self, digest: &Digest) -> Result<BlobReader, Error> {
+        let verifier = Verifier::new(digest).map_err(|_| Error::UnsupportedDigest {
             digest: digest.clone(),
         })?;
-        let not_found = || LayoutError::BlobNotFound {
+        let not_found = || Error::BlobNotFound {
             dir: self.root().to_path_buf(),
             digest: digest.clone(),
         };
@@ -345,22 +341,22 @@ impl OciLayout {
         let file = match tokio::fs::File::open(&path).await {
             Ok(file) => file,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
-            Err(error) => return Err(LayoutError::io("cannot open", path)(error)),
+            Err(error) => return Err(Error::io("cannot open", path)(error)),
         };
         let len = file
             .metadata()
             .await
-            .map_err(LayoutError::io("cannot read", &path))?
+            .map_err(Error::io("cannot read", &path))?
             .len();
         Ok(BlobReader::new(file, len, verifier))
     }
 
     /// Reads a whole blob into memory, verified, refusing blobs larger than
     /// `limit` bytes before reading them.
-    pub async fn read_blob(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>, LayoutError> {
+    pub async fn read_blob(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>, Error> {
         let reader = self.open_blob(digest).await?;
         if reader.len() > limit {
-            return Err(LayoutError::TooLarge {
+            return Err(Error::BlobTooLarge {
                 digest: digest.clone(),
                 size: reader.len(),
                 limit,
@@ -372,10 +368,10 @@ impl OciLayout {
         let result = reader.read_to_end(&mut content).await;
         let path = self.blob_path(digest);
         if let Err(error) = result {
-            return Err(LayoutError::read("cannot read", path, error));
+            return Err(Error::read("cannot read", path, error));
         }
         if content.len() as u64 > limit {
-            return Err(LayoutError::TooLarge {
+            return Err(Error::BlobTooLarge {
                 digest: digest.clone(),
                 size: content.len() as u64,
                 limit,
@@ -385,21 +381,21 @@ impl OciLayout {
     }
 
     /// The current `index.json`, read afresh.
-    pub async fn index(&self) -> Result<LayoutIndex, LayoutError> {
+    pub async fn index(&self) -> Result<LayoutIndex, Error> {
         let path = self.index_path();
         let text = tokio::fs::read(&path)
             .await
-            .map_err(LayoutError::io("cannot read", &path))?;
-        serde_json::from_slice(&text).map_err(|source| LayoutError::Malformed { path, source })
+            .map_err(Error::io("cannot read", &path))?;
+        serde_json::from_slice(&text).map_err(|source| Error::MalformedFile { path, source })
     }
 
-    async fn write_index(&self, index: &LayoutIndex) -> Result<(), LayoutError> {
+    async fn write_index(&self, index: &LayoutIndex) -> Result<(), Error> {
         let text = serde_json::to_vec(index).expect("the index serialises");
         write_atomically(&self.index_path(), &text).await
     }
 
     /// Reads, changes and atomically rewrites `index.json` under the lock.
-    async fn update_index<T>(&self, change: impl FnOnce(&mut LayoutIndex) -> T) -> Result<T, LayoutError> {
+    async fn update_index<T>(&self, change: impl FnOnce(&mut LayoutIndex) -> T) -> Result<T, Error> {
         let _guard = self.inner.index_lock.lock().await;
         let mut index = self.index().await?;
         let outcome = change(&mut index);
@@ -409,35 +405,32 @@ impl OciLayout {
 
     /// Names `descriptor` `tag` in `index.json`, replacing the entry that
     /// carried the tag before, if any.
-    pub async fn set_tag(&self, tag: &LayoutTag, descriptor: Descriptor) -> Result<(), LayoutError> {
+    pub async fn set_tag(&self, tag: &LayoutTag, descriptor: Descriptor) -> Result<(), Error> {
         self.update_index(|index| index.set_tag(tag, descriptor)).await
     }
 
     /// Lists `descriptor` in `index.json` without a tag, unless an untagged
     /// entry for the same digest is there already.
-    pub async fn add_untagged(&self, descriptor: Descriptor) -> Result<(), LayoutError> {
+    pub async fn add_untagged(&self, descriptor: Descriptor) -> Result<(), Error> {
         self.update_index(|index| index.add_untagged(descriptor)).await
     }
 
     /// Removes the entry carrying `tag` (blobs stay); whether there was one.
-    pub async fn remove_tag(&self, tag: &LayoutTag) -> Result<bool, LayoutError> {
+    pub async fn remove_tag(&self, tag: &LayoutTag) -> Result<bool, Error> {
         self.update_index(|index| index.remove_tag(tag)).await
     }
 
     /// The `index.json` entry for `tag`, or, without a tag, the only entry.
-    pub async fn resolve(&self, tag: Option<&LayoutTag>) -> Result<Descriptor, LayoutError> {
+    pub async fn resolve(&self, tag: Option<&LayoutTag>) -> Result<Descriptor, Error> {
         let index = self.index().await?;
         match tag {
-            Some(tag) => index
-                .find_tag(tag)
-                .cloned()
-                .ok_or_else(|| LayoutError::TagNotFound {
-                    dir: self.root().to_path_buf(),
-                    tag: tag.to_string(),
-                }),
+            Some(tag) => index.find_tag(tag).cloned().ok_or_else(|| Error::TagNotFound {
+                dir: self.root().to_path_buf(),
+                tag: tag.to_string(),
+            }),
             None => match index.manifests() {
                 [only] => Ok(only.clone()),
-                entries => Err(LayoutError::AmbiguousImage {
+                entries => Err(Error::AmbiguousImage {
                     dir: self.root().to_path_buf(),
                     count: entries.len(),
                 }),
@@ -447,11 +440,11 @@ impl OciLayout {
 
     /// The manifest named by `tag` (or the only one), with its exact bytes,
     /// verified against the entry's digest and size.
-    pub async fn manifest(&self, tag: Option<&LayoutTag>) -> Result<(Descriptor, Vec<u8>), LayoutError> {
+    pub async fn manifest(&self, tag: Option<&LayoutTag>) -> Result<(Descriptor, Vec<u8>), Error> {
         let descriptor = self.resolve(tag).await?;
         let bytes = self.read_blob(descriptor.digest(), MANIFEST_LIMIT).await?;
         if bytes.len() as u64 != descriptor.size() {
-            return Err(LayoutError::SizeMismatch {
+            return Err(Error::SourceSize {
                 digest: descriptor.digest().clone(),
                 expected: descriptor.size(),
                 actual: bytes.len() as u64,
@@ -464,13 +457,13 @@ impl OciLayout {
     /// `index.json` entry for it when there is one, else one whose media type
     /// is read from the bytes (a platform manifest under an index is not
     /// listed in `index.json`).
-    pub async fn manifest_by_digest(&self, digest: &Digest) -> Result<(Descriptor, Vec<u8>), LayoutError> {
+    pub async fn manifest_by_digest(&self, digest: &Digest) -> Result<(Descriptor, Vec<u8>), Error> {
         let listed = self.index().await?.find_digest(digest).cloned();
         let bytes = self.read_blob(digest, MANIFEST_LIMIT).await?;
         let descriptor = match listed {
             Some(entry) => entry,
             None => {
-                let media_type = guess_media_type(&bytes).ok_or_else(|| LayoutError::NotAManifest {
+                let media_type = guess_media_type(&bytes).ok_or_else(|| Error::NotAManifest {
                     digest: digest.clone(),
                 })?;
                 Descriptor::new(media_type, digest.clone(), bytes.len() as u64)
@@ -484,7 +477,7 @@ impl OciLayout {
     /// Call it only when no other process is writing into this layout: their
     /// temp files look the same. [`OciLayout::remove_orphaned_temp_files`] is
     /// the variant that is safe while others write.
-    pub async fn remove_stale_temp_files(&self) -> Result<usize, LayoutError> {
+    pub async fn remove_stale_temp_files(&self) -> Result<usize, Error> {
         let mut dirs = vec![self.inner.root.clone()];
         dirs.extend(self.blob_dirs_on_disk().await?);
         sweep_temp_files(dirs, |_| true).await
@@ -498,28 +491,28 @@ impl OciLayout {
     /// It lists only the root, where this version writes temp files, so it is
     /// cheap enough to run before every transfer into the layout, however
     /// many blobs it holds.
-    pub async fn remove_orphaned_temp_files(&self) -> Result<usize, LayoutError> {
+    pub async fn remove_orphaned_temp_files(&self) -> Result<usize, Error> {
         let orphaned = |name: &str| writer_pid(name).is_some_and(|pid| !process_is_running(pid));
         sweep_temp_files(vec![self.inner.root.clone()], orphaned).await
     }
 
     /// The `blobs/ALG` directories that exist.
-    async fn blob_dirs_on_disk(&self) -> Result<Vec<PathBuf>, LayoutError> {
+    async fn blob_dirs_on_disk(&self) -> Result<Vec<PathBuf>, Error> {
         let mut dirs = Vec::new();
         let blobs = self.inner.root.join("blobs");
         let mut algorithms = tokio::fs::read_dir(&blobs)
             .await
-            .map_err(LayoutError::io("cannot list", &blobs))?;
+            .map_err(Error::io("cannot list", &blobs))?;
         while let Some(algorithm) = algorithms
             .next_entry()
             .await
-            .map_err(LayoutError::io("cannot list", &blobs))?
+            .map_err(Error::io("cannot list", &blobs))?
         {
             let dir = algorithm.path();
             let file_type = algorithm
                 .file_type()
                 .await
-                .map_err(LayoutError::io("cannot read", &dir))?;
+                .map_err(Error::io("cannot read", &dir))?;
             if file_type.is_dir() {
                 dirs.push(dir);
             }
@@ -529,16 +522,16 @@ impl OciLayout {
 }
 
 /// Removes the temp files in `dirs` for which `remove` says so; returns how many.
-async fn sweep_temp_files(dirs: Vec<PathBuf>, remove: impl Fn(&str) -> bool) -> Result<usize, LayoutError> {
+async fn sweep_temp_files(dirs: Vec<PathBuf>, remove: impl Fn(&str) -> bool) -> Result<usize, Error> {
     let mut removed = 0;
     for dir in dirs {
         let mut entries = tokio::fs::read_dir(&dir)
             .await
-            .map_err(LayoutError::io("cannot list", &dir))?;
+            .map_err(Error::io("cannot list", &dir))?;
         while let Some(entry) = entries
             .next_entry()
             .await
-            .map_err(LayoutError::io("cannot list", &dir))?
+            .map_err(Error::io("cannot list", &dir))?
         {
             let name = entry.file_name();
             let name = name.to_string_lossy();
@@ -548,7 +541,7 @@ async fn sweep_temp_files(dirs: Vec<PathBuf>, remove: impl Fn(&str) -> bool) -> 
                     Ok(()) => removed += 1,
                     // Its writer finished (renamed or removed it) meanwhile.
                     Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(error) => return Err(LayoutError::io("cannot remove", &path)(error)),
+                    Err(error) => return Err(Error::io("cannot remove", &path)(error)),
                 }
             }
         }
@@ -576,16 +569,16 @@ fn process_is_running(pid: u32) -> bool {
 }
 
 /// Reads and checks the `oci-layout` marker.
-async fn read_marker(path: &Path) -> Result<(), LayoutError> {
+async fn read_marker(path: &Path) -> Result<(), Error> {
     let text = tokio::fs::read(path)
         .await
-        .map_err(LayoutError::io("cannot read", path))?;
-    let marker: LayoutMarker = serde_json::from_slice(&text).map_err(|source| LayoutError::Malformed {
+        .map_err(Error::io("cannot read", path))?;
+    let marker: LayoutMarker = serde_json::from_slice(&text).map_err(|source| Error::MalformedFile {
         path: path.to_path_buf(),
         source,
     })?;
     if marker.image_layout_version.split('.').next() != Some("1") {
-        return Err(LayoutError::UnsupportedVersion {
+        return Err(Error::UnsupportedLayoutVersion {
             path: path.to_path_buf(),
             version: marker.image_layout_version,
         });
@@ -595,7 +588,7 @@ async fn read_marker(path: &Path) -> Result<(), LayoutError> {
 
 /// Replaces `path` with `content` so that readers see the old or the new
 /// file, never a mix: temp file beside it, fsync, rename.
-async fn write_atomically(path: &Path, content: &[u8]) -> Result<(), LayoutError> {
+async fn write_atomically(path: &Path, content: &[u8]) -> Result<(), Error> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let name = path
         .file_name()
@@ -605,14 +598,14 @@ async fn write_atomically(path: &Path, content: &[u8]) -> Result<(), LayoutError
     let mut file = tokio::fs::File::from_std(create_temp_file(temp.path())?);
     file.write_all(content)
         .await
-        .map_err(LayoutError::io("cannot write", temp.path()))?;
+        .map_err(Error::io("cannot write", temp.path()))?;
     file.sync_all()
         .await
-        .map_err(LayoutError::io("cannot sync", temp.path()))?;
+        .map_err(Error::io("cannot sync", temp.path()))?;
     drop(file);
     tokio::fs::rename(temp.path(), path)
         .await
-        .map_err(LayoutError::io("cannot move into place", path))?;
+        .map_err(Error::io("cannot move into place", path))?;
     temp.disarm();
     Ok(())
 }

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::LayoutError;
+use crate::Error;
 
 /// A tag inside an OCI image layout, validated against the image
 /// specification's `org.opencontainers.image.ref.name` grammar:
@@ -93,10 +93,10 @@ fn component_violation(component: &str) -> Option<&'static str> {
 }
 
 impl FromStr for LayoutTag {
-    type Err = LayoutError;
+    type Err = Error;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        LayoutTag::check(input).map_err(|reason| LayoutError::InvalidTag {
+        LayoutTag::check(input).map_err(|reason| Error::InvalidLayoutTag {
             tag: input.to_owned(),
             reason,
         })
@@ -104,7 +104,7 @@ impl FromStr for LayoutTag {
 }
 
 impl TryFrom<&str> for LayoutTag {
-    type Error = LayoutError;
+    type Error = Error;
 
     fn try_from(value: &str) -> Result<Self, Self::Error> {
         value.parse()
@@ -194,7 +194,7 @@ mod tests {
         for (tag, reason_part) in invalid {
             match tag.parse::<LayoutTag>() {
                 Ok(parsed) => panic!("{tag:?} accepted as {parsed:?}"),
-                Err(LayoutError::InvalidTag { tag: named, reason }) => {
+                Err(Error::InvalidLayoutTag { tag: named, reason }) => {
                     assert_eq!(named, tag);
                     assert!(reason.contains(reason_part), "{tag:?}: {reason}");
                 }

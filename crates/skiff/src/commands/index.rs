@@ -7,8 +7,8 @@
 //! ([`image::put_index`]).
 
 use oci_manifest::MediaType;
-use registry_client::image::{self, ImageError, ImageName, IndexFormat, RegistryDestination, RegistrySource};
-use registry_client::RepositoryRef;
+use registry_client::image::{self, ImageName, IndexFormat, RegistryDestination, RegistrySource};
+use registry_client::{Error, RepositoryRef};
 
 use super::Invocation;
 use crate::cli::{IndexCreateArgs, IndexFormatArg};
@@ -50,12 +50,12 @@ pub(crate) async fn create(invocation: &Invocation, args: &IndexCreateArgs) -> R
 }
 
 /// What to do about an image the index cannot list, in this command line's terms.
-fn hint(error: &ImageError) -> &'static str {
+fn hint(error: &Error) -> &'static str {
     match error {
-        ImageError::NotListable { media_type, .. } if media_type.is_schema1() => {
+        Error::NotListable { media_type, .. } if media_type.is_schema1() => {
             " (convert it with `skiff convert` first)"
         }
-        ImageError::NotListable { media_type, list, .. }
+        Error::NotListable { media_type, list, .. }
             if *media_type == MediaType::OciManifest && *list == MediaType::DockerManifestList =>
         {
             " (leave out --format v2s2 for an OCI index)"

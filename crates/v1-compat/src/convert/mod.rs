@@ -17,8 +17,8 @@ use std::sync::Arc;
 use oci_digest::Digest;
 use oci_manifest::{MediaType, Platform, Reference};
 use registry_client::image::{
-    self, host_platform, ImageDestination, ImageError, ImageSource, NoProgress, Progress,
-    RegistryDestination, RegistrySource, TransferOptions, DEFAULT_JOBS,
+    self, host_platform, ImageDestination, ImageSource, NoProgress, Progress, RegistryDestination,
+    RegistrySource, TransferOptions, DEFAULT_JOBS,
 };
 use registry_client::Client;
 
@@ -238,13 +238,13 @@ pub async fn schema1_config(
 
 /// The engine's failure: a conversion error carried through it comes out
 /// as itself; anything else says which image it happened to.
-fn conversion_error(source: &dyn ImageSource, error: ImageError) -> Error {
+fn conversion_error(source: &dyn ImageSource, error: registry_client::Error) -> Error {
     match error {
-        ImageError::Rewrite(inner) => match inner.downcast::<Error>() {
+        registry_client::Error::Rewrite(inner) => match inner.downcast::<Error>() {
             Ok(error) => *error,
             Err(other) => Error::Image {
                 image: source.to_string(),
-                source: Box::new(ImageError::Rewrite(other)),
+                source: Box::new(registry_client::Error::Rewrite(other)),
             },
         },
         other => Error::Image {

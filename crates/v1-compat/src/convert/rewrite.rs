@@ -9,9 +9,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use oci_digest::{known, Digest};
 use oci_manifest::{Descriptor, Manifest, MediaType, OciManifest, Reference, Schema2, DEFAULT_TAG};
-use registry_client::image::{
-    registry_blobs, ImageError, LayerScan, ResolvedImage, Rewrite, RewritePlan, Rewritten,
-};
+use registry_client::image::{registry_blobs, LayerScan, ResolvedImage, Rewrite, RewritePlan, Rewritten};
 
 use super::scan::{ChannelScan, Summaries};
 use super::TargetFormat;
@@ -169,7 +167,7 @@ impl FormatRewrite {
 }
 
 impl Rewrite for FormatRewrite {
-    fn plan(&self, image: &ResolvedImage) -> Result<RewritePlan, ImageError> {
+    fn plan(&self, image: &ResolvedImage) -> Result<RewritePlan, registry_client::Error> {
         self.plan_for(image).map_err(rewrite_error)
     }
 
@@ -177,14 +175,14 @@ impl Rewrite for FormatRewrite {
         Arc::new(ChannelScan::start(digest, &self.summaries))
     }
 
-    fn finish(&self, image: &ResolvedImage) -> Result<Rewritten, ImageError> {
+    fn finish(&self, image: &ResolvedImage) -> Result<Rewritten, registry_client::Error> {
         self.finish_for(image).map_err(rewrite_error)
     }
 }
 
 /// A conversion failure, carried through the engine whole.
-fn rewrite_error(error: Error) -> ImageError {
-    ImageError::Rewrite(Box::new(error))
+fn rewrite_error(error: Error) -> registry_client::Error {
+    registry_client::Error::Rewrite(Box::new(error))
 }
 
 fn unsupported(manifest: &Manifest, target: TargetFormat) -> Error {

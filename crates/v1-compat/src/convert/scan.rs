@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use bytes::{Buf, Bytes};
 use futures_util::future::BoxFuture;
 use oci_digest::Digest;
-use registry_client::image::{ImageError, LayerScan};
+use registry_client::image::LayerScan;
 use tokio::sync::mpsc;
 
 use crate::{scan_layer, Error, LayerSummary};
@@ -60,7 +60,7 @@ impl LayerScan for ChannelScan {
         })
     }
 
-    fn finish(&self) -> BoxFuture<'static, Result<(), ImageError>> {
+    fn finish(&self) -> BoxFuture<'static, Result<(), registry_client::Error>> {
         // The end of the content is the end of the channel.
         drop(lock(&self.sender).take());
         let scanning = lock(&self.scanning).take();
@@ -77,7 +77,7 @@ impl LayerScan for ChannelScan {
                     source: io::Error::other(join),
                 })
                 .and_then(|scanned| scanned)
-                .map_err(|error| ImageError::Rewrite(Box::new(error)))?;
+                .map_err(|error| registry_client::Error::Rewrite(Box::new(error)))?;
             lock(&summaries).insert(digest, summary);
             Ok(())
         })

@@ -95,9 +95,12 @@ fn a_wrong_blob_digest_is_an_error() {
     let blob = gzip(&tar_of(&[("a", 1)]));
     let expected = Digest::sha256(b"something else");
     match scan_layer(blob.as_slice(), &expected) {
-        Err(Error::BlobDigestMismatch { expected: e, actual }) => {
-            assert_eq!(e, expected);
-            assert_eq!(actual, Digest::sha256(&blob));
+        Err(Error::LayerDigestMismatch(mismatch)) => {
+            assert_eq!(mismatch.expected(), &expected);
+            assert_eq!(mismatch.actual(), &Digest::sha256(&blob));
+            assert!(mismatch
+                .to_string()
+                .starts_with("digest mismatch: expected sha256:"));
         }
         other => panic!("expected a digest mismatch, got {other:?}"),
     }
