@@ -18,8 +18,8 @@ use registry_auth::{
     Token, TokenCache, TokenOptions,
 };
 
-use crate::client::Client;
-use crate::dispatch::Prepared;
+use crate::dispatch::{Dispatcher, Prepared};
+use crate::endpoint::InsecureHosts;
 use crate::error::Error;
 
 /// Token service answers are read up to this size.
@@ -88,6 +88,38 @@ impl Access {
     }
 }
 
+/// What a token exchange needs of the client: the dispatcher that sends every request (its
+/// redirect, retry and timeout policy apply to token requests too), and the hosts the user
+/// marked insecure (a realm on one of them may be plain http or unverified https).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TokenRoute<'a> {
+    pub(crate) dispatcher: &'a Dispatcher,
+    pub(crate) insecure_hosts: &'a InsecureHosts,
+}
+
+impl TokenRoute<'_> {
+    /// Sends a token request, prepared outside the registry's auth flow; returns the status
+    /// and the body, read up to [`TOKEN_BODY_LIMIT`].
+    async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        verify_tls: bool,
+    ) -> Result<(StatusCode, bytes::Bytes), Error> {
+        let (parts, body) = request.into_parts();
+        let mut prepared = Prepared::new(parts.method, parts.uri, verify_tls);
+        prepared.headers = parts.headers;
+        if !body.is_empty() || prepared.method == Method::POST {
+            // A token form holds a password, refresh or identity token: it stays with the realm.
+            prepared.body_holds_credentials = !body.is_empty();
+            prepared.body = crate::transport::RequestBody::full(body);
+        }
+        let response = self.dispatcher.send(prepared).await?;
+        let status = response.status();
+        let body = response.into_body().bytes(TOKEN_BODY_LIMIT).await?;
+        Ok((status, body))
+    }
+}
+
 /// Credentials and cached tokens of one client.
 pub(crate) struct Auth {
     source: Option<Arc<dyn CredentialSource>>,
@@ -124,7 +156,7 @@ impl Auth {
     /// `rejected` is the value a 401 just refused: a cached token equal to it is replaced.
     pub(crate) async fn authorization(
         &self,
-        client: &Client,
+        route: TokenRoute<'_>,
         registry: &str,
         host: &str,
         challenge: &HeaderMap,
@@ -147,7 +179,7 @@ impl Auth {
             let bearer = bearer.map_err(auth_error)?;
             let scopes = access.scopes().map_err(auth_error)?;
             let token = self
-                .token(client, registry, host, &bearer, &scopes, &credential, rejected)
+                .token(route, registry, host, &bearer, &scopes, &credential, rejected)
                 .await?;
             return Ok(Some(token));
         }
@@ -171,7 +203,7 @@ impl Auth {
     #[allow(clippy::too_many_arguments)]
     async fn token(
         &self,
-        client: &Client,
+        route: TokenRoute<'_>,
         registry: &str,
         host: &str,
         challenge: &BearerChallenge,
@@ -195,7 +227,7 @@ impl Auth {
                 Lookup::Begin(ticket) => {
                     // On failure the ticket is dropped and a waiting request tries itself.
                     let token = self
-                        .exchange(client, registry, challenge, scopes, credential)
+                        .exchange(route, registry, challenge, scopes, credential)
                         .await?;
                     let header = token.authorization_header();
                     ticket.complete(token);
@@ -208,7 +240,7 @@ impl Auth {
 
     async fn exchange(
         &self,
-        client: &Client,
+        route: TokenRoute<'_>,
         registry: &str,
         challenge: &BearerChallenge,
         scopes: &ScopeSet,
@@ -223,37 +255,18 @@ impl Auth {
             .authority()
             .map(|a| a.as_str().to_owned())
             .unwrap_or_default();
-        let insecure = client.is_insecure(registry) || client.is_insecure(&realm_host);
+        let insecure = route.insecure_hosts.contains(registry) || route.insecure_hosts.contains(&realm_host);
         let mut options = TokenOptions::default();
         options.allow_plain_http = insecure;
         let request = token_request(challenge, scopes, credential, &options).map_err(auth_error)?;
-        let (status, body) = send_token_request(client, request, !insecure).await?;
+        let (status, body) = route.send(request, !insecure).await?;
         if let Some(fallback) = get_fallback(status, challenge, scopes, credential, &options) {
             let request = fallback.map_err(auth_error)?;
-            let (status, body) = send_token_request(client, request, !insecure).await?;
+            let (status, body) = route.send(request, !insecure).await?;
             return Token::from_response(status, &body, SystemTime::now()).map_err(auth_error);
         }
         Token::from_response(status, &body, SystemTime::now()).map_err(auth_error)
     }
-}
-
-async fn send_token_request(
-    client: &Client,
-    request: http::Request<Vec<u8>>,
-    verify_tls: bool,
-) -> Result<(StatusCode, bytes::Bytes), Error> {
-    let (parts, body) = request.into_parts();
-    let mut prepared = Prepared::new(parts.method, parts.uri, verify_tls);
-    prepared.headers = parts.headers;
-    if !body.is_empty() || prepared.method == Method::POST {
-        // A token form holds a password, refresh or identity token: it stays with the realm.
-        prepared.body_holds_credentials = !body.is_empty();
-        prepared.body = crate::transport::RequestBody::full(body);
-    }
-    let response = client.send_prepared(prepared).await?;
-    let status = response.status();
-    let body = response.into_body().bytes(TOKEN_BODY_LIMIT).await?;
-    Ok((status, body))
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@ use http::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{HeaderMap, Method, Response, StatusCode, Uri};
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::auth::{Access, Auth, CredentialSource};
+use crate::auth::{Access, Auth, CredentialSource, TokenRoute};
 use crate::counters::{Counters, RequestCounts};
 use crate::dispatch::{response_uri, status_error, Body, Dispatcher, Prepared};
-use crate::endpoint::{api_host, candidate_schemes, host_matches, peer_speaks_tls, Scheme};
+use crate::endpoint::{api_host, candidate_schemes, peer_speaks_tls, InsecureHosts, Scheme};
 use crate::environment::NetworkEnv;
 use crate::error::{Context, Error};
 use crate::registries::{Location, Registries};
@@ -194,7 +194,7 @@ impl ClientBuilder {
                     counters: Counters::default(),
                     user_agent,
                 },
-                insecure_hosts,
+                insecure_hosts: InsecureHosts::new(insecure_hosts),
                 registries,
                 endpoints: Mutex::new(HashMap::new()),
                 auth: Auth::new(self.credentials),
@@ -225,7 +225,7 @@ pub struct Client {
 #[derive(Debug)]
 struct Inner {
     dispatcher: Dispatcher,
-    insecure_hosts: Vec<String>,
+    insecure_hosts: InsecureHosts,
     registries: Registries,
     endpoints: Mutex<HashMap<String, Arc<OnceCell<Arc<Endpoint>>>>>,
     auth: Auth,
@@ -510,7 +510,7 @@ impl Client {
         if send_credentials {
             sent = auth
                 .authorization(
-                    self,
+                    self.token_route(),
                     &call.registry,
                     &endpoint.host,
                     &endpoint.challenge,
@@ -553,7 +553,7 @@ impl Client {
         // then sees the 401, and the request it starts over carries the new credentials.
         let refreshed = auth
             .authorization(
-                self,
+                self.token_route(),
                 &call.registry,
                 &endpoint.host,
                 &challenge,
@@ -576,15 +576,15 @@ impl Client {
 
     /// Whether the user marked `host` insecure.
     pub(crate) fn is_insecure(&self, host: &str) -> bool {
-        self.inner
-            .insecure_hosts
-            .iter()
-            .any(|entry| host_matches(entry, host))
+        self.inner.insecure_hosts.contains(host)
     }
 
-    /// Sends a request prepared outside the registry's auth flow (a token request).
-    pub(crate) async fn send_prepared(&self, request: Prepared) -> Result<Response<Body>, Error> {
-        self.inner.dispatcher.send(request).await
+    /// What the token exchange needs of this client.
+    fn token_route(&self) -> TokenRoute<'_> {
+        TokenRoute {
+            dispatcher: &self.inner.dispatcher,
+            insecure_hosts: &self.inner.insecure_hosts,
+        }
     }
 }
 

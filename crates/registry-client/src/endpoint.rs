@@ -148,6 +148,25 @@ pub(crate) fn host_matches(entry: &str, host: &str) -> bool {
         || (strip_port(entry) == entry && strip_port(host).eq_ignore_ascii_case(entry))
 }
 
+/// The hosts the user marked insecure (by the builder or registries.conf): https without
+/// certificate verification, then plain http.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct InsecureHosts {
+    entries: Vec<String>,
+}
+
+impl InsecureHosts {
+    /// The set of `entries` (`name` or `name:port`, see [`host_matches`]).
+    pub(crate) fn new(entries: Vec<String>) -> InsecureHosts {
+        InsecureHosts { entries }
+    }
+
+    /// Whether `host` is one of them.
+    pub(crate) fn contains(&self, host: &str) -> bool {
+        self.entries.iter().any(|entry| host_matches(entry, host))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
