@@ -66,6 +66,21 @@ impl RandomImage {
 
     /// [`RandomImage::build`] for another platform, `OS/ARCH[/VARIANT]`, written into its config.
     pub fn build_for(seed: &str, layer_sizes: &[usize], platform: &str) -> RandomImage {
+        RandomImage::build_with(seed, layer_sizes, platform, LayerCompression::Gzip)
+    }
+
+    /// [`RandomImage::build`] with zstd-compressed layers, typed
+    /// `application/vnd.oci.image.layer.v1.tar+zstd`.
+    pub fn build_zstd(seed: &str, layer_sizes: &[usize]) -> RandomImage {
+        RandomImage::build_with(seed, layer_sizes, "linux/amd64", LayerCompression::Zstd)
+    }
+
+    fn build_with(
+        seed: &str,
+        layer_sizes: &[usize],
+        platform: &str,
+        compression: LayerCompression,
+    ) -> RandomImage {
         let mut parts = platform.split('/');
         let os = parts.next().unwrap_or("linux");
         let architecture = parts.next().unwrap_or("amd64");
@@ -83,7 +98,7 @@ impl RandomImage {
         for (index, &size) in layer_sizes.iter().enumerate() {
             let tar = layer_tar(&mut rng, index, size);
             diff_ids.push(sha256(&tar));
-            layers.push(write_blob(&blobs, &gzip(&tar)));
+            layers.push(write_blob(&blobs, &compression.compress(&tar)));
         }
 
         let history: Vec<Value> = (0..layers.len())
@@ -104,10 +119,7 @@ impl RandomImage {
 
         let layer_descriptors: Vec<Value> = layers
             .iter()
-            .map(|l| {
-                json!({ "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                        "digest": l.digest, "size": l.size })
-            })
+            .map(|l| json!({ "mediaType": compression.media_type(), "digest": l.digest, "size": l.size }))
             .collect();
         let manifest = json!({
             "schemaVersion": 2,
@@ -212,6 +224,29 @@ fn layer_tar(rng: &mut fastrand::Rng, index: usize, size: usize) -> Vec<u8> {
         .append_data(&mut header, format!("data-{index}.bin"), content.as_slice())
         .expect("append to an in-memory tar");
     builder.into_inner().expect("finish an in-memory tar")
+}
+
+/// How a [`RandomImage`]'s layers are compressed.
+#[derive(Debug, Clone, Copy)]
+enum LayerCompression {
+    Gzip,
+    Zstd,
+}
+
+impl LayerCompression {
+    fn compress(self, tar: &[u8]) -> Vec<u8> {
+        match self {
+            LayerCompression::Gzip => gzip(tar),
+            LayerCompression::Zstd => zstd::encode_all(tar, 3).expect("zstd in memory"),
+        }
+    }
+
+    fn media_type(self) -> &'static str {
+        match self {
+            LayerCompression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+            LayerCompression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+        }
+    }
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {

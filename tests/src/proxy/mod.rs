@@ -70,6 +70,50 @@ struct ProxyState {
     mirror: Mirror,
     /// Whether the proxy plays the OCI 1.1 referrers API (see [`FaultProxy::start_with_referrers_api`]).
     referrers_api: bool,
+    /// The gate of [`Fault::HoldUntil`].
+    gate: Gate,
+}
+
+/// Requests held by [`Fault::HoldUntil`] until enough are held at once.
+#[derive(Default)]
+struct Gate {
+    state: Mutex<GateState>,
+    opened: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct GateState {
+    held: usize,
+    most_held: usize,
+    open: bool,
+}
+
+impl Gate {
+    /// Holds one request until `together` are held or `at_most` passed; the gate then stays
+    /// open.
+    async fn hold(&self, together: usize, at_most: std::time::Duration) {
+        let opened = self.opened.notified();
+        tokio::pin!(opened);
+        // Registered before the state is read, so an opening in between is not missed.
+        opened.as_mut().enable();
+        let wait = {
+            let mut state = self.state.lock().expect("gate lock");
+            if state.open {
+                return;
+            }
+            state.held += 1;
+            state.most_held = state.most_held.max(state.held);
+            state.held < together
+        };
+        if wait {
+            let _ = tokio::time::timeout(at_most, opened).await;
+        }
+        let mut state = self.state.lock().expect("gate lock");
+        state.open = true;
+        state.held -= 1;
+        drop(state);
+        self.opened.notify_waiters();
+    }
 }
 
 impl FaultProxy {
@@ -116,6 +160,7 @@ impl FaultProxy {
             seen: Mutex::new(Vec::new()),
             mirror: Mirror::start(upstream),
             referrers_api,
+            gate: Gate::default(),
         });
         let handler_state = Arc::clone(&state);
         let acceptor = tls.as_ref().map(|(_, files)| files.acceptor());
@@ -200,6 +245,11 @@ impl FaultProxy {
             .count()
     }
 
+    /// The most requests [`Fault::HoldUntil`] held at once.
+    pub fn most_held(&self) -> usize {
+        self.state.gate.state.lock().expect("gate lock").most_held
+    }
+
     /// Every request that reached the redirect target, oldest first.
     pub fn mirror_hits(&self) -> Vec<MirrorHit> {
         self.state.mirror.hits()
@@ -270,6 +320,7 @@ async fn handle(
             return Err(DropConnection);
         }
         Some(Fault::Delay(pause)) => tokio::time::sleep(*pause).await,
+        Some(Fault::HoldUntil { together, at_most }) => state.gate.hold(*together, *at_most).await,
         Some(Fault::IgnoreRange) => {
             request.headers_mut().remove(RANGE);
         }

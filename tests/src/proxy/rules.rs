@@ -44,6 +44,16 @@ pub enum Fault {
     EndlessErrorBody(u16),
     /// Wait this long before passing the request on (a slow server).
     Delay(Duration),
+    /// Hold the request until `together` requests with this fault are held at once, or
+    /// `at_most` passed; then release every held request and pass all later ones on at once.
+    /// [`FaultProxy::most_held`](super::FaultProxy::most_held) tells how many were held at once:
+    /// the client's concurrency, seen by counting rather than timing.
+    HoldUntil {
+        /// How many requests held at once open the gate.
+        together: usize,
+        /// The longest a request is held.
+        at_most: Duration,
+    },
 }
 
 /// Which requests a rule applies to; every part given must match.

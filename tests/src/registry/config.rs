@@ -31,6 +31,8 @@ pub(crate) struct Settings {
     pub(crate) proxy_remote: Option<String>,
     pub(crate) schema1: bool,
     pub(crate) catalog_max_entries: Option<usize>,
+    /// What the URLs of foreign layers must match to be accepted.
+    pub(crate) layer_urls: Option<String>,
 }
 
 /// The config for a registry listening on `addr` with its storage under `storage`.
@@ -73,6 +75,9 @@ pub(crate) fn render(settings: &Settings, addr: &str, storage: &Path) -> String 
     if let Some(remote) = &settings.proxy_remote {
         config["proxy"] = json!({ "remoteurl": remote });
     }
+    if let Some(allow) = &settings.layer_urls {
+        config["validation"] = json!({ "manifests": { "urls": { "allow": [allow] } } });
+    }
     if let Some(max) = settings.catalog_max_entries {
         config["catalog"] = json!({ "maxentries": max });
     }
@@ -94,7 +99,7 @@ mod tests {
         assert_eq!(anonymous["http"]["addr"], "127.0.0.1:5000");
         assert_eq!(anonymous["storage"]["delete"]["enabled"], true);
         assert_eq!(anonymous["storage"]["filesystem"]["rootdirectory"], "/store");
-        for absent in ["auth", "compatibility", "catalog", "proxy"] {
+        for absent in ["auth", "compatibility", "catalog", "proxy", "validation"] {
             assert!(anonymous.get(absent).is_none(), "{absent}");
         }
         assert!(anonymous["http"].get("tls").is_none());
@@ -109,6 +114,7 @@ mod tests {
             proxy_remote: Some("http://127.0.0.1:1".into()),
             schema1: true,
             catalog_max_entries: Some(2),
+            layer_urls: Some("^https://x/".into()),
         });
         assert_eq!(all["auth"]["token"]["realm"], "http://r/token");
         assert_eq!(all["auth"]["token"]["rootcertbundle"], "/b.pem");
@@ -118,6 +124,7 @@ mod tests {
         assert_eq!(all["proxy"]["remoteurl"], "http://127.0.0.1:1");
         assert_eq!(all["compatibility"]["schema1"]["enabled"], true);
         assert_eq!(all["catalog"]["maxentries"], 2);
+        assert_eq!(all["validation"]["manifests"]["urls"]["allow"][0], "^https://x/");
 
         let basic = rendered(&Settings {
             auth: AuthMode::Htpasswd { path: "/h".into() },

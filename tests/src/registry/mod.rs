@@ -31,6 +31,7 @@ pub struct RegistryBuilder {
     proxy_remote: Option<String>,
     schema1: bool,
     catalog_max_entries: Option<usize>,
+    layer_urls: Option<String>,
 }
 
 impl RegistryBuilder {
@@ -84,6 +85,13 @@ impl RegistryBuilder {
         self
     }
 
+    /// Accept manifests whose foreign (non-distributable) layers have URLs matching `regex`
+    /// (distribution accepts none by default).
+    pub fn allow_layer_urls(mut self, regex: &str) -> RegistryBuilder {
+        self.layer_urls = Some(regex.to_owned());
+        self
+    }
+
     /// Starts the registry on a free loopback port and waits until it listens.
     ///
     /// Panics with the registry's log if it exits or does not listen within 20 s.
@@ -96,6 +104,7 @@ impl RegistryBuilder {
         let mut settings = Settings {
             schema1: self.schema1,
             catalog_max_entries: self.catalog_max_entries,
+            layer_urls: self.layer_urls.clone(),
             proxy_remote: self.proxy_remote.clone(),
             ..Settings::default()
         };

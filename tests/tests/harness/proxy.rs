@@ -465,3 +465,41 @@ fn tls_proxy_serves_skopeo_and_its_redirects_downgrade_to_http() {
         .filter(|r| r.fault == Some(Fault::RedirectToMirror));
     assert_eq!(redirected.count(), 3);
 }
+
+#[test]
+fn hold_until_counts_the_requests_held_at_once() {
+    let registry = Registry::anonymous();
+    let proxy = FaultProxy::start(&registry);
+    let hold = Fault::HoldUntil {
+        together: 3,
+        at_most: Duration::from_secs(30),
+    };
+    proxy.add(Rule::new(Match::any().route(Route::Ping), hold));
+    // Three at once open the gate long before it would give up.
+    let url = proxy.url("/v2/");
+    let requests: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || HttpRequest::get(url).send_blocking_within(Duration::from_secs(20)))
+        })
+        .collect();
+    for request in requests {
+        let answer = request.join().unwrap();
+        assert_eq!(answer.map(|r| r.status().as_u16()), Some(200));
+    }
+    assert_eq!(proxy.most_held(), 3);
+    // The gate stays open.
+    let after = HttpRequest::get(proxy.url("/v2/")).send_blocking_within(Duration::from_secs(5));
+    assert_eq!(after.map(|r| r.status().as_u16()), Some(200));
+
+    // Alone, a request waits `at_most`, then goes on; one was held at once.
+    let alone = FaultProxy::start(&registry);
+    let hold = Fault::HoldUntil {
+        together: 2,
+        at_most: Duration::from_millis(300),
+    };
+    alone.add(Rule::new(Match::any().route(Route::Ping), hold));
+    let answer = HttpRequest::get(alone.url("/v2/")).send_blocking_within(Duration::from_secs(20));
+    assert_eq!(answer.map(|r| r.status().as_u16()), Some(200));
+    assert_eq!(alone.most_held(), 1);
+}

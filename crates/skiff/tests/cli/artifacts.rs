@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use serde_json::Value;
-use skiff_integration::{sha256, HttpRequest, ImageFormat, ImageRef, Oras, Registry, Skopeo};
+use skiff_integration::{sha256, ImageFormat, ImageRef, Oras, Registry, Skopeo};
 
-use super::util::Skiff;
+use super::util::{put_manifest, Skiff};
 
 fn manifest_json(skiff: &Skiff, image: &str) -> Value {
     serde_json::from_slice(&skiff.ok(&["inspect", "--raw", image])).unwrap()
@@ -124,24 +124,6 @@ fn artifacts_round_trip_with_oras_byte_for_byte() {
     assert_eq!(std::fs::read(ours.join("small.txt")).unwrap(), b"x");
 }
 
-/// Puts `manifest` (an OCI image manifest) under `name:tag` with plain HTTP, as an attacker's
-/// registry would serve it.
-fn put_manifest(registry: &Registry, name: &str, tag: &str, manifest: &Value) {
-    let response = HttpRequest::new(
-        http::Method::PUT,
-        registry.url(&format!("/v2/{name}/manifests/{tag}")),
-    )
-    .header("content-type", "application/vnd.oci.image.manifest.v1+json")
-    .body(manifest.to_string())
-    .send_blocking();
-    assert_eq!(
-        response.status(),
-        http::StatusCode::CREATED,
-        "{:?}",
-        response.body()
-    );
-}
-
 #[test]
 fn artifact_pull_refuses_titles_that_leave_the_directory_before_writing() {
     let registry = Registry::anonymous();
@@ -163,7 +145,12 @@ fn artifact_pull_refuses_titles_that_leave_the_directory_before_writing() {
         bad["annotations"]["org.opencontainers.image.title"] = Value::from(*title);
         manifest["layers"] = Value::from(vec![good, bad]);
         let tag = format!("bad{i}");
-        put_manifest(&registry, "art/hostile", &tag, &manifest);
+        put_manifest(
+            &registry,
+            &format!("art/hostile:{tag}"),
+            "application/vnd.oci.image.manifest.v1+json",
+            &serde_json::to_vec(&manifest).unwrap(),
+        );
         let out = skiff.run(&[
             "artifact",
             "pull",

@@ -93,7 +93,7 @@ fn indexes_move_whole_or_by_platform() {
 /// Pushes one small image per `(TAG, OS/ARCH[/VARIANT])` to `NAME/app:TAG`, then an OCI index
 /// of them as `NAME/app:1` with `skiff index create`: the images, their references, the
 /// index's reference and its digest.
-fn multi_platform_index(
+pub(super) fn multi_platform_index(
     registry: &Registry,
     skiff: &Skiff,
     name: &str,

@@ -4,6 +4,11 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use skiff_integration::{HttpRequest, Registry};
+
+/// How long one command against a local registry or layout may take before its test fails.
+pub(crate) const COMMAND_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// `skiff` with a home of its own: no auth file, Docker config, credential program, proxy or
 /// user certificate directory of the machine can change what a test sees.
 pub(crate) struct Skiff {
@@ -135,11 +140,19 @@ impl Skiff {
         String::from_utf8(self.ok(args)).unwrap().trim_end().to_owned()
     }
 
-    /// [`Skiff::ok_text`] within `limit` (see [`Skiff::run_within`]).
-    pub(crate) fn ok_text_within(&self, args: &[&str], limit: std::time::Duration) -> String {
+    /// [`Skiff::ok`] within `limit` (see [`Skiff::run_within`]).
+    pub(crate) fn ok_within(&self, args: &[&str], limit: std::time::Duration) -> Vec<u8> {
         let out = self.run_within(args, limit);
         assert!(out.status.success(), "skiff {args:?} failed:\n{}", describe(&out));
-        String::from_utf8(out.stdout).unwrap().trim_end().to_owned()
+        out.stdout
+    }
+
+    /// [`Skiff::ok_text`] within `limit` (see [`Skiff::run_within`]).
+    pub(crate) fn ok_text_within(&self, args: &[&str], limit: std::time::Duration) -> String {
+        String::from_utf8(self.ok_within(args, limit))
+            .unwrap()
+            .trim_end()
+            .to_owned()
     }
 
     /// Runs `skiff args`, expects exit `code` and one `skiff: ` line on stderr, and returns it.
@@ -214,4 +227,23 @@ fn read_all(reader: &mut impl std::io::Read) -> Vec<u8> {
     // A pipe that breaks ends the output; what arrived is what the test sees.
     let _ = reader.read_to_end(&mut bytes);
     bytes
+}
+
+/// Puts `manifest` as `NAME:TAG` on `registry` with plain HTTP and `content_type`, past skiff:
+/// a manifest no tool writes, as a hand-made or hostile image would have it.
+pub(crate) fn put_manifest(registry: &Registry, name: &str, content_type: &str, manifest: &[u8]) {
+    let (repository, tag) = name.split_once(':').unwrap();
+    let response = HttpRequest::new(
+        http::Method::PUT,
+        registry.url(&format!("/v2/{repository}/manifests/{tag}")),
+    )
+    .header("content-type", content_type)
+    .body(manifest.to_vec())
+    .send_blocking();
+    assert_eq!(
+        response.status(),
+        http::StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(response.body())
+    );
 }

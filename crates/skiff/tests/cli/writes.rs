@@ -2,10 +2,7 @@
 
 use skiff_integration::{ImageFormat, ImageRef, RandomImage, Registry, Skopeo};
 
-use super::util::{layout_temp_files, sha256, unverified_blobs, Skiff};
-
-/// How long one local command may take before its test fails.
-const LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+use super::util::{layout_temp_files, sha256, unverified_blobs, Skiff, COMMAND_LIMIT};
 
 #[test]
 fn push_then_skopeo_reads_it_and_a_second_push_transfers_nothing() {
@@ -93,7 +90,7 @@ fn layout_names_mean_what_they_mean_to_skopeo() {
             let root = work.path().join(writer);
             let target = format!("oci:{}/{name}", root.display());
             if writer == "skiff" {
-                skiff.ok_text_within(&["copy", "-q", &image.oci_reference(), &target], LIMIT);
+                skiff.ok_text_within(&["copy", "-q", &image.oci_reference(), &target], COMMAND_LIMIT);
             } else {
                 // skopeo makes the layout directory but not its parents.
                 std::fs::create_dir_all(root.join(dir).parent().unwrap()).unwrap();
@@ -112,7 +109,7 @@ fn layout_names_mean_what_they_mean_to_skopeo() {
                 "{writer} {target}"
             );
             let read = if reader == "skiff" {
-                skiff.ok_text_within(&["digest", &target], LIMIT)
+                skiff.ok_text_within(&["digest", &target], COMMAND_LIMIT)
             } else {
                 let summary = skopeo.inspect(&ImageRef::local(&target)).unwrap();
                 summary["Digest"].as_str().unwrap().to_owned()
