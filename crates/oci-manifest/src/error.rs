@@ -75,9 +75,9 @@ pub enum Error {
     #[error("manifest is {size} bytes, larger than the {max}-byte limit")]
     TooLarge {
         /// Size of the input.
-        size: usize,
+        size: u64,
         /// The limit in force.
-        max: usize,
+        max: u64,
     },
     /// Neither the content type nor the bytes identify a manifest format this crate reads.
     #[error(

@@ -9,24 +9,29 @@ use crate::{
     OciManifest, Platform, Schema1, Schema2,
 };
 
-/// The default limit on manifest size: 4 MiB, what registries themselves accept.
-pub const DEFAULT_MAX_MANIFEST_SIZE: usize = 4 * 1024 * 1024;
+/// The default limit on manifest size: 4 MiB, what registries themselves accept (the
+/// distribution specification asks them to take manifests of at least 4 MiB, so none larger
+/// can be pushed everywhere).
+///
+/// The one manifest limit of the workspace: the registry client's default, the largest
+/// manifest read from an OCI layout, and the CLI's cap on manifest files are this constant.
+pub const DEFAULT_MAX_MANIFEST_SIZE: u64 = 4 * 1024 * 1024;
 
 /// Limits applied by [`Manifest::parse_with`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParseOptions {
-    max_size: usize,
+    max_size: u64,
 }
 
 impl ParseOptions {
     /// The same options with another size limit, in bytes.
-    pub fn with_max_size(mut self, max_size: usize) -> ParseOptions {
+    pub fn with_max_size(mut self, max_size: u64) -> ParseOptions {
         self.max_size = max_size;
         self
     }
 
     /// The size limit, in bytes.
-    pub fn max_size(&self) -> usize {
+    pub fn max_size(&self) -> u64 {
         self.max_size
     }
 }
@@ -80,9 +85,9 @@ impl Manifest {
         content_type: Option<&str>,
         options: &ParseOptions,
     ) -> Result<Manifest, Error> {
-        if bytes.len() > options.max_size {
+        if bytes.len() as u64 > options.max_size {
             return Err(Error::TooLarge {
-                size: bytes.len(),
+                size: bytes.len() as u64,
                 max: options.max_size,
             });
         }

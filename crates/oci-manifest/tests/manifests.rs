@@ -466,10 +466,10 @@ fn editing_errors_are_typed() {
 #[test]
 fn size_limit_refuses_oversized_input() {
     let mut huge = fixture("schema2.json");
-    huge.resize(DEFAULT_MAX_MANIFEST_SIZE + 1, b' ');
+    huge.resize(DEFAULT_MAX_MANIFEST_SIZE as usize + 1, b' ');
     let err = Manifest::parse(&huge, None).unwrap_err();
     assert!(
-        matches!(err, Error::TooLarge { size, max } if size == huge.len() && max == DEFAULT_MAX_MANIFEST_SIZE)
+        matches!(err, Error::TooLarge { size, max } if size == huge.len() as u64 && max == DEFAULT_MAX_MANIFEST_SIZE)
     );
     assert!(
         err.to_string().contains("larger than the 4194304-byte limit"),
@@ -477,7 +477,7 @@ fn size_limit_refuses_oversized_input() {
     );
 
     // At the limit is fine (trailing whitespace is valid JSON).
-    huge.truncate(DEFAULT_MAX_MANIFEST_SIZE);
+    huge.truncate(DEFAULT_MAX_MANIFEST_SIZE as usize);
     assert!(Manifest::parse(&huge, None).is_ok());
 
     let small = ParseOptions::default().with_max_size(100);

@@ -21,9 +21,6 @@ use crate::timeouts::Timeouts;
 use crate::transport::{HyperTransport, RequestBody, Transport};
 use crate::url::same_origin;
 
-/// Manifests larger than this are refused by default (the distribution spec's servers cap
-/// them at 4 MiB).
-pub const DEFAULT_MAX_MANIFEST_SIZE: u64 = 4 * 1024 * 1024;
 /// Blobs up to this size are uploaded in one `PUT` by default.
 pub const DEFAULT_MONOLITHIC_LIMIT: u64 = 16 * 1024 * 1024;
 
@@ -68,7 +65,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             max_concurrent_requests: 32,
             transport: None,
-            max_manifest_size: DEFAULT_MAX_MANIFEST_SIZE,
+            max_manifest_size: oci_manifest::DEFAULT_MAX_MANIFEST_SIZE,
             monolithic_limit: DEFAULT_MONOLITHIC_LIMIT,
             chunk_size: None,
             registries: None,
@@ -149,7 +146,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The largest manifest accepted (default 4 MiB).
+    /// The largest manifest accepted (default
+    /// [`oci_manifest::DEFAULT_MAX_MANIFEST_SIZE`], 4 MiB).
     pub fn max_manifest_size(mut self, bytes: u64) -> ClientBuilder {
         self.max_manifest_size = bytes;
         self

@@ -16,14 +16,9 @@
 use std::fmt;
 use std::net::IpAddr;
 
-/// The Docker Hub name users write; its API is served from [`DOCKER_HUB_API_HOST`].
-pub const DOCKER_HUB: &str = "docker.io";
-/// The host that serves Docker Hub's registry API.
-pub const DOCKER_HUB_API_HOST: &str = "registry-1.docker.io";
-
 /// How a connection to a registry is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scheme {
+pub(crate) enum Scheme {
     /// TLS with certificate verification.
     Https,
     /// TLS without certificate verification (user-marked insecure hosts only).
@@ -34,7 +29,7 @@ pub enum Scheme {
 
 impl Scheme {
     /// The URL scheme.
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             Scheme::Https | Scheme::HttpsUnverified => "https",
             Scheme::Http => "http",
@@ -59,9 +54,9 @@ impl fmt::Display for Scheme {
 
 /// The host (with port) that serves the API for a registry name: `docker.io` and its aliases
 /// map to Docker Hub's API host, everything else is itself.
-pub fn api_host(registry: &str) -> &str {
+pub(crate) fn api_host(registry: &str) -> &str {
     match registry {
-        "docker.io" | "index.docker.io" | "registry.hub.docker.com" => DOCKER_HUB_API_HOST,
+        "docker.io" | "index.docker.io" | "registry.hub.docker.com" => oci_manifest::DOCKER_HUB_ENDPOINT,
         other => other,
     }
 }
@@ -74,7 +69,7 @@ pub fn api_host(registry: &str) -> &str {
 /// A local host the user marks insecure is tried with unverified https first too: marking says
 /// "this host may have TLS I cannot verify", which is how a test registry with a self-made
 /// certificate on a loopback address is reached.
-pub fn candidate_schemes(host: &str, insecure: bool) -> &'static [Scheme] {
+pub(crate) fn candidate_schemes(host: &str, insecure: bool) -> &'static [Scheme] {
     if insecure {
         &[Scheme::HttpsUnverified, Scheme::Http]
     } else if is_local(host) {
@@ -86,7 +81,7 @@ pub fn candidate_schemes(host: &str, insecure: bool) -> &'static [Scheme] {
 
 /// Whether `host` (`name[:port]`, `[v6]:port` or a bare address) only exists on this machine
 /// or network: localhost, loopback addresses and mDNS `*.local` names.
-pub fn is_local(host: &str) -> bool {
+pub(crate) fn is_local(host: &str) -> bool {
     let name = strip_port(host);
     if name.eq_ignore_ascii_case("localhost") || has_suffix_ignore_case(name, ".localhost") {
         return true;

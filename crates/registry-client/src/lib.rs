@@ -7,7 +7,7 @@
 //! downgrades to http), retries (bounded, jittered, only for requests safe to repeat) and
 //! timeouts. The first request to a registry pings `/v2/` to learn its scheme and challenge
 //! (verified https; local hosts fall back to plain http only when they do not speak TLS, never
-//! after a failed certificate check — see [`candidate_schemes`]);
+//! after a failed certificate check, which is an [`Error::TlsVerification`]);
 //! credentials come from a [`CredentialSource`] and are sent as Basic or exchanged for Bearer
 //! tokens per scope, refreshed once on a 401.
 //!
@@ -96,15 +96,14 @@ mod url;
 
 pub use auth::{CredentialSource, StaticCredentials};
 pub use blobs::BlobStream;
-pub use client::{Client, ClientBuilder, DEFAULT_MAX_MANIFEST_SIZE, DEFAULT_MONOLITHIC_LIMIT};
+pub use client::{Client, ClientBuilder, DEFAULT_MONOLITHIC_LIMIT};
 pub use counters::RequestCounts;
 pub use diagnostic::{Diagnostic, ErrorCode};
-pub use endpoint::{api_host, candidate_schemes, is_local, Scheme, DOCKER_HUB, DOCKER_HUB_API_HOST};
 pub use environment::NetworkEnv;
 pub use error::{BoxError, Context, Error, Result};
 pub use listing::Names;
 pub use manifests::{FetchedManifest, ManifestHead};
-pub use referrers::{referrer_descriptor, referrers_tag, ReferrerListing, Referrers};
+pub use referrers::{referrers_tag, ReferrerListing, Referrers};
 pub use registries::{Location, Mirror, PullFromMirror, Registries, Resolution};
 pub use registry_auth::Credential;
 pub use repository::RepositoryRef;

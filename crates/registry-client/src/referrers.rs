@@ -16,8 +16,8 @@ use crate::error::{Context, Error};
 use crate::repository::RepositoryRef;
 use crate::url::encode_query_value;
 
-/// Referrers indexes are at most this large.
-const INDEX_LIMIT: u64 = 4 * 1024 * 1024;
+/// Referrers indexes are at most this large: an index is a manifest.
+const INDEX_LIMIT: u64 = oci_manifest::DEFAULT_MAX_MANIFEST_SIZE;
 
 /// How many read-merge-write rounds [`Client::put_referrer`] tries on a fallback tag that keeps
 /// changing under it.
@@ -74,7 +74,7 @@ pub fn referrers_tag(digest: &Digest) -> String {
 /// The descriptor a referrers list holds for a manifest (distribution-spec 1.1): its media
 /// type, digest and size, its `artifactType` (else its config's media type) and its
 /// annotations.
-pub fn referrer_descriptor(manifest: &Manifest, media_type: &MediaType, bytes: &[u8]) -> Descriptor {
+pub(crate) fn referrer_descriptor(manifest: &Manifest, media_type: &MediaType, bytes: &[u8]) -> Descriptor {
     let descriptor = Descriptor::new(media_type.clone(), Digest::sha256(bytes), bytes.len() as u64);
     let (artifact_type, annotations) = match manifest {
         Manifest::OciManifest(m) => (

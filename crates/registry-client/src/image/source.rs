@@ -11,7 +11,7 @@ use oci_digest::Digest;
 use oci_manifest::{Descriptor, MediaType, Reference};
 
 use super::{ManifestData, VerifiedBlob};
-use crate::layout::{LayoutTag, OciLayout, MANIFEST_LIMIT};
+use crate::layout::{LayoutTag, OciLayout};
 use crate::{Client, Error, RepositoryRef};
 
 /// Where the engine reads an image from.
@@ -185,7 +185,10 @@ impl ImageSource for LayoutSource {
 
     fn child_manifest<'a>(&'a self, entry: &'a Descriptor) -> BoxFuture<'a, Result<ManifestData, Error>> {
         Box::pin(async move {
-            let bytes = self.layout.read_blob(entry.digest(), MANIFEST_LIMIT).await?;
+            let bytes = self
+                .layout
+                .read_blob(entry.digest(), oci_manifest::DEFAULT_MAX_MANIFEST_SIZE)
+                .await?;
             let media_type = manifest_type(entry, &bytes)?;
             Ok(ManifestData::new(
                 media_type,

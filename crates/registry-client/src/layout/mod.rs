@@ -50,7 +50,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use oci_digest::{Digest, Mismatch, Verifier};
-use oci_manifest::{guess_media_type, Descriptor};
+use oci_manifest::{guess_media_type, Descriptor, DEFAULT_MAX_MANIFEST_SIZE};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
@@ -68,11 +68,6 @@ const LAYOUT_VERSION: &str = "1.0.0";
 
 /// Size of the buffer used to copy a reader into a blob.
 const COPY_BUFFER: usize = 256 * 1024;
-
-/// The largest manifest read into memory: the distribution specification
-/// asks registries to accept manifests of at least 4 MiB, so none larger
-/// can be pushed anywhere.
-pub const MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
 
 /// The content of the `oci-layout` file.
 #[derive(Serialize, Deserialize)]
@@ -442,7 +437,9 @@ impl OciLayout {
     /// verified against the entry's digest and size.
     pub async fn manifest(&self, tag: Option<&LayoutTag>) -> Result<(Descriptor, Vec<u8>), Error> {
         let descriptor = self.resolve(tag).await?;
-        let bytes = self.read_blob(descriptor.digest(), MANIFEST_LIMIT).await?;
+        let bytes = self
+            .read_blob(descriptor.digest(), DEFAULT_MAX_MANIFEST_SIZE)
+            .await?;
         if bytes.len() as u64 != descriptor.size() {
             return Err(Error::SourceSize {
                 digest: descriptor.digest().clone(),
@@ -459,7 +456,7 @@ impl OciLayout {
     /// listed in `index.json`).
     pub async fn manifest_by_digest(&self, digest: &Digest) -> Result<(Descriptor, Vec<u8>), Error> {
         let listed = self.index().await?.find_digest(digest).cloned();
-        let bytes = self.read_blob(digest, MANIFEST_LIMIT).await?;
+        let bytes = self.read_blob(digest, DEFAULT_MAX_MANIFEST_SIZE).await?;
         let descriptor = match listed {
             Some(entry) => entry,
             None => {

@@ -173,7 +173,7 @@ pub(crate) fn read_manifest_file(path: &std::path::Path) -> Result<Vec<u8>, Fail
     let what = || format!("reading {}", path.display());
     let metadata = std::fs::metadata(path).map_err(|e| Failure::new(what(), e))?;
     let cap = oci_manifest::DEFAULT_MAX_MANIFEST_SIZE;
-    if metadata.len() > cap as u64 {
+    if metadata.len() > cap {
         return Err(Failure::new(
             what(),
             format!(
