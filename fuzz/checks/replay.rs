@@ -24,15 +24,16 @@ pub(crate) fn replay(target: &str, check: fn(&[u8])) -> usize {
 }
 
 /// One test per fuzz target named, `corpus_passes_the_fuzz_checks::TARGET`, each replaying
-/// that target's corpus through the module `TARGET` (its `checks/TARGET.rs`, included by the
-/// caller) and failing when the corpus is empty.
+/// that target's corpus through the module `TARGET` (its `checks/TARGET.rs`, which the caller
+/// includes beside `replay`, in the module that invokes this macro) and failing when the corpus
+/// is empty.
 macro_rules! corpus_tests {
     ($($target:ident),+ $(,)?) => {
         mod corpus_passes_the_fuzz_checks {
             $(
                 #[test]
                 fn $target() {
-                    let replayed = crate::replay::replay(stringify!($target), crate::$target::check);
+                    let replayed = super::replay::replay(stringify!($target), super::$target::check);
                     assert!(replayed > 0, "the {} corpus is empty", stringify!($target));
                 }
             )+

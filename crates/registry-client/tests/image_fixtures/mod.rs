@@ -2,8 +2,6 @@
 //! tests: a config and two gzip layers per platform (one layer shared by
 //! every image, one unique to its seed), optionally under an index.
 
-#![allow(dead_code)] // each test binary uses a different part
-
 use std::io::Write;
 
 use oci_digest::Digest;

@@ -3,7 +3,7 @@
 
 use skiff_integration::{ForwardProxy, ImageFormat, ImageRef, Registry, Skopeo, User};
 
-use crate::cli::util::Skiff;
+use crate::util::Skiff;
 
 #[test]
 fn cert_dir_gives_mutual_tls_as_skopeo_reads_it() {
@@ -54,7 +54,7 @@ fn https_proxy_is_used_as_skopeo_uses_it_and_named_at_debug_level() {
     let ca = registry.tls().unwrap().ca_cert().to_str().unwrap().to_owned();
     let image = registry.proxy_only_reference("proxied/app:1");
     let out = skiff.run(&["-v", "inspect", "--raw", "--ca-file", &ca, &image]);
-    assert!(out.status.success(), "{}", crate::cli::util::describe(&out));
+    assert!(out.status.success(), "{}", crate::util::describe(&out));
     assert_eq!(out.stdout, theirs, "the name resolves only inside the proxy");
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -115,7 +115,7 @@ blocked = true
         "--raw",
         "example.test/team/app:1",
     ]);
-    assert!(out.status.success(), "{}", crate::cli::util::describe(&out));
+    assert!(out.status.success(), "{}", crate::util::describe(&out));
     assert_eq!(out.stdout, theirs);
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(

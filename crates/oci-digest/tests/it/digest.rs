@@ -24,7 +24,7 @@ fn kat_input(spec: &str) -> Vec<u8> {
 
 #[test]
 fn known_answer_vectors() {
-    let data = include_str!("data/kat.txt");
+    let data = include_str!("../data/kat.txt");
     let mut checked = 0;
     for line in data.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
         let fields: Vec<&str> = line.split(' ').collect();

@@ -2,16 +2,16 @@
 //! targets' own checks (`fuzz/checks/`): what the fuzzers kept keeps passing.
 
 #[macro_use]
-#[path = "../../../fuzz/checks/replay.rs"]
+#[path = "../../../../fuzz/checks/replay.rs"]
 mod replay;
 
-#[path = "../../../fuzz/checks/challenge.rs"]
+#[path = "../../../../fuzz/checks/challenge.rs"]
 mod challenge;
 
-#[path = "../../../fuzz/checks/token_response.rs"]
+#[path = "../../../../fuzz/checks/token_response.rs"]
 mod token_response;
 
-#[path = "../../../fuzz/checks/auth_file.rs"]
+#[path = "../../../../fuzz/checks/auth_file.rs"]
 mod auth_file;
 
 corpus_tests!(challenge, token_response, auth_file);

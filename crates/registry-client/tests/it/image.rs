@@ -3,18 +3,17 @@
 //! copy lists with every platform, mount within a registry, and make no blob
 //! transfers when the destination has everything.
 
-mod image_fixtures;
-
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use image_fixtures::{run, TestImage};
 use oci_digest::Digest;
 use oci_manifest::{MediaType, Platform, Reference};
 use registry_client::image::{self, BlobOutcome, ImageLocation, NoProgress, Progress, TransferOptions};
 use registry_client::layout::{LayoutTag, OciLayout};
 use registry_client::{Client, Error, RepositoryRef, RequestCounts};
 use skiff_integration::Registry;
+
+use crate::image_fixtures::{self, run, TestImage};
 
 fn client() -> Client {
     Client::new().expect("client with default settings")

@@ -2,10 +2,10 @@
 //! targets' own checks (`fuzz/checks/`): what the fuzzers kept keeps passing.
 
 #[macro_use]
-#[path = "../../../fuzz/checks/replay.rs"]
+#[path = "../../../../fuzz/checks/replay.rs"]
 mod replay;
 
-#[path = "../../../fuzz/checks/link_header.rs"]
-mod link_header;
+#[path = "../../../../fuzz/checks/digest.rs"]
+mod digest;
 
-corpus_tests!(link_header);
+corpus_tests!(digest);

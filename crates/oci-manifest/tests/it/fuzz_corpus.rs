@@ -2,16 +2,16 @@
 //! targets' own checks (`fuzz/checks/`): what the fuzzers kept keeps passing.
 
 #[macro_use]
-#[path = "../../../fuzz/checks/replay.rs"]
+#[path = "../../../../fuzz/checks/replay.rs"]
 mod replay;
 
-#[path = "../../../fuzz/checks/reference.rs"]
+#[path = "../../../../fuzz/checks/reference.rs"]
 mod reference;
 
-#[path = "../../../fuzz/checks/manifest.rs"]
+#[path = "../../../../fuzz/checks/manifest.rs"]
 mod manifest;
 
-#[path = "../../../fuzz/checks/jws.rs"]
+#[path = "../../../../fuzz/checks/jws.rs"]
 mod jws;
 
 corpus_tests!(reference, manifest, jws);

@@ -12,50 +12,18 @@ use oci_digest::Digest;
 use oci_manifest::{Descriptor, MediaType, Reference};
 use registry_client::image::{self, NoProgress, TransferOptions, TransferReport};
 use registry_client::layout::{LayoutTag, OciLayout};
-use registry_client::{
-    Client, ClientBuilder, Credential, Error, ErrorCode, HyperTransport, NetworkEnv, RepositoryRef,
-    RetryPolicy, StaticCredentials,
-};
+use registry_client::{Client, Credential, Error, ErrorCode, RepositoryRef, StaticCredentials};
 use skiff_integration::{Fault, FaultProxy, Match, Registry, Route, Rule, TokenService, TokenUser};
 use tempfile::TempDir;
+
+use crate::util::{builder, client, reference, trusting};
 
 /// The size of the layer the download and upload faults hit: large enough that 1% of it is
 /// several TCP segments, small enough to keep the tests quick.
 const LAYER_SIZE: usize = 400_000;
 
-/// Fast retries, so fault tests do not wait for production backoffs.
-fn builder() -> ClientBuilder {
-    Client::builder()
-        // Hermetic: no proxy, certificate directory or registries.conf of this machine.
-        .environment(NetworkEnv::default())
-        .retry_policy(
-            RetryPolicy::default()
-                .with_max_retries(3)
-                .with_delays(Duration::from_millis(10), Duration::from_millis(50))
-                .with_max_retry_after(Duration::from_secs(2)),
-        )
-        .idle_timeout(Duration::from_secs(5))
-}
-
-/// A hermetic transport that also trusts the CA certificates in `ca`.
-fn trusting(ca: &Path) -> HyperTransport {
-    HyperTransport::builder()
-        .environment(NetworkEnv::default())
-        .ca_file(ca)
-        .build()
-        .expect("transport builds")
-}
-
-fn client() -> Client {
-    builder().build().expect("client builds")
-}
-
 fn tag() -> LayoutTag {
     "v1".parse().expect("valid tag")
-}
-
-fn reference(host: &str, name: &str) -> Reference {
-    format!("{host}/{name}").parse().expect("valid reference")
 }
 
 /// An image in a layout of its own: a config and one incompressible layer.

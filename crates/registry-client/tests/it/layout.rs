@@ -2,8 +2,6 @@
 //! tags in `index.json`, atomic updates, path safety, and interoperability
 //! with skopeo's `oci:` transport.
 
-mod image_fixtures;
-
 use std::path::Path;
 
 use oci_digest::Digest;
@@ -11,6 +9,8 @@ use oci_manifest::{Descriptor, MediaType};
 use registry_client::layout::{ref_name, LayoutTag, OciLayout};
 use registry_client::Error;
 use tokio::io::AsyncReadExt;
+
+use crate::image_fixtures;
 
 /// Every file name under `blobs/ALG`, sorted.
 fn blob_files(root: &Path, algorithm: &str) -> Vec<String> {

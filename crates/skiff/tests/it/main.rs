@@ -1,0 +1,16 @@
+//! The `skiff` binary end to end: outputs, exit codes and error lines, against a real
+//! `docker-registry` with `skopeo` as the peer. One module per area, plus `util` for running
+//! the binary in a clean environment.
+
+mod artifacts;
+mod auth;
+mod conformance;
+mod convert;
+mod errors;
+mod hostile;
+mod local;
+mod network;
+mod platforms;
+mod reads;
+mod util;
+mod writes;
