@@ -11,7 +11,7 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use crate::auth::{Access, Auth, CredentialSource, TokenRoute};
 use crate::counters::{Counters, RequestCounts};
-use crate::dispatch::{response_uri, status_error, Body, Dispatcher, Prepared};
+use crate::dispatch::{response_uri, status_error, Body, Dispatcher, Hosts, Prepared};
 use crate::endpoint::{api_host, candidate_schemes, peer_speaks_tls, InsecureHosts, Scheme};
 use crate::environment::NetworkEnv;
 use crate::error::{Context, Error};
@@ -47,6 +47,7 @@ pub struct ClientBuilder {
     env: NetworkEnv,
     retry: RetryPolicy,
     max_concurrent_requests: usize,
+    max_requests_per_registry: usize,
     transport: Option<Arc<dyn Transport>>,
     max_manifest_size: u64,
     monolithic_limit: u64,
@@ -64,6 +65,7 @@ impl Default for ClientBuilder {
             env: NetworkEnv::from_process(),
             retry: RetryPolicy::default(),
             max_concurrent_requests: 32,
+            max_requests_per_registry: 16,
             transport: None,
             max_manifest_size: oci_manifest::DEFAULT_MAX_MANIFEST_SIZE,
             monolithic_limit: DEFAULT_MONOLITHIC_LIMIT,
@@ -137,6 +139,15 @@ impl ClientBuilder {
         self
     }
 
+    /// At most this many requests in flight to any one host at once (default 16; at least
+    /// 1), on top of [`ClientBuilder::max_concurrent_requests`]: many images copied at once
+    /// share a registry politely. A streaming response holds its slot until its body is
+    /// dropped.
+    pub fn max_requests_per_registry(mut self, limit: usize) -> ClientBuilder {
+        self.max_requests_per_registry = limit.max(1);
+        self
+    }
+
     /// Sends requests through `transport` instead of the default hyper + rustls one (a
     /// [`HyperTransport`] from [`HyperTransport::builder`] with the builder's environment).
     /// Connection settings (CA files, certificate directories, timeouts) belong to the
@@ -189,6 +200,7 @@ impl ClientBuilder {
                     retry: self.retry,
                     timeouts: self.timeouts,
                     limit: Arc::new(Semaphore::new(self.max_concurrent_requests)),
+                    hosts: Hosts::new(self.max_requests_per_registry),
                     counters: Counters::default(),
                     user_agent,
                 },
@@ -261,6 +273,9 @@ pub(crate) struct Call {
     pub(crate) target: Target,
     pub(crate) headers: HeaderMap,
     pub(crate) body: RequestBody,
+    /// Carries the bytes of a blob transfer already under way (see
+    /// [`Call::continuing_transfer`]).
+    pub(crate) continues_transfer: bool,
 }
 
 impl Call {
@@ -272,7 +287,16 @@ impl Call {
             target,
             headers: HeaderMap::new(),
             body: RequestBody::empty(),
+            continues_transfer: false,
         }
+    }
+
+    /// Marks an upload's `PATCH` or closing `PUT`: it carries bytes of a transfer that
+    /// already holds a concurrency slot (the download it streams from), so it takes none
+    /// (see [`crate::dispatch`]).
+    pub(crate) fn continuing_transfer(mut self) -> Call {
+        self.continues_transfer = true;
+        self
     }
 
     pub(crate) fn header(mut self, name: http::header::HeaderName, value: HeaderValue) -> Call {
@@ -451,6 +475,7 @@ impl Client {
                     },
                     headers: call.headers.clone(),
                     body: RequestBody::empty(),
+                    continues_transfer: false,
                 };
                 let endpoint = format!("{}/{}", mirror.location.host, mirror.location.repository);
                 match self
@@ -503,6 +528,7 @@ impl Client {
         );
         request.headers = call.headers;
         request.body = call.body;
+        request.takes_slot = !call.continues_transfer;
         let auth = &self.inner.auth;
         let mut sent = None;
         if send_credentials {

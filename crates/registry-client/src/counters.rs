@@ -14,9 +14,15 @@ pub(crate) struct Counters {
     patch: AtomicU64,
     delete: AtomicU64,
     other: AtomicU64,
+    rate_limit_waits: AtomicU64,
 }
 
 impl Counters {
+    /// Counts one wait for a registry's rate limit (a `429`, or `RateLimit-Remaining: 0`).
+    pub(crate) fn record_rate_limit_wait(&self) {
+        self.rate_limit_waits.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Counts one request that was handed to the transport.
     pub(crate) fn record(&self, method: &Method) {
         let counter = match *method {
@@ -41,6 +47,7 @@ impl Counters {
             patch: load(&self.patch),
             delete: load(&self.delete),
             other: load(&self.other),
+            rate_limit_waits: load(&self.rate_limit_waits),
         }
     }
 }
@@ -63,6 +70,9 @@ pub struct RequestCounts {
     pub delete: u64,
     /// Requests with any other method.
     pub other: u64,
+    /// Times the client held requests back for a registry's rate limit (a `429` it waited
+    /// out, a `RateLimit-Remaining: 0` it paused for); not requests, so not in the total.
+    pub rate_limit_waits: u64,
 }
 
 impl RequestCounts {

@@ -1,12 +1,25 @@
-//! The one place every request passes through: concurrency limit, counters, deadlines,
-//! redirects and retries.
+//! The one place every request passes through: concurrency limits, rate limits, counters,
+//! deadlines, redirects and retries.
 //!
 //! Callers prepare a [`Prepared`] request completely (URL, headers, credentials, body) and hand
 //! it here. Redirects drop `Authorization` when they leave the origin and never downgrade
 //! https; transient failures are retried only when the request is safe to repeat.
+//!
+//! Concurrency: each request takes a slot of its host (`max_requests_per_registry`), then one of
+//! the client (`max_concurrent_requests`), and a streaming response keeps both until its body is
+//! dropped. An upload's `PATCH` or closing `PUT` takes none: it carries the bytes of a download
+//! that holds slots already, and waiting for more while holding those could, with every slot so
+//! held, wait forever. Those requests are bounded by the engine's blob jobs instead.
+//!
+//! Rate limits slow a host down rather than fail: a `429` (its `Retry-After`, else the backoff)
+//! and a `RateLimit-Remaining: 0` answer pause every request to that host until the time is up
+//! (never longer than the policy's longest `Retry-After`), and a request is repeated after a
+//! `429` as often as it comes until it has waited the policy's rate-limit deadline (see
+//! [`crate::RetryPolicy`]).
 
-use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use http::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, LOCATION, USER_AGENT};
@@ -18,7 +31,7 @@ use crate::counters::Counters;
 use crate::diagnostic::parse_diagnostics;
 use crate::error::{display_url, Error};
 use crate::redirect::{is_redirect, next_hop, MAX_REDIRECTS};
-use crate::retry::{is_idempotent, is_retryable_status, retry_after, RetryPolicy};
+use crate::retry::{is_idempotent, is_retryable_status, rate_limit_pause, retry_after, RetryPolicy};
 use crate::timeouts::Timeouts;
 use crate::transport::{RequestBody, SkipTlsVerification, Transport, TransportBody};
 
@@ -38,6 +51,9 @@ pub(crate) struct Prepared {
     /// Whether the body carries credentials (a token request's form): it is never sent to
     /// another origin, and a redirect that would re-send it there is an error.
     pub(crate) body_holds_credentials: bool,
+    /// Whether the request waits for concurrency slots; off for the steps of an upload under
+    /// way (see the module documentation).
+    pub(crate) takes_slot: bool,
 }
 
 impl Prepared {
@@ -50,6 +66,7 @@ impl Prepared {
             verify_tls,
             retry_connection: true,
             body_holds_credentials: false,
+            takes_slot: true,
         }
     }
 
@@ -69,7 +86,63 @@ impl Prepared {
             verify_tls: self.verify_tls,
             retry_connection: self.retry_connection,
             body_holds_credentials: self.body_holds_credentials,
+            takes_slot: self.takes_slot,
         })
+    }
+}
+
+/// What the client keeps per host: its request slots, and how long it asked to be left alone.
+#[derive(Debug)]
+struct Host {
+    slots: Arc<Semaphore>,
+    paused_until: Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Host {
+    /// Holds this host's requests back for `pause` from now (unless already held longer).
+    fn pause(&self, pause: Duration) {
+        let until = tokio::time::Instant::now() + pause;
+        let mut paused = self.paused_until.lock().unwrap_or_else(PoisonError::into_inner);
+        if paused.map_or(true, |current| current < until) {
+            *paused = Some(until);
+        }
+    }
+
+    /// When requests may go again, if they are held back now.
+    fn paused_until(&self) -> Option<tokio::time::Instant> {
+        let paused = *self.paused_until.lock().unwrap_or_else(PoisonError::into_inner);
+        paused.filter(|until| *until > tokio::time::Instant::now())
+    }
+}
+
+/// Every host's [`Host`], made on first use.
+#[derive(Debug)]
+pub(crate) struct Hosts {
+    limit: usize,
+    hosts: Mutex<HashMap<String, Arc<Host>>>,
+}
+
+impl Hosts {
+    /// Hosts with `limit` requests in flight each.
+    pub(crate) fn new(limit: usize) -> Hosts {
+        Hosts {
+            limit: limit.max(1),
+            hosts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, uri: &Uri) -> Arc<Host> {
+        let key = uri
+            .authority()
+            .map(|a| a.as_str().to_ascii_lowercase())
+            .unwrap_or_default();
+        let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(hosts.entry(key).or_insert_with(|| {
+            Arc::new(Host {
+                slots: Arc::new(Semaphore::new(self.limit)),
+                paused_until: Mutex::new(None),
+            })
+        }))
     }
 }
 
@@ -80,12 +153,14 @@ pub(crate) struct Dispatcher {
     pub(crate) retry: RetryPolicy,
     pub(crate) timeouts: Timeouts,
     pub(crate) limit: Arc<Semaphore>,
+    pub(crate) hosts: Hosts,
     pub(crate) counters: Counters,
     pub(crate) user_agent: HeaderValue,
 }
 
 impl Dispatcher {
-    /// Sends `request`, following redirects and retrying transient failures.
+    /// Sends `request`, following redirects, waiting out rate limits and retrying transient
+    /// failures.
     pub(crate) async fn send(&self, request: Prepared) -> Result<Response<Body>, Error> {
         let first_url = display_url(&request.uri);
         let repeatable = is_idempotent(&request.method) && request.body.try_clone().is_some();
@@ -93,11 +168,15 @@ impl Dispatcher {
         let mut current = request;
         let mut retries = 0u32;
         let mut hops = 0usize;
+        let mut rate_limited = 0u32;
+        let mut rate_waited = Duration::ZERO;
         loop {
+            let host = self.hosts.get(&current.uri);
+            rate_waited += self.wait_for(&host).await;
             let spare = current.try_clone();
             let method = current.method.clone();
             let uri = current.uri.clone();
-            let outcome = self.send_once(current).await;
+            let outcome = self.send_once(current, &host).await;
             let can_retry = repeatable && retries < self.retry.max_retries();
             let response = match outcome {
                 Ok(response) => response,
@@ -113,6 +192,11 @@ impl Dispatcher {
                 },
             };
             let status = response.status();
+            let asked = retry_after(response.headers(), SystemTime::now());
+            if let Some(pause) = rate_limit_pause(response.headers(), SystemTime::now()) {
+                tracing::debug!(url = %display_url(&uri), ?pause, "rate limit reached; holding requests back");
+                host.pause(pause.min(self.retry.max_retry_after()));
+            }
             if is_redirect(status) {
                 if let (Some(location), Some(spare)) = (response.headers().get(LOCATION), spare) {
                     hops += 1;
@@ -132,12 +216,24 @@ impl Dispatcher {
                 }
                 return Ok(response);
             }
-            if is_retryable_status(status) && can_retry {
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                // Refused unprocessed: any request that can be sent again is, for as long as
+                // the deadline allows, and the whole host slows down meanwhile.
                 if let (Some(wait), Some(spare)) = (
-                    self.retry
-                        .wait_after(retries, retry_after(response.headers(), SystemTime::now())),
+                    self.retry.rate_limit_wait(rate_limited, asked, rate_waited),
                     spare,
                 ) {
+                    tracing::debug!(%method, url = %display_url(&uri), ?wait, "rate limited; waiting");
+                    drop(response);
+                    host.pause(wait);
+                    rate_limited += 1;
+                    current = spare;
+                    continue;
+                }
+                return Ok(response);
+            }
+            if is_retryable_status(status) && can_retry {
+                if let (Some(wait), Some(spare)) = (self.retry.wait_after(retries, asked), spare) {
                     tracing::debug!(%method, url = %display_url(&uri), %status, ?wait, "retrying");
                     drop(response);
                     tokio::time::sleep(wait).await;
@@ -150,8 +246,28 @@ impl Dispatcher {
         }
     }
 
-    async fn send_once(&self, request: Prepared) -> Result<Response<Body>, Error> {
-        let permit = Arc::clone(&self.limit).acquire_owned().await.ok();
+    /// Waits while `host` asked for a pause; how long that was.
+    async fn wait_for(&self, host: &Host) -> Duration {
+        let Some(until) = host.paused_until() else {
+            return Duration::ZERO;
+        };
+        self.counters.record_rate_limit_wait();
+        let started = tokio::time::Instant::now();
+        // The pause was capped when it was set; this bounds the wait again, whatever it holds.
+        let until = until.min(started + self.retry.max_retry_after());
+        tokio::time::sleep_until(until).await;
+        started.elapsed()
+    }
+
+    async fn send_once(&self, request: Prepared, host: &Host) -> Result<Response<Body>, Error> {
+        // The host's slot first, so that waiting for a busy host holds none of the client's.
+        let permits = if request.takes_slot {
+            let host_slot = Arc::clone(&host.slots).acquire_owned().await.ok();
+            let client_slot = Arc::clone(&self.limit).acquire_owned().await.ok();
+            [host_slot, client_slot]
+        } else {
+            [None, None]
+        };
         let url = display_url(&request.uri);
         let method = request.method.clone();
         let request_uri = request.uri.clone();
@@ -203,7 +319,7 @@ impl Dispatcher {
             url,
             received: 0,
             window: RateWindow::new(),
-            permit,
+            permits,
         });
         // Operations report errors against the URL that answered, after any redirects.
         response.extensions_mut().insert(request_uri);
@@ -242,14 +358,15 @@ fn is_transient(error: &Error) -> bool {
 
 /// A response body read under the client's deadlines: each chunk within the stall timeout,
 /// the whole stream at no less than the minimum rate, and bounded reads ([`Body::bytes`],
-/// [`Body::prefix`]) within the read deadline. It holds its concurrency slot until dropped.
+/// [`Body::prefix`]) within the read deadline. It holds its concurrency slots until dropped.
 pub(crate) struct Body {
     inner: TransportBody,
     timeouts: Timeouts,
     url: String,
     received: u64,
     window: RateWindow,
-    permit: Option<OwnedSemaphorePermit>,
+    /// The host's slot and the client's.
+    permits: [Option<OwnedSemaphorePermit>; 2],
 }
 
 /// The bytes received since a window began, for the minimum-rate check.
@@ -282,7 +399,7 @@ impl Body {
     /// off, or one kept only for its error while the caller sends another request (a token
     /// request, a resume), which would otherwise wait for this slot forever.
     pub(crate) fn release_slot(&mut self) {
-        self.permit = None;
+        self.permits = [None, None];
     }
 
     /// The next chunk of data, `None` at the end.
@@ -426,6 +543,8 @@ mod tests {
     #[derive(Debug, Clone, Copy)]
     enum Answer {
         Status(u16, Option<&'static str>),
+        /// A status with these headers.
+        With(u16, &'static [(&'static str, &'static str)]),
         Broken,
     }
 
@@ -453,22 +572,29 @@ mod tests {
                 match answer {
                     Answer::Broken => Err("connection reset".into()),
                     Answer::Status(status, location) => {
-                        let mut response = Response::new(
-                            Empty::<Bytes>::new()
-                                .map_err(|never| match never {})
-                                .boxed_unsync(),
-                        );
-                        *response.status_mut() = StatusCode::from_u16(status).unwrap();
-                        if let Some(location) = location {
-                            response
-                                .headers_mut()
-                                .insert(LOCATION, HeaderValue::from_static(location));
-                        }
-                        Ok(response)
+                        let location = location.map(|l| ("location", l));
+                        Ok(answer_with(status, location.as_slice()))
                     }
+                    Answer::With(status, headers) => Ok(answer_with(status, headers)),
                 }
             })
         }
+    }
+
+    /// An empty response with `status` and `headers`.
+    fn answer_with(status: u16, headers: &[(&'static str, &'static str)]) -> Response<TransportBody> {
+        let mut response = Response::new(
+            Empty::<Bytes>::new()
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        );
+        *response.status_mut() = StatusCode::from_u16(status).unwrap();
+        for (name, value) in headers {
+            response
+                .headers_mut()
+                .insert(*name, HeaderValue::from_static(value));
+        }
+        response
     }
 
     fn scripted(answers: &[Answer]) -> (Dispatcher, Arc<Scripted>) {
@@ -481,6 +607,7 @@ mod tests {
                 .with_delays(Duration::from_millis(1), Duration::from_millis(2)),
             timeouts: Timeouts::default().with_stall(Duration::from_secs(5)),
             limit: Arc::new(Semaphore::new(4)),
+            hosts: Hosts::new(4),
             counters: Counters::default(),
             user_agent: HeaderValue::from_static("test"),
         };
@@ -572,5 +699,90 @@ mod tests {
             "the last answer is returned"
         );
         assert_eq!(seen.seen.lock().unwrap().len(), 3);
+    }
+
+    const SLOW_DOWN: Answer = Answer::With(429, &[("retry-after", "1")]);
+
+    // Time is paused in these tests: every wait passes at once, and is measured exactly.
+    #[tokio::test(start_paused = true)]
+    async fn rate_limits_are_waited_out_beyond_the_retry_budget() {
+        let mut answers = vec![SLOW_DOWN; 5];
+        answers.push(Answer::Status(201, None));
+        let (dispatcher, seen) = scripted(&answers);
+        let started = tokio::time::Instant::now();
+        // A POST too: a 429 is a refusal, so sending it again is safe.
+        let response = dispatcher
+            .send(request(Method::POST, "http://127.0.0.1:1/v2/a/blobs/uploads/"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(seen.seen.lock().unwrap().len(), 6);
+        assert_eq!(dispatcher.counters.snapshot().rate_limit_waits, 5);
+        assert!(started.elapsed() >= Duration::from_secs(5));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_limits_end_at_the_deadline() {
+        let (mut dispatcher, seen) = scripted(&[SLOW_DOWN; 10]);
+        dispatcher.retry = dispatcher
+            .retry
+            .clone()
+            .with_rate_limit_deadline(Duration::from_secs(3));
+        let response = dispatcher
+            .send(request(Method::GET, "http://127.0.0.1:1/v2/"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        // Three waits of a second fit the deadline; the fourth would not.
+        assert_eq!(seen.seen.lock().unwrap().len(), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_requests_remaining_holds_the_host_back_until_the_reset() {
+        let (dispatcher, seen) = scripted(&[
+            Answer::With(200, &[("ratelimit-remaining", "0"), ("ratelimit-reset", "2")]),
+            Answer::Status(200, None),
+            Answer::Status(200, None),
+        ]);
+        dispatcher
+            .send(request(Method::GET, "http://127.0.0.1:1/v2/"))
+            .await
+            .unwrap();
+        let started = tokio::time::Instant::now();
+        dispatcher
+            .send(request(Method::HEAD, "http://127.0.0.1:1/v2/a/manifests/1"))
+            .await
+            .unwrap();
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
+        assert_eq!(dispatcher.counters.snapshot().rate_limit_waits, 1);
+        // Another host is not held back.
+        let other = tokio::time::Instant::now();
+        dispatcher
+            .send(request(Method::GET, "http://127.0.0.2:1/v2/"))
+            .await
+            .unwrap();
+        assert_eq!(other.elapsed(), Duration::ZERO);
+        assert_eq!(seen.seen.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_upload_under_way_needs_no_second_slot() {
+        let (mut dispatcher, _) = scripted(&[Answer::Status(200, None), Answer::Status(201, None)]);
+        dispatcher.limit = Arc::new(Semaphore::new(1));
+        dispatcher.hosts = Hosts::new(1);
+        // A download being read holds the only slots...
+        let download = dispatcher
+            .send(request(Method::GET, "http://127.0.0.1:1/v2/a/blobs/x"))
+            .await
+            .unwrap();
+        // ...while the upload it feeds goes out.
+        let mut upload = request(Method::PATCH, "http://127.0.0.1:1/v2/b/blobs/uploads/u")
+            .with_body(RequestBody::stream(futures_util::stream::empty()));
+        upload.takes_slot = false;
+        let answered = tokio::time::timeout(Duration::from_secs(60), dispatcher.send(upload))
+            .await
+            .expect("the upload does not wait for the download's slot");
+        assert_eq!(answered.unwrap().status(), StatusCode::CREATED);
+        drop(download);
     }
 }

@@ -4,6 +4,12 @@
 //! again); uploads recover by resuming or restarting instead. The wait grows exponentially up to
 //! a cap, with jitter so many clients hit by the same outage do not return in lockstep, and a
 //! server's `Retry-After` is honoured when it asks for longer.
+//!
+//! Rate limits are not failures: a `429` is waited out (its `Retry-After`, else the backoff) as
+//! often as it comes, for any request whose body can be sent again (the server refused it
+//! unprocessed), until the request has spent the rate-limit deadline waiting; and a response
+//! saying `RateLimit-Remaining: 0` makes the client hold back that registry's requests until the
+//! limit resets (`RateLimit-Reset`, else `Retry-After`, else a second).
 
 use std::time::{Duration, SystemTime};
 
@@ -16,17 +22,20 @@ pub struct RetryPolicy {
     initial_delay: Duration,
     max_delay: Duration,
     max_retry_after: Duration,
+    rate_limit_deadline: Duration,
 }
 
 impl Default for RetryPolicy {
     /// Four retries, starting at 200 ms and doubling to at most 10 s; a `Retry-After` of up to
-    /// 60 s is waited out, a longer one ends the attempt.
+    /// 60 s is waited out, a longer one ends the attempt; a request is held back by rate limits
+    /// for at most 5 minutes in all.
     fn default() -> RetryPolicy {
         RetryPolicy {
             max_retries: 4,
             initial_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(10),
             max_retry_after: Duration::from_secs(60),
+            rate_limit_deadline: Duration::from_secs(300),
         }
     }
 }
@@ -59,6 +68,23 @@ impl RetryPolicy {
         self
     }
 
+    /// The longest one request waits for rate limits in all (`429` answers and
+    /// `RateLimit-Remaining: 0` pauses together); past it, the `429` is the error.
+    pub fn with_rate_limit_deadline(mut self, deadline: Duration) -> RetryPolicy {
+        self.rate_limit_deadline = deadline;
+        self
+    }
+
+    /// See [`RetryPolicy::with_max_retry_after`].
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
+    /// See [`RetryPolicy::with_rate_limit_deadline`].
+    pub fn rate_limit_deadline(&self) -> Duration {
+        self.rate_limit_deadline
+    }
+
     /// How many retries are allowed.
     pub fn max_retries(&self) -> u32 {
         self.max_retries
@@ -86,6 +112,42 @@ impl RetryPolicy {
             None => Some(backoff),
         }
     }
+}
+
+impl RetryPolicy {
+    /// The wait before trying again after rate-limit answer number `attempt` (0-based) that
+    /// asked for `retry_after`, when the request has already waited `waited` for rate limits;
+    /// `None` when the server asked for longer than this policy waits at once, or the wait
+    /// would pass the rate-limit deadline.
+    pub(crate) fn rate_limit_wait(
+        &self,
+        attempt: u32,
+        retry_after: Option<Duration>,
+        waited: Duration,
+    ) -> Option<Duration> {
+        let wait = self.wait_after(attempt, retry_after)?;
+        (waited + wait <= self.rate_limit_deadline).then_some(wait)
+    }
+}
+
+/// How long a response asks the client to leave its registry alone: when it says
+/// `RateLimit-Remaining: 0` (the IETF draft's header, which Docker Hub sends as `N;w=WINDOW`),
+/// until `RateLimit-Reset` (delta-seconds), else `Retry-After`, else one second; `None` while
+/// requests remain.
+pub(crate) fn rate_limit_pause(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let leading_number = |name: &str| -> Option<u64> {
+        let value = headers.get(name)?.to_str().ok()?;
+        value.split([';', ',']).next()?.trim().parse().ok()
+    };
+    if leading_number("ratelimit-remaining")? != 0 {
+        return None;
+    }
+    let reset = leading_number("ratelimit-reset").map(Duration::from_secs);
+    Some(
+        reset
+            .or_else(|| retry_after(headers, now))
+            .unwrap_or(Duration::from_secs(1)),
+    )
 }
 
 /// Whether a request with this method may be sent twice without changing the outcome.
@@ -166,6 +228,59 @@ mod tests {
             assert_eq!(retry_after(&headers, now), expected, "{value:?}");
         }
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn rate_limits_are_waited_out_until_the_deadline() {
+        let policy = RetryPolicy::default()
+            .with_delays(Duration::from_millis(10), Duration::from_millis(10))
+            .with_max_retry_after(Duration::from_secs(5))
+            .with_rate_limit_deadline(Duration::from_secs(6));
+        let second = Some(Duration::from_secs(1));
+        assert_eq!(
+            policy.rate_limit_wait(0, second, Duration::ZERO),
+            Some(Duration::from_secs(1))
+        );
+        // However many times it comes, as long as the deadline allows.
+        assert_eq!(
+            policy.rate_limit_wait(40, second, Duration::from_secs(5)),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(policy.rate_limit_wait(41, second, Duration::from_secs(6)), None);
+        assert_eq!(
+            policy.rate_limit_wait(0, Some(Duration::from_secs(9)), Duration::ZERO),
+            None
+        );
+    }
+
+    #[test]
+    fn remaining_zero_pauses_until_the_reset() {
+        let now = SystemTime::UNIX_EPOCH;
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                headers.insert(*name, value.parse().unwrap());
+            }
+            headers
+        };
+        let cases = [
+            (vec![("ratelimit-remaining", "5")], None),
+            (
+                vec![("ratelimit-remaining", "0"), ("ratelimit-reset", "7")],
+                Some(7),
+            ),
+            (vec![("ratelimit-remaining", "0;w=21600")], Some(1)),
+            (vec![("ratelimit-remaining", "0"), ("retry-after", "3")], Some(3)),
+            (vec![("ratelimit-remaining", "x")], None),
+            (vec![], None),
+        ];
+        for (pairs, expected) in cases {
+            assert_eq!(
+                rate_limit_pause(&headers(&pairs), now),
+                expected.map(Duration::from_secs),
+                "{pairs:?}"
+            );
+        }
     }
 
     #[test]

@@ -136,6 +136,8 @@ pub struct HyperTransport {
 struct Shared {
     roots: RootCertStore,
     cert_dirs: CertDirs,
+    /// Certificate directories given for single hosts, before `cert_dirs`.
+    host_cert_dirs: HashMap<String, PathBuf>,
     /// What every client connects through.
     connector: RouteConnector,
     /// The clients for hosts without a certificate directory.
@@ -190,6 +192,7 @@ pub struct HyperTransportBuilder {
     system_roots: bool,
     connect_timeout: Duration,
     cert_dir: Option<PathBuf>,
+    host_cert_dirs: HashMap<String, PathBuf>,
 }
 
 impl Default for HyperTransportBuilder {
@@ -200,6 +203,7 @@ impl Default for HyperTransportBuilder {
             system_roots: true,
             connect_timeout: Duration::from_secs(30),
             cert_dir: None,
+            host_cert_dirs: HashMap::new(),
         }
     }
 }
@@ -243,6 +247,14 @@ impl HyperTransportBuilder {
         self
     }
 
+    /// Uses `dir` as the certificate directory of `host` (`name` or `name:port`, as the URL
+    /// has it) alone, before [`HyperTransportBuilder::cert_dir`] and the per-host directories:
+    /// what a `skopeo sync` YAML file's `cert-dir` means for its registry.
+    pub fn host_cert_dir(mut self, host: &str, dir: impl Into<PathBuf>) -> HyperTransportBuilder {
+        self.host_cert_dirs.insert(host.to_ascii_lowercase(), dir.into());
+        self
+    }
+
     /// Builds the transport; fails when a CA file, a proxy URL or the TLS setup is unusable (a certificate
     /// directory is read when its host is first contacted, and its errors are that request's).
     pub fn build(self) -> Result<HyperTransport, Error> {
@@ -264,6 +276,7 @@ impl HyperTransportBuilder {
             shared: Arc::new(Shared {
                 roots,
                 cert_dirs,
+                host_cert_dirs: self.host_cert_dirs,
                 connector,
                 plain,
                 per_host: Mutex::new(HashMap::new()),
@@ -306,7 +319,12 @@ impl Shared {
         if let Some(known) = per_host.get(&key) {
             return Ok(known.clone().unwrap_or_else(|| self.plain.clone()));
         }
-        let clients = match self.cert_dirs.dir_for(&key) {
+        let dir = self
+            .host_cert_dirs
+            .get(&key)
+            .cloned()
+            .or_else(|| self.cert_dirs.dir_for(&key));
+        let clients = match dir {
             None => None,
             Some(dir) => {
                 let certs = crate::certs::load(&dir)?;

@@ -293,7 +293,8 @@ impl Client {
             Target::Url(location.clone()),
         )
         .header(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"))
-        .body(RequestBody::stream(stream));
+        .body(RequestBody::stream(stream))
+        .continuing_transfer();
         let response = self.execute(call).await;
         let content_failed = failed
             .lock()
@@ -377,7 +378,8 @@ impl Client {
                 )
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"))
                 .header(CONTENT_RANGE, range)
-                .body(RequestBody::full(piece));
+                .body(RequestBody::full(piece))
+                .continuing_transfer();
                 let response = self.execute(call).await.map_err(|e| (e, None))?;
                 let response = expect_status(
                     &Method::PATCH,
@@ -427,7 +429,8 @@ impl Client {
             Target::Url(uri),
         )
         .header(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"))
-        .body(body);
+        .body(body)
+        .continuing_transfer();
         let response = self.execute(call).await?;
         let response = expect_status(
             &Method::PUT,

@@ -105,7 +105,10 @@ impl GlobalArgs {
 impl Command {
     /// Whether the command copies a subset of a list when given several `--platform`s.
     pub(crate) fn allows_platform_subset(&self) -> bool {
-        matches!(self, Command::Copy(_) | Command::Pull(_) | Command::Push(_))
+        matches!(
+            self,
+            Command::Copy(_) | Command::Pull(_) | Command::Push(_) | Command::Sync(_)
+        )
     }
 }
 
@@ -164,6 +167,22 @@ pub(crate) enum Command {
         skiff copy docker://localhost:5000/team/app:1.0 oci:./app-layout:1.0\n  \
         skiff copy --platform linux/arm64 oci:./app-layout:1.0 other.example:5000/app:arm64")]
     Copy(CopyArgs),
+    /// Mirror many images: every tag of a repository, or what a `skopeo sync` YAML file names.
+    ///
+    /// SOURCE is `HOST/NAME` (every tag), `HOST/NAME:TAG` or `HOST/NAME@DIGEST` with `--src
+    /// docker`, or a `skopeo sync` YAML file with `--src yaml`. DESTINATION is a registry prefix
+    /// `HOST[/PATH]` (`--dest docker`) or a directory of OCI layouts, one per repository (`--dest
+    /// oci`). Images are named there as `skopeo sync` names them (`--scoped` keeps the source
+    /// registry and path). An image the destination holds by the same digest is `unchanged` at
+    /// the cost of one manifest HEAD on each side. Prints `STATUS<TAB>SOURCE<TAB>DESTINATION<TAB>DIGEST`
+    /// per image and ends with `sync: N copied, M unchanged, K failed` on stderr; exits 1 if any
+    /// image failed, 2 on bad input (nothing is then written).
+    #[command(after_help = "Examples:
+          skiff sync registry.example.com/team/app mirror.internal:5000/upstream
+          skiff sync --src yaml --dest docker sync.yml mirror.internal:5000/upstream
+          skiff sync --src yaml --dest oci --tags-exclude '-rc' sync.yml /srv/layouts
+          skiff sync --src yaml --shard \"$JOB_COMPLETION_INDEX/4\" --report report.json sync.yml mirror:5000")]
+    Sync(SyncArgs),
     /// Copy one image while rewriting its manifest: Docker schema1 (`v2s1`), Docker schema2
     /// (`v2s2`) or OCI (`oci`).
     ///
@@ -302,6 +321,78 @@ pub(crate) struct CopyArgs {
     /// fallback index current. Registry to registry.
     #[arg(long)]
     pub(crate) referrers: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    /// What SOURCE is.
+    #[arg(long = "src", value_enum, default_value_t = SyncSourceArg::Docker)]
+    pub(crate) src: SyncSourceArg,
+    /// What DESTINATION is.
+    #[arg(long = "dest", value_enum, default_value_t = SyncDestArg::Docker)]
+    pub(crate) dest: SyncDestArg,
+    /// `HOST/NAME[:TAG|@DIGEST]` (`--src docker`) or a YAML file (`--src yaml`).
+    #[arg(value_name = "SOURCE")]
+    pub(crate) source: String,
+    /// `HOST[/PATH]` (`--dest docker`) or a directory (`--dest oci`).
+    #[arg(value_name = "DESTINATION")]
+    pub(crate) destination: String,
+    /// Keep the source registry and whole path in destination names, as `skopeo sync --scoped`.
+    #[arg(long)]
+    pub(crate) scoped: bool,
+    /// Show the plan (`planned` or `unchanged` per image); send no write request at all.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Go on past failed images; exit 1 at the end if any failed.
+    #[arg(long)]
+    pub(crate) keep_going: bool,
+    /// Images to copy at once, each with `--jobs` blob transfers.
+    #[arg(long, value_name = "N", default_value_t = default_parallel())]
+    pub(crate) parallel: NonZeroUsize,
+    /// Only the source repositories whose stable hash falls in shard I of N (0 <= I < N): N
+    /// processes cover everything exactly once.
+    #[arg(long, value_name = "I/N")]
+    pub(crate) shard: Option<String>,
+    /// Only tags matching this regex (unanchored, as skopeo's `images-by-tag-regex`).
+    #[arg(long, value_name = "RE")]
+    pub(crate) tags_regex: Option<String>,
+    /// No tags matching this regex.
+    #[arg(long, value_name = "RE")]
+    pub(crate) tags_exclude: Option<String>,
+    /// Only tags that are versions in this range (`skopeo sync`'s syntax: `>= 1.2, < 2`).
+    #[arg(long, value_name = "RANGE")]
+    pub(crate) semver: Option<String>,
+    /// Copy each image's referrers (OCI 1.1 API, else the fallback tag) and cosign tags
+    /// (`sha256-HEX.sig`, `.att`, `.sbom`) along. `--dest docker` only.
+    #[arg(long)]
+    pub(crate) referrers: bool,
+    /// Write a JSON report of every image (source, destination, digest, status, bytes,
+    /// seconds, error) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) report: Option<PathBuf>,
+}
+
+/// What `sync`'s SOURCE is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SyncSourceArg {
+    /// A repository or image on a registry.
+    Docker,
+    /// A `skopeo sync` YAML file.
+    Yaml,
+}
+
+/// What `sync`'s DESTINATION is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SyncDestArg {
+    /// A registry prefix.
+    Docker,
+    /// A directory of OCI image layouts.
+    Oci,
+}
+
+/// The library's default number of images synced at once.
+fn default_parallel() -> NonZeroUsize {
+    NonZeroUsize::new(registry_client::sync::DEFAULT_PARALLEL).unwrap_or(NonZeroUsize::MIN)
 }
 
 #[derive(Debug, Args)]

@@ -81,6 +81,16 @@ pub(crate) fn credential_store(global: &GlobalArgs, explicit: &ExplicitCredentia
     store
 }
 
+/// What a sync file says about one registry: its credentials (before every other source),
+/// whether to skip TLS verification, and its certificate directory.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RegistrySettings {
+    pub(crate) host: String,
+    pub(crate) credential: Option<Credential>,
+    pub(crate) insecure: bool,
+    pub(crate) cert_dir: Option<std::path::PathBuf>,
+}
+
 /// A client with the credentials for `registries` (each a registry and, for namespaced
 /// auth-file keys, a repository) looked up now, so a broken auth file or credential program
 /// fails the command up front with its own message.
@@ -88,6 +98,16 @@ pub(crate) fn client(
     global: &GlobalArgs,
     explicit: &ExplicitCredentials,
     registries: &[(&str, Option<&str>)],
+) -> Result<Client, Failure> {
+    client_with(global, explicit, registries, &[])
+}
+
+/// [`client`], with `settings` for some registries on top of the flags.
+pub(crate) fn client_with(
+    global: &GlobalArgs,
+    explicit: &ExplicitCredentials,
+    registries: &[(&str, Option<&str>)],
+    settings: &[RegistrySettings],
 ) -> Result<Client, Failure> {
     if explicit.has_username() && explicit.basic().is_none() {
         return Err(Failure::usage(
@@ -103,7 +123,18 @@ pub(crate) fn client(
     .map_err(|e| Failure::new("reading registries.conf", e))?;
     let store = credential_store(global, explicit);
     let mut credentials = StaticCredentials::new();
+    for setting in settings {
+        if let Some(credential) = &setting.credential {
+            credentials = credentials.with(&setting.host, credential.clone());
+        }
+    }
     for (registry, repository) in registries_to_ask(&conf, registries)? {
+        if settings
+            .iter()
+            .any(|s| s.host == registry && s.credential.is_some())
+        {
+            continue;
+        }
         let credential = store
             .credential_for(&registry, repository.as_deref())
             .map_err(|e| Failure::new(format!("reading credentials for {registry}"), e))?;
@@ -119,6 +150,13 @@ pub(crate) fn client(
     if let Some(dir) = &global.cert_dir {
         transport = transport.cert_dir(dir);
     }
+    for setting in settings {
+        if let Some(dir) = &setting.cert_dir {
+            transport = transport
+                .host_cert_dir(&setting.host, dir)
+                .host_cert_dir(registry_client::api_host(&setting.host), dir);
+        }
+    }
     let transport = transport.build().map_err(|e| Failure::new("setting up TLS", e))?;
     let mut builder = Client::builder()
         .user_agent(concat!("skiff/", env!("CARGO_PKG_VERSION")))
@@ -129,6 +167,9 @@ pub(crate) fn client(
         .transport(TracingTransport::new(transport));
     for host in &global.insecure {
         builder = builder.insecure_host(host);
+    }
+    for setting in settings.iter().filter(|s| s.insecure) {
+        builder = builder.insecure_host(&setting.host);
     }
     builder
         .build()

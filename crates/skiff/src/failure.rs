@@ -8,6 +8,8 @@ pub(crate) struct Failure {
     what: String,
     why: Box<dyn std::error::Error + Send + Sync>,
     exit_code: u8,
+    /// Already reported (a sync's summary): exit with the code, print nothing more.
+    silent: bool,
 }
 
 impl Failure {
@@ -21,7 +23,22 @@ impl Failure {
             what: what.into(),
             why: why.into(),
             exit_code: 1,
+            silent: false,
         }
+    }
+
+    /// A failure the command has reported itself (exit `exit_code`, nothing more printed).
+    pub(crate) fn silent(exit_code: u8) -> Failure {
+        Failure {
+            exit_code,
+            silent: true,
+            ..Failure::new("", "")
+        }
+    }
+
+    /// Whether the failure was reported already.
+    pub(crate) fn is_silent(&self) -> bool {
+        self.silent
     }
 
     /// A command line that parsed but cannot be carried out as given (exit 2).

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         // The reader of stdout went away (`| head`): nothing to report, as with SIGPIPE's
         // default, but without being killed mid-write.
         Err(failure) if failure.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(failure) if failure.is_silent() => ExitCode::from(failure.exit_code()),
         Err(failure) => {
             // Whoever wrote the message (a registry echoing a password, say), no secret
             // this process holds reaches the terminal.

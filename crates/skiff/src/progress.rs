@@ -1,13 +1,18 @@
-//! Progress of pull, push and copy on stderr: a bar per blob and a total when stderr is a
-//! terminal, one plain line per finished blob otherwise, nothing with `-q`.
+//! Progress on stderr. Pull, push and copy: a bar per blob and a total when stderr is a
+//! terminal, one plain line per finished blob otherwise. Sync: one bar of images done out of
+//! the total with the bytes moved and the rate on a terminal, one plain line per image
+//! otherwise. Nothing with `-q`.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use oci_digest::Digest;
 use registry_client::image::{BlobOutcome, NoProgress, Progress};
+use registry_client::sync::{ImageResult, SyncProgress};
 
 /// The progress reporter for the flags and for where stderr goes.
 pub(crate) fn reporter(quiet: bool) -> Arc<dyn Progress> {
@@ -117,6 +122,151 @@ impl Progress for Bars {
 impl Drop for Bars {
     fn drop(&mut self) {
         self.total.finish();
+    }
+}
+
+/// A sync's progress and its stdout lines: `STATUS<TAB>SOURCE<TAB>DESTINATION<TAB>DIGEST` per
+/// image as it finishes (a closed stdout is remembered and reported at the end).
+pub(crate) struct SyncDisplay {
+    display: SyncView,
+    total: AtomicUsize,
+    done: AtomicUsize,
+    bytes: AtomicU64,
+    started: Instant,
+    stdout_failed: Mutex<Option<std::io::Error>>,
+}
+
+/// Where a sync's progress goes.
+enum SyncView {
+    Quiet,
+    Lines,
+    Bar(ProgressBar),
+}
+
+impl SyncDisplay {
+    /// The display for the flags and for where stderr goes.
+    pub(crate) fn new(quiet: bool) -> SyncDisplay {
+        let display = if quiet {
+            SyncView::Quiet
+        } else if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("sync [{bar:30}] {pos}/{len} images {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            SyncView::Bar(bar)
+        } else {
+            SyncView::Lines
+        };
+        SyncDisplay {
+            display,
+            total: AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
+            bytes: AtomicU64::new(0),
+            started: Instant::now(),
+            stdout_failed: Mutex::new(None),
+        }
+    }
+
+    /// The first failure writing to stdout, if any.
+    pub(crate) fn stdout_error(&self) -> Option<std::io::Error> {
+        self.stdout_failed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// `12.0 MiB, 3.1 MiB/s`.
+    fn rate(&self) -> String {
+        let bytes = self.bytes.load(Ordering::Relaxed);
+        let seconds = self.started.elapsed().as_secs_f64().max(0.001);
+        format!(
+            "{}, {}/s",
+            HumanBytes(bytes),
+            HumanBytes((bytes as f64 / seconds) as u64)
+        )
+    }
+
+    fn print(&self, line: &str) {
+        use std::io::Write as _;
+        let write = || writeln!(std::io::stdout().lock(), "{}", registry_auth::redact(line));
+        let written = match &self.display {
+            SyncView::Bar(bar) => bar.suspend(write),
+            _ => write(),
+        };
+        if let Err(error) = written {
+            let mut failed = self.stdout_failed.lock().unwrap_or_else(PoisonError::into_inner);
+            failed.get_or_insert(error);
+        }
+    }
+}
+
+impl SyncProgress for SyncDisplay {
+    fn planned(&self, images: usize) {
+        self.total.store(images, Ordering::Relaxed);
+        if let SyncView::Bar(bar) = &self.display {
+            bar.set_length(images as u64);
+        }
+    }
+
+    fn bytes(&self, bytes: u64) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        if let SyncView::Bar(bar) = &self.display {
+            bar.set_message(self.rate());
+        }
+    }
+
+    fn image_done(&self, result: &ImageResult) {
+        let digest = result.digest().map(ToString::to_string).unwrap_or_default();
+        self.print(&format!(
+            "{}\t{}\t{}\t{digest}",
+            result.status(),
+            result.source(),
+            result.destination()
+        ));
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let total = self.total.load(Ordering::Relaxed);
+        match &self.display {
+            SyncView::Quiet => {
+                if let Some(error) = result.error() {
+                    eprintln!(
+                        "{}",
+                        registry_auth::redact(&format!("sync: failed {}: {error}", result.source()))
+                    );
+                }
+            }
+            SyncView::Lines => {
+                let error = result.error().map(|e| format!(": {e}")).unwrap_or_default();
+                eprintln!(
+                    "{}",
+                    registry_auth::redact(&format!(
+                        "sync: {done}/{total} images, {}: {} {}{error}",
+                        self.rate(),
+                        result.status(),
+                        result.source()
+                    ))
+                );
+            }
+            SyncView::Bar(bar) => {
+                if let Some(error) = result.error() {
+                    bar.println(registry_auth::redact(&format!(
+                        "failed {}: {error}",
+                        result.source()
+                    )));
+                }
+                bar.set_position(done as u64);
+                bar.set_message(self.rate());
+            }
+        }
+    }
+}
+
+impl Drop for SyncDisplay {
+    fn drop(&mut self) {
+        if let SyncView::Bar(bar) = &self.display {
+            bar.finish_and_clear();
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The fault proxy: an in-process loopback proxy in front of a real registry that passes requests
 //! on, except those a [`Rule`] selects, which get a [`Fault`]: a download or upload cut short, a
-//! stalled body, an ignored `Range`, a 429/503 with `Retry-After`, a 401 that forces a token
-//! refresh, a redirect to a second listener, a corrupted byte, or a delay.
+//! stalled body, an ignored `Range`, a 429/503 with `Retry-After`, rate-limit headers, a 401 that
+//! forces a token refresh, a redirect to a second listener, a corrupted byte, or a delay.
 //!
 //! Clients talk to [`FaultProxy::addr`] as if it were the registry; the registry sees the
 //! proxy's address in `Host`, so the upload URLs it hands out lead back through the proxy. The
@@ -299,7 +299,13 @@ async fn handle(
     }
     match &fault {
         // Faults in the response body are applied to it below.
-        None | Some(Fault::CutBodyAfter(_) | Fault::StallBodyAfter(_) | Fault::CorruptByteAt(_)) => {}
+        None
+        | Some(
+            Fault::CutBodyAfter(_)
+            | Fault::StallBodyAfter(_)
+            | Fault::CorruptByteAt(_)
+            | Fault::RateLimitHeaders { .. },
+        ) => {}
         Some(Fault::Status { status, retry_after }) => return Ok(status_response(*status, *retry_after)),
         Some(Fault::Unauthorized) => return Ok(unauthorized(&state.upstream).await),
         Some(Fault::EndlessErrorBody(status)) => return Ok(endless_error_response(*status)),
@@ -337,6 +343,12 @@ async fn handle(
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             parts.headers.remove(CONNECTION);
+            if let Some(Fault::RateLimitHeaders { remaining, reset }) = &fault {
+                parts
+                    .headers
+                    .insert("ratelimit-remaining", HeaderValue::from(*remaining));
+                parts.headers.insert("ratelimit-reset", HeaderValue::from(*reset));
+            }
             Response::from_parts(parts, faulty_body(body, fault.as_ref()).boxed())
         }
         Err(error) => Response::builder()

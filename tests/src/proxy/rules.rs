@@ -54,6 +54,14 @@ pub enum Fault {
         /// The longest a request is held.
         at_most: Duration,
     },
+    /// Pass the request on and add the rate-limit headers of the IETF draft to the answer:
+    /// `RateLimit-Remaining: REMAINING` and `RateLimit-Reset: RESET` (seconds).
+    RateLimitHeaders {
+        /// Requests left in the window.
+        remaining: u64,
+        /// Seconds until the window resets.
+        reset: u64,
+    },
 }
 
 /// Which requests a rule applies to; every part given must match.

@@ -67,5 +67,6 @@ pub use resolve::{resolve, resolve_from, ResolvedImage, CONFIG_LIMIT};
 pub use rewrite::{Rewrite, RewritePlan, Rewritten};
 pub use source::{ImageSource, LayoutSource, RegistrySource};
 pub use transfer::{
-    convert, copy, copy_image, pull, push, registry_blobs, TransferOptions, TransferReport, DEFAULT_JOBS,
+    convert, copy, copy_image, destination_digest, pull, push, registry_blobs, TransferOptions,
+    TransferReport, DEFAULT_JOBS,
 };

@@ -87,6 +87,18 @@ impl TransferOptions {
         self
     }
 
+    /// Whether one or more platforms were chosen, so that a list or index is
+    /// not copied whole and the destination's digest may differ from the
+    /// source's (see [`destination_digest`]).
+    pub fn selects_platforms(&self) -> bool {
+        self.platform.is_some() || !self.subset.is_empty()
+    }
+
+    /// The concurrent blob transfers of one image (see [`TransferOptions::jobs`]).
+    pub fn job_count(&self) -> usize {
+        self.jobs
+    }
+
     /// Transfers of small blobs at once: `jobs` times four, at most 16, and
     /// never fewer than `jobs`; one when `jobs` is one.
     fn small_blob_jobs(&self) -> usize {
@@ -452,19 +464,7 @@ async fn plan_subset(
     wanted: &[Platform],
     options: &TransferOptions,
 ) -> Result<Plan, Error> {
-    let image = source.to_string();
-    let mut chosen = HashSet::new();
-    for platform in wanted {
-        chosen.insert(select_platform(parsed, platform, &image)?.digest().clone());
-    }
-    // In the source's order, each entry once however many platforms chose it.
-    let entries: Vec<Descriptor> = parsed
-        .manifests()
-        .unwrap_or_default()
-        .iter()
-        .filter(|entry| chosen.remove(entry.digest()))
-        .cloned()
-        .collect();
+    let (entries, subset) = subset_list(top, parsed, wanted, &source.to_string())?;
     let fetched: Vec<ManifestData> = stream::iter(&entries)
         .map(|entry| source.child_manifest(entry))
         .buffered(options.jobs)
@@ -483,26 +483,83 @@ async fn plan_subset(
         }
         collect_blobs(&child_parsed, &mut blobs, &mut seen);
     }
+    Ok(Plan {
+        children: fetched,
+        top: subset,
+        blobs,
+        chosen: None,
+    })
+}
+
+/// The entries of a list or index for `wanted` (in the source's order, each
+/// once however many platforms chose it), and the list or index of the same
+/// format naming just them (an OCI index keeps its annotations).
+fn subset_list(
+    top: &ManifestData,
+    parsed: &Manifest,
+    wanted: &[Platform],
+    image: &str,
+) -> Result<(Vec<Descriptor>, ManifestData), Error> {
+    let mut chosen = HashSet::new();
+    for platform in wanted {
+        chosen.insert(select_platform(parsed, platform, image)?.digest().clone());
+    }
+    let entries: Vec<Descriptor> = parsed
+        .manifests()
+        .unwrap_or_default()
+        .iter()
+        .filter(|entry| chosen.remove(entry.digest()))
+        .cloned()
+        .collect();
     let subset = || -> Result<Vec<u8>, oci_manifest::Error> {
         Ok(match parsed {
             Manifest::OciIndex(index) if index.annotations().is_empty() => {
-                OciIndex::new(entries)?.as_bytes().to_vec()
+                OciIndex::new(entries.clone())?.as_bytes().to_vec()
             }
-            Manifest::OciIndex(index) => OciIndex::new(entries)?
+            Manifest::OciIndex(index) => OciIndex::new(entries.clone())?
                 .with_annotations(index.annotations().clone())?
                 .as_bytes()
                 .to_vec(),
-            _ => ManifestList::new(entries)?.as_bytes().to_vec(),
+            _ => ManifestList::new(entries.clone())?.as_bytes().to_vec(),
         })
     };
     let bytes = subset()?;
     let digest = Digest::sha256(&bytes);
-    Ok(Plan {
-        children: fetched,
-        top: ManifestData::new(top.media_type().clone(), digest, bytes.into()),
-        blobs,
-        chosen: None,
-    })
+    Ok((
+        entries,
+        ManifestData::new(top.media_type().clone(), digest, bytes.into()),
+    ))
+}
+
+/// The digest a copy of the image whose top manifest is `top` leaves at its
+/// destination under `options`, computed from `top` alone: its own digest,
+/// the chosen entry's with one platform, the rewritten list's with several.
+/// What lets a sync tell an image is already there without reading the
+/// destination's manifest.
+pub fn destination_digest(
+    top: &ManifestData,
+    options: &TransferOptions,
+    image: &str,
+) -> Result<Digest, Error> {
+    let parsed = top.parse()?;
+    if !parsed.is_index() {
+        if !options.subset.is_empty() {
+            return Err(Error::NotAList {
+                image: image.to_owned(),
+            });
+        }
+        return Ok(top.digest().clone());
+    }
+    if !options.subset.is_empty() {
+        return Ok(subset_list(top, &parsed, &options.subset, image)?
+            .1
+            .digest()
+            .clone());
+    }
+    match &options.platform {
+        Some(wanted) => Ok(select_platform(&parsed, wanted, image)?.digest().clone()),
+        None => Ok(top.digest().clone()),
+    }
 }
 
 /// The entry of a list or index for `wanted`, or an error naming what there is.

@@ -1,12 +1,21 @@
-//! The sync planner: which images a `sync` run mirrors, and under which names.
+//! Mirroring many images: which images a sync copies, under which names,
+//! and the runner that copies them.
 //!
-//! Pure and network-free: [`SyncConfig`] reads `skopeo sync`'s YAML file (or
-//! the `--src docker` form) into [`SourceRepository`] entries; the caller
-//! lists tags for those that need it and hands them to [`plan_repository`],
-//! which applies the [`TagFilter`] and names each destination exactly as
-//! `skopeo sync` does, scoped or not. [`Shard`] splits the repositories
-//! between processes by a stable hash. Bad input is [`crate::Error::SyncInput`],
-//! naming the file (or flag), the line and the problem.
+//! The planner is pure and network-free: [`SyncConfig`] reads `skopeo sync`'s
+//! YAML file (or the `--src docker` form) into [`SourceRepository`] entries;
+//! [`plan_repository`] takes a repository and its listed tags, applies the
+//! [`TagFilter`] and names each destination exactly as `skopeo sync` does,
+//! scoped or not. [`Shard`] splits the repositories between processes by a
+//! stable hash. Bad input is [`crate::Error::SyncInput`], naming the file (or
+//! flag), the line and the problem.
+//!
+//! The runner ([`run`], or [`plan`] then [`execute`]) lists tags, plans, and
+//! drives the image engine over the plan: [`SyncOptions::parallel`] images
+//! at once over one [`crate::Client`], an image already at the destination
+//! by the same digest found `unchanged` at the cost of one manifest `HEAD` on
+//! each side, blobs shared between images moved once per destination (and
+//! mounted into the other repositories of a registry), and a [`SyncReport`]
+//! of every image. See [`run`] for an example.
 //!
 //! ```
 //! use registry_client::sync::{plan_repository, PlanOptions, SyncConfig, Target};
@@ -25,10 +34,16 @@
 
 mod config;
 mod filter;
+mod ledger;
 mod plan;
+mod run;
 mod semver_range;
 
 pub use config::{Credentials, ImageRef, Selector, SourceRepository, SyncConfig};
 pub use filter::TagFilter;
 pub use plan::{plan_repository, DestinationKind, PlanOptions, PlannedImage, Shard, Target};
+pub use run::{
+    execute, plan, run, ImageResult, ImageStatus, NoSyncProgress, Plan, SyncOptions, SyncProgress,
+    SyncReport, DEFAULT_PARALLEL,
+};
 pub use semver_range::SemverRange;

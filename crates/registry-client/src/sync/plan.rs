@@ -148,12 +148,13 @@ pub fn plan_repository(
             )
         })
     };
+    // Listed tags in name order: registries list them in any order, and a plan (its output,
+    // its report) should read the same every time.
     let listed_refs = |keep: &dyn Fn(&str) -> bool| -> Result<Vec<ImageRef>, Error> {
-        Ok(listed()?
-            .iter()
-            .filter(|tag| keep(tag))
-            .map(|tag| ImageRef::Tag(tag.clone()))
-            .collect())
+        let mut tags: Vec<&String> = listed()?.iter().filter(|tag| keep(tag)).collect();
+        tags.sort();
+        tags.dedup();
+        Ok(tags.into_iter().map(|tag| ImageRef::Tag(tag.clone())).collect())
     };
     let refs: Vec<ImageRef> = match &repository.selector {
         Selector::Refs(refs) => refs.clone(),
@@ -180,15 +181,21 @@ pub fn plan_repository(
         .collect()
 }
 
+/// Where a repository's images go, without a tag: for a repository whose
+/// tags could not be listed.
+pub(crate) fn repository_destination(repository: &SourceRepository, options: &PlanOptions) -> String {
+    let joined = join(&options.destination, named(&repository.full_name(), options.scoped));
+    match options.kind {
+        DestinationKind::Registry => joined,
+        DestinationKind::Layouts => format!("oci:{joined}"),
+    }
+}
+
 /// skopeo's rule: the destination joined (as Go's `path.Join` does) with the
 /// whole source reference when scoped, else with its last path element.
 fn target(source: &Reference, image: &ImageRef, options: &PlanOptions) -> Result<Target, Error> {
-    let name = source.name();
-    let name = if options.scoped {
-        name.as_str()
-    } else {
-        name.rsplit('/').next().unwrap_or(&name)
-    };
+    let full = source.name();
+    let name = named(&full, options.scoped);
     let bad = |problem: String| Error::sync_input(&source.to_string(), None, problem);
     match options.kind {
         DestinationKind::Registry => {
@@ -216,6 +223,16 @@ fn target(source: &Reference, image: &ImageRef, options: &PlanOptions) -> Result
             };
             Ok(Target::Layout { dir, tag })
         }
+    }
+}
+
+/// The part of `registry/name` a destination keeps: all of it when scoped,
+/// else its last path element (Go's `path.Base`).
+fn named(full: &str, scoped: bool) -> &str {
+    if scoped {
+        full
+    } else {
+        full.rsplit('/').next().unwrap_or(full)
     }
 }
 

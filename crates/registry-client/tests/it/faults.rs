@@ -1,9 +1,11 @@
 //! Reliability: broken downloads resume, ignored ranges restart, transient statuses retry,
 //! redirects keep credentials home, corrupt content never passes.
 
+use std::time::Duration;
+
 use http::Method;
 use registry_client::image::VerifiedBlob;
-use registry_client::{Credential, StaticCredentials};
+use registry_client::{Credential, RetryPolicy, StaticCredentials};
 use skiff_integration::{Fault, FaultProxy, Match, Registry, Route, Rule, TokenService, TokenUser, User};
 
 use crate::util::{builder, bytes_of, client, push_image, reference, repo};
@@ -91,10 +93,70 @@ async fn transient_statuses_are_retried_and_rate_limits_reported() {
             retry_after: None,
         },
     ));
-    let error = client.get_manifest(&name).await.unwrap_err();
+    let patient = builder()
+        .retry_policy(
+            RetryPolicy::default()
+                .with_max_retries(3)
+                .with_delays(Duration::from_millis(10), Duration::from_millis(50))
+                .with_rate_limit_deadline(Duration::from_millis(300)),
+        )
+        .build()
+        .unwrap();
+    let error = patient.get_manifest(&name).await.unwrap_err();
     assert!(error.is_rate_limited(), "{error}");
-    // The first attempt and three retries.
-    assert_eq!(proxy.count(&Method::GET, Route::Manifest), 2 + 4);
+    // Rate limits are waited out past the three retries, until the rate-limit deadline.
+    assert!(proxy.count(&Method::GET, Route::Manifest) > 2 + 4);
+}
+
+#[tokio::test]
+async fn rate_limits_slow_the_client_down_instead_of_failing() {
+    let registry = Registry::anonymous();
+    push_image(&client(), &repo(registry.addr(), "limited/app"), "v1", 73).await;
+    let proxy = FaultProxy::start(&registry);
+    let name = reference(&proxy.addr(), "limited/app:v1");
+    // More 429s than the three retries the test policy allows, each asking for a second.
+    proxy.add(
+        Rule::new(
+            Match::any().route(Route::Manifest),
+            Fault::Status {
+                status: 429,
+                retry_after: Some(1),
+            },
+        )
+        .times(2),
+    );
+    proxy.add(
+        Rule::new(
+            Match::any().route(Route::Manifest),
+            Fault::Status {
+                status: 429,
+                retry_after: Some(0),
+            },
+        )
+        .times(3),
+    );
+    let limited = client();
+    limited.get_manifest(&name).await.unwrap();
+    assert_eq!(proxy.count(&Method::GET, Route::Manifest), 6);
+    assert_eq!(limited.request_counts().rate_limit_waits, 5);
+
+    // A registry saying no requests remain holds the next ones back until its reset.
+    proxy.clear();
+    proxy.add(
+        Rule::new(
+            Match::any().route(Route::Manifest),
+            Fault::RateLimitHeaders {
+                remaining: 0,
+                reset: 1,
+            },
+        )
+        .times(1),
+    );
+    let paced = client();
+    paced.get_manifest(&name).await.unwrap();
+    assert_eq!(paced.request_counts().rate_limit_waits, 0);
+    paced.head_manifest(&name).await.unwrap();
+    assert_eq!(paced.request_counts().rate_limit_waits, 1);
 }
 
 #[tokio::test]
@@ -132,7 +194,7 @@ async fn a_stalled_download_times_out_and_resumes() {
     let proxy = FaultProxy::start(&registry);
     proxy.add(Rule::new(Match::blob_get(), Fault::StallBodyAfter(64_000)).times(1));
     let client = builder()
-        .idle_timeout(std::time::Duration::from_millis(500))
+        .idle_timeout(Duration::from_millis(500))
         .build()
         .unwrap();
     let blob = client

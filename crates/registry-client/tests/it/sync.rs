@@ -1,5 +1,6 @@
-//! Sync: the planner alone (`plan`), and its names against `skopeo sync` run on the same input
-//! (`skopeo`).
+//! Sync: the planner alone (`plan`), its names against `skopeo sync` run on the same input
+//! (`skopeo`), and the runner against real registries (`run`).
 
 mod plan;
+mod run;
 mod skopeo;

@@ -16,7 +16,8 @@ pub(crate) fn builder() -> ClientBuilder {
             RetryPolicy::default()
                 .with_max_retries(3)
                 .with_delays(Duration::from_millis(10), Duration::from_millis(50))
-                .with_max_retry_after(Duration::from_secs(2)),
+                .with_max_retry_after(Duration::from_secs(2))
+                .with_rate_limit_deadline(Duration::from_secs(3)),
         )
         .idle_timeout(Duration::from_secs(5))
 }

@@ -12,6 +12,7 @@ mod index;
 mod inspect;
 mod login;
 mod referrers;
+mod sync;
 mod tag;
 mod tags;
 mod transfer;
@@ -68,7 +69,7 @@ pub(crate) async fn run(invocation: &Invocation, command: Command) -> Result<(),
     if invocation.global.platforms.len() > 1 && !command.allows_platform_subset() {
         return Err(Failure::usage(
             "--platform",
-            "this command works on one image: give --platform once (copy, pull and push take several)",
+            "this command works on one image: give --platform once (copy, pull, push and sync take several)",
         ));
     }
     match command {
@@ -82,6 +83,7 @@ pub(crate) async fn run(invocation: &Invocation, command: Command) -> Result<(),
         Command::Pull(args) => transfer::pull(invocation, &args).await,
         Command::Push(args) => transfer::push(invocation, &args).await,
         Command::Copy(args) => transfer::copy(invocation, &args).await,
+        Command::Sync(args) => sync::run(invocation, &args).await,
         Command::Convert(args) => convert::run(invocation, &args).await,
         Command::Delete(args) => delete::run(invocation, &args).await,
         Command::Artifact(ArtifactCommand::Push(args)) => artifact::push(invocation, &args).await,

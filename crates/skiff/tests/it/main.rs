@@ -12,5 +12,6 @@ mod local;
 mod network;
 mod platforms;
 mod reads;
+mod sync;
 mod util;
 mod writes;

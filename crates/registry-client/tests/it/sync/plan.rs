@@ -70,8 +70,8 @@ fn man_page_yaml_reads_unchanged_and_names_like_skopeo() {
         [
             "my-registry.local.lan/repo/busybox:1.13.1-alpine-perl",
             "my-registry.local.lan/repo/busybox:1.13.3-alpine-perl",
-            "my-registry.local.lan/repo/busybox:3.12.1",
             "my-registry.local.lan/repo/busybox:3.11",
+            "my-registry.local.lan/repo/busybox:3.12.1",
             "my-registry.local.lan/repo/busybox:latest",
             "my-registry.local.lan/repo/redis:1.0",
             "my-registry.local.lan/repo/redis:2.0",

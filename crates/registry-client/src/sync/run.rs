@@ -1,0 +1,750 @@
+//! The sync runner: the engine driven over a plan, many images at once.
+//!
+//! Planning lists the tags of the repositories that need it (concurrently)
+//! and names every destination before anything is written, so bad input
+//! (an unusable name, two sources for one destination) stops the run with
+//! nothing written. Then each image:
+//!
+//! 1. one manifest `HEAD` at the source gives the digest the destination
+//!    will have (a `GET` when platforms are chosen, since the rewritten
+//!    list's digest is computed from the source list);
+//! 2. one manifest `HEAD` at the destination (or a look at the layout's
+//!    `index.json`): the same digest there means `unchanged`, and nothing
+//!    else is asked; a destination manifest is never fetched, since
+//!    registries such as Harbor count `GET`s as pulls;
+//! 3. otherwise the engine copies it, pinned to the digest of step 1, with
+//!    the run's [`Ledger`](super::ledger) deduplicating blobs between images.
+//!
+//! `--dry-run` stops after step 2 (`planned` or `unchanged`): it sends no
+//! write request and creates nothing.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use oci_digest::Digest;
+use oci_manifest::{Descriptor, Reference};
+use tokio::sync::OnceCell;
+
+use super::ledger::{Ledger, LedgerDestination, Place};
+use super::plan::repository_destination;
+use super::{plan_repository, PlanOptions, PlannedImage, Shard, SyncConfig, Target};
+use crate::image::{
+    self, BlobOutcome, ImageDestination, ImageSource, LayoutDestination, ManifestData, Progress,
+    RegistryDestination, RegistrySource, TransferOptions, VerifiedBlob,
+};
+use crate::layout::OciLayout;
+use crate::{Client, Error, RepositoryRef};
+
+/// Images copied at once when nothing else is asked for.
+pub const DEFAULT_PARALLEL: usize = 4;
+
+/// How a sync runs.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    parallel: usize,
+    dry_run: bool,
+    keep_going: bool,
+    referrers: bool,
+    transfer: TransferOptions,
+}
+
+impl Default for SyncOptions {
+    fn default() -> SyncOptions {
+        SyncOptions {
+            parallel: DEFAULT_PARALLEL,
+            dry_run: false,
+            keep_going: false,
+            referrers: false,
+            transfer: TransferOptions::new(),
+        }
+    }
+}
+
+impl SyncOptions {
+    /// [`DEFAULT_PARALLEL`] images at once, stopping at the first failure.
+    pub fn new() -> SyncOptions {
+        SyncOptions::default()
+    }
+
+    /// At most `images` images at once (at least one), each with its own
+    /// blob concurrency ([`TransferOptions::jobs`]).
+    pub fn parallel(mut self, images: usize) -> SyncOptions {
+        self.parallel = images.max(1);
+        self
+    }
+
+    /// Plans and checks only: images are `planned` or `unchanged`, and no
+    /// write request is sent.
+    pub fn dry_run(mut self, dry_run: bool) -> SyncOptions {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// Goes on past failed images (the report says which failed) instead of
+    /// starting no new image after the first failure.
+    pub fn keep_going(mut self, keep_going: bool) -> SyncOptions {
+        self.keep_going = keep_going;
+        self
+    }
+
+    /// Copies each image's referrers and cosign digest tags along
+    /// (see [`image::copy_referrers`]); registry destinations only.
+    pub fn referrers(mut self, referrers: bool) -> SyncOptions {
+        self.referrers = referrers;
+        self
+    }
+
+    /// How each image is moved: platforms, blob concurrency.
+    pub fn transfer(mut self, transfer: TransferOptions) -> SyncOptions {
+        self.transfer = transfer;
+        self
+    }
+}
+
+/// What happened to one image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImageStatus {
+    /// It was copied (or its manifest rewritten where the destination's differed).
+    Copied,
+    /// The destination had it, by the same digest; nothing was written.
+    Unchanged,
+    /// It failed; see [`ImageResult::error`].
+    Failed,
+    /// A dry run would copy it.
+    Planned,
+}
+
+impl ImageStatus {
+    /// `copied`, `unchanged`, `failed` or `planned`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageStatus::Copied => "copied",
+            ImageStatus::Unchanged => "unchanged",
+            ImageStatus::Failed => "failed",
+            ImageStatus::Planned => "planned",
+        }
+    }
+}
+
+impl fmt::Display for ImageStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The outcome of one image (or of a repository whose tags could not be listed).
+#[derive(Debug, Clone)]
+pub struct ImageResult {
+    source: String,
+    destination: String,
+    digest: Option<Digest>,
+    status: ImageStatus,
+    bytes: u64,
+    elapsed: Duration,
+    error: Option<Arc<Error>>,
+}
+
+impl ImageResult {
+    /// The source, `HOST/NAME:TAG` or `HOST/NAME@DIGEST` (`HOST/NAME` for a
+    /// repository whose tags could not be listed).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Where it goes, as [`Target`] prints it.
+    pub fn destination(&self) -> &str {
+        &self.destination
+    }
+
+    /// The digest at the destination (for `planned`: the one it would have),
+    /// when it got that far.
+    pub fn digest(&self) -> Option<&Digest> {
+        self.digest.as_ref()
+    }
+
+    /// What happened.
+    pub fn status(&self) -> ImageStatus {
+        self.status
+    }
+
+    /// Bytes of blob content moved for this image.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// How long the image took, checks included.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// Why it failed.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_deref()
+    }
+
+    fn failed(source: String, destination: String, error: Error, elapsed: Duration) -> ImageResult {
+        ImageResult {
+            source,
+            destination,
+            digest: None,
+            status: ImageStatus::Failed,
+            bytes: 0,
+            elapsed,
+            error: Some(Arc::new(error)),
+        }
+    }
+
+    /// The result as JSON, as `--report` writes it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "source": self.source,
+            "destination": self.destination,
+            "digest": self.digest.as_ref().map(Digest::to_string),
+            "status": self.status.as_str(),
+            "bytes": self.bytes,
+            "seconds": (self.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+            "error": self.error.as_ref().map(|e| e.to_string()),
+        })
+    }
+}
+
+/// Every image of a run, in plan order.
+#[derive(Debug, Clone, Default)]
+pub struct SyncReport {
+    images: Vec<ImageResult>,
+}
+
+impl SyncReport {
+    /// The results, in the order of the plan (failed listings first).
+    pub fn images(&self) -> &[ImageResult] {
+        &self.images
+    }
+
+    /// How many images ended with `status`.
+    pub fn count(&self, status: ImageStatus) -> usize {
+        self.images.iter().filter(|i| i.status == status).count()
+    }
+
+    /// Whether any image failed.
+    pub fn has_failures(&self) -> bool {
+        self.count(ImageStatus::Failed) > 0
+    }
+
+    /// `N copied, M unchanged, K failed`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} copied, {} unchanged, {} failed",
+            self.count(ImageStatus::Copied),
+            self.count(ImageStatus::Unchanged),
+            self.count(ImageStatus::Failed)
+        )
+    }
+
+    /// The report as JSON: `{"images": [...], "copied": N, "unchanged": M, "failed": K,
+    /// "planned": P}`, each image as [`ImageResult::to_json`].
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "images": self.images.iter().map(ImageResult::to_json).collect::<Vec<_>>(),
+            "copied": self.count(ImageStatus::Copied),
+            "unchanged": self.count(ImageStatus::Unchanged),
+            "failed": self.count(ImageStatus::Failed),
+            "planned": self.count(ImageStatus::Planned),
+        })
+    }
+}
+
+/// Receives a run's progress; called from many tasks at once, so cheap and
+/// thread-safe. Every method has an empty default.
+pub trait SyncProgress: Send + Sync {
+    /// The plan is made: `images` images will be looked at.
+    fn planned(&self, images: usize) {
+        let _ = images;
+    }
+
+    /// `bytes` more bytes of some image's blobs were moved.
+    fn bytes(&self, bytes: u64) {
+        let _ = bytes;
+    }
+
+    /// An image (or a repository's listing) is done.
+    fn image_done(&self, result: &ImageResult) {
+        let _ = result;
+    }
+}
+
+/// Progress that nobody watches.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSyncProgress;
+
+impl SyncProgress for NoSyncProgress {}
+
+/// A plan made against the registries: the images, and the repositories
+/// whose tags could not be listed.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// The images, in the order of the configuration.
+    pub images: Vec<PlannedImage>,
+    /// One failed result per repository whose tags could not be listed.
+    pub failures: Vec<ImageResult>,
+}
+
+/// A repository's tags: `None` when it names its images itself.
+type Listed = Result<Option<Vec<String>>, Error>;
+
+/// Plans a sync: the repositories of `config` in `shard` (all without one),
+/// their tags listed where needed (`parallel` repositories at once), every
+/// destination named.
+///
+/// Fails ([`Error::SyncInput`]) only on bad input, before anything is
+/// written: a destination no reference can hold, or two sources for one
+/// destination. A repository that cannot be listed is a failure in the plan.
+pub async fn plan(
+    client: &Client,
+    config: &SyncConfig,
+    options: &PlanOptions,
+    shard: Option<Shard>,
+    parallel: usize,
+) -> Result<Plan, Error> {
+    let repositories: Vec<_> = config
+        .repositories()
+        .iter()
+        .filter(|r| shard.map_or(true, |s| s.holds(r)))
+        .collect();
+    let listed: Vec<(Duration, Listed)> = stream::iter(&repositories)
+        .map(|repository| async move {
+            let started = Instant::now();
+            if !repository.needs_tag_list() {
+                return (started.elapsed(), Ok(None));
+            }
+            let tags = client.tags(&repository.repository(), None).try_collect().await;
+            (started.elapsed(), tags.map(Some))
+        })
+        .buffered(parallel.max(1))
+        .collect()
+        .await;
+    let mut plan = Plan::default();
+    let mut named: HashMap<String, String> = HashMap::new();
+    for (repository, (elapsed, tags)) in repositories.into_iter().zip(listed) {
+        let tags = match tags {
+            Ok(tags) => tags,
+            Err(error) => {
+                plan.failures.push(ImageResult::failed(
+                    repository.full_name(),
+                    repository_destination(repository, options),
+                    error.into(),
+                    elapsed,
+                ));
+                continue;
+            }
+        };
+        for image in plan_repository(repository, tags.as_deref(), options)? {
+            let destination = image.destination.to_string();
+            if let Some(other) = named.insert(destination.clone(), image.source.to_string()) {
+                return Err(Error::SyncInput {
+                    origin: image.source.to_string(),
+                    line: None,
+                    problem: format!(
+                        "{other} goes to {destination} too; only one image can have that name there (--scoped keeps them apart)"
+                    ),
+                });
+            }
+            plan.images.push(image);
+        }
+    }
+    Ok(plan)
+}
+
+/// Plans and runs a sync: [`plan`], then [`execute`]. Without
+/// [`SyncOptions::keep_going`], a failed listing stops the run before any
+/// image is copied.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use registry_client::sync::{self, ImageStatus, NoSyncProgress, PlanOptions, SyncConfig, SyncOptions};
+/// use registry_client::Client;
+///
+/// # async fn demo() -> Result<(), registry_client::Error> {
+/// let client = Client::new()?;
+/// let config = SyncConfig::from_docker("registry.example.com/team/app")?;
+/// let report = sync::run(
+///     &client,
+///     &config,
+///     &PlanOptions::new("mirror.example.com/upstream"),
+///     None,
+///     &SyncOptions::new().parallel(8).keep_going(true),
+///     Arc::new(NoSyncProgress),
+/// )
+/// .await?;
+/// for image in report.images() {
+///     println!("{}\t{}\t{}", image.status(), image.source(), image.destination());
+/// }
+/// assert_eq!(report.count(ImageStatus::Failed), 0);
+/// # Ok(())
+/// # }
+/// ```
+pub async fn run(
+    client: &Client,
+    config: &SyncConfig,
+    plan_options: &PlanOptions,
+    shard: Option<Shard>,
+    options: &SyncOptions,
+    progress: Arc<dyn SyncProgress>,
+) -> Result<SyncReport, Error> {
+    let plan = plan(client, config, plan_options, shard, options.parallel).await?;
+    progress.planned(plan.images.len() + plan.failures.len());
+    for failure in &plan.failures {
+        progress.image_done(failure);
+    }
+    let mut images = plan.failures;
+    if images.is_empty() || options.keep_going {
+        images.extend(execute(client, plan.images, options, progress).await.images);
+    }
+    Ok(SyncReport { images })
+}
+
+/// Runs planned images: [`SyncOptions::parallel`] at once, sharing `client`
+/// (its connections, tokens and per-registry limits) and one blob ledger.
+/// Without [`SyncOptions::keep_going`], no image starts after one failed;
+/// those already running finish. The report lists the images that ran.
+pub async fn execute(
+    client: &Client,
+    images: Vec<PlannedImage>,
+    options: &SyncOptions,
+    progress: Arc<dyn SyncProgress>,
+) -> SyncReport {
+    let run = Run {
+        client,
+        options,
+        progress,
+        ledger: Arc::default(),
+        layouts: Layouts::default(),
+        stopped: AtomicBool::new(false),
+    };
+    let run = &run;
+    let mut results: Vec<(usize, ImageResult)> = stream::iter(images.into_iter().enumerate())
+        .map(|(index, image)| async move {
+            if run.stopped.load(Ordering::SeqCst) {
+                return None;
+            }
+            let result = run.one(&image).await;
+            if result.status == ImageStatus::Failed && !run.options.keep_going {
+                run.stopped.store(true, Ordering::SeqCst);
+            }
+            run.progress.image_done(&result);
+            Some((index, result))
+        })
+        .buffer_unordered(options.parallel)
+        .filter_map(std::future::ready)
+        .collect()
+        .await;
+    results.sort_by_key(|(index, _)| *index);
+    SyncReport {
+        images: results.into_iter().map(|(_, result)| result).collect(),
+    }
+}
+
+/// One layout per directory for the whole run: its `index.json` updates are
+/// serialised by the layout, so every tag of a repository goes through the
+/// same one.
+#[derive(Default)]
+struct Layouts {
+    open: Mutex<HashMap<PathBuf, Arc<OnceCell<OciLayout>>>>,
+}
+
+impl Layouts {
+    /// The layout at `dir`, created when missing.
+    async fn create(&self, dir: &PathBuf) -> Result<OciLayout, Error> {
+        let cell = Arc::clone(
+            self.open
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(dir.clone())
+                .or_default(),
+        );
+        Ok(cell.get_or_try_init(|| OciLayout::create(dir)).await?.clone())
+    }
+
+    /// The layout at `dir` when there is one; nothing is created.
+    async fn existing(&self, dir: &PathBuf) -> Result<Option<OciLayout>, Error> {
+        let cell = self
+            .open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(dir)
+            .cloned();
+        if let Some(layout) = cell.as_ref().and_then(|c| c.get()) {
+            return Ok(Some(layout.clone()));
+        }
+        if !tokio::fs::try_exists(dir.join("index.json"))
+            .await
+            .unwrap_or(false)
+        {
+            return Ok(None);
+        }
+        Ok(Some(OciLayout::open(dir).await?))
+    }
+}
+
+/// What every image of a run shares.
+struct Run<'a> {
+    client: &'a Client,
+    options: &'a SyncOptions,
+    progress: Arc<dyn SyncProgress>,
+    ledger: Arc<Ledger>,
+    layouts: Layouts,
+    stopped: AtomicBool,
+}
+
+/// The source as step 1 found it.
+struct Source {
+    /// The source pinned to the digest it has now.
+    pinned: Reference,
+    /// The digest the destination will have.
+    expected: Digest,
+    /// The top manifest, when it was fetched (platforms chosen).
+    top: Option<ManifestData>,
+}
+
+impl Run<'_> {
+    async fn one(&self, image: &PlannedImage) -> ImageResult {
+        let started = Instant::now();
+        let bytes = Arc::new(ImageBytes {
+            bytes: AtomicU64::new(0),
+            forward: Arc::clone(&self.progress),
+        });
+        let outcome = self
+            .sync_image(image, Arc::clone(&bytes) as Arc<dyn Progress>)
+            .await;
+        let (status, digest, error) = match outcome {
+            Ok((status, digest)) => (status, Some(digest), None),
+            Err(error) => (ImageStatus::Failed, None, Some(Arc::new(error))),
+        };
+        ImageResult {
+            source: image.source.to_string(),
+            destination: image.destination.to_string(),
+            digest,
+            status,
+            bytes: bytes.bytes.load(Ordering::Relaxed),
+            elapsed: started.elapsed(),
+            error,
+        }
+    }
+
+    async fn sync_image(
+        &self,
+        image: &PlannedImage,
+        progress: Arc<dyn Progress>,
+    ) -> Result<(ImageStatus, Digest), Error> {
+        let transfer = &self.options.transfer;
+        let mut source = self.inspect_source(&image.source).await?;
+        if self.holds(&image.destination, &source.expected).await? {
+            if self.options.referrers && !self.options.dry_run {
+                let subjects = self.subjects_unchanged(&mut source).await?;
+                self.copy_referrers(image, &subjects, &progress).await?;
+            }
+            return Ok((ImageStatus::Unchanged, source.expected));
+        }
+        if self.options.dry_run {
+            return Ok((ImageStatus::Planned, source.expected));
+        }
+        let registry_source = RegistrySource::new(self.client, &source.pinned);
+        let prefetched;
+        let from: &dyn ImageSource = match source.top.take() {
+            Some(top) => {
+                prefetched = Prefetched {
+                    inner: registry_source,
+                    top,
+                };
+                &prefetched
+            }
+            None => &registry_source,
+        };
+        let destination = self.destination(&image.destination).await?;
+        let report = image::copy_image(from, &destination, transfer, Arc::clone(&progress)).await?;
+        if self.options.referrers {
+            let subjects = image::subjects_of(report.manifest())?;
+            self.copy_referrers(image, &subjects, &progress).await?;
+        }
+        Ok((ImageStatus::Copied, report.digest().clone()))
+    }
+
+    /// Step 1: the digest the source has now, and the one the destination will have.
+    async fn inspect_source(&self, source: &Reference) -> Result<Source, Error> {
+        let transfer = &self.options.transfer;
+        if !transfer.selects_platforms() {
+            let head = self.client.head_manifest(source).await?;
+            if let Some(digest) = head.digest() {
+                return Ok(Source {
+                    pinned: source.with_digest(digest.clone()).map_err(Error::from)?,
+                    expected: digest.clone(),
+                    top: None,
+                });
+            }
+            // No `Docker-Content-Digest`: the digest comes from the bytes.
+        }
+        let fetched = self.client.get_manifest(source).await?;
+        let top = ManifestData::new(
+            fetched.media_type().clone(),
+            fetched.digest().clone(),
+            fetched.into_bytes(),
+        );
+        let expected = image::destination_digest(&top, transfer, &source.to_string())?;
+        Ok(Source {
+            pinned: source.with_digest(top.digest().clone()).map_err(Error::from)?,
+            expected,
+            top: Some(top),
+        })
+    }
+
+    /// Step 2: whether the destination holds `expected` under the image's name.
+    async fn holds(&self, target: &Target, expected: &Digest) -> Result<bool, Error> {
+        match target {
+            Target::Registry(reference) => match self.client.head_manifest(reference).await {
+                Ok(head) => Ok(head.digest() == Some(expected)),
+                Err(error) if error.is_not_found() => Ok(false),
+                Err(error) => Err(error.into()),
+            },
+            Target::Layout { dir, tag } => {
+                let Some(layout) = self.layouts.existing(dir).await? else {
+                    return Ok(false);
+                };
+                let index = layout.index().await?;
+                let entry = match tag {
+                    Some(tag) => index.find_tag(tag),
+                    None => index.find_digest(expected),
+                };
+                Ok(entry.map(Descriptor::digest) == Some(expected))
+            }
+        }
+    }
+
+    /// The engine's destination for `target`, behind the run's ledger.
+    async fn destination(&self, target: &Target) -> Result<LedgerDestination, Error> {
+        let (inner, place): (Box<dyn ImageDestination>, Place) = match target {
+            Target::Registry(reference) => (
+                Box::new(RegistryDestination::new(self.client, reference)),
+                Place {
+                    scope: crate::api_host(reference.registry()).to_owned(),
+                    repository: reference.repository().as_str().to_owned(),
+                    registry: Some(reference.registry().to_owned()),
+                },
+            ),
+            Target::Layout { dir, tag } => {
+                let layout = self.layouts.create(dir).await?;
+                (
+                    Box::new(LayoutDestination::new(&layout, tag.as_ref())),
+                    Place {
+                        scope: format!("oci:{}", dir.display()),
+                        repository: String::new(),
+                        registry: None,
+                    },
+                )
+            }
+        };
+        Ok(LedgerDestination::new(inner, Arc::clone(&self.ledger), place))
+    }
+
+    /// The subjects whose referrers travel with an unchanged image: the
+    /// manifest and, when a list is copied whole, its entries.
+    async fn subjects_unchanged(&self, source: &mut Source) -> Result<Vec<Digest>, Error> {
+        if self.options.transfer.selects_platforms() {
+            return Ok(vec![source.expected.clone()]);
+        }
+        let top = match source.top.take() {
+            Some(top) => top,
+            None => {
+                let fetched = self.client.get_manifest(&source.pinned).await?;
+                ManifestData::new(
+                    fetched.media_type().clone(),
+                    fetched.digest().clone(),
+                    fetched.into_bytes(),
+                )
+            }
+        };
+        image::subjects_of(&top)
+    }
+
+    async fn copy_referrers(
+        &self,
+        image: &PlannedImage,
+        subjects: &[Digest],
+        progress: &Arc<dyn Progress>,
+    ) -> Result<(), Error> {
+        let Target::Registry(destination) = &image.destination else {
+            // Layouts have no referrers API; the command line refuses the combination.
+            return Ok(());
+        };
+        let options = TransferOptions::new().jobs(self.options.transfer.job_count());
+        image::copy_referrers(
+            self.client,
+            &RepositoryRef::from(&image.source),
+            &RepositoryRef::from(destination),
+            subjects,
+            &options,
+            Arc::clone(progress),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// Counts one image's bytes and passes them on to the run's progress.
+struct ImageBytes {
+    bytes: AtomicU64,
+    forward: Arc<dyn SyncProgress>,
+}
+
+impl Progress for ImageBytes {
+    fn blob_progress(&self, _digest: &Digest, bytes: u64) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.forward.bytes(bytes);
+    }
+
+    fn blob_done(&self, _digest: &Digest, _outcome: BlobOutcome) {}
+}
+
+/// A registry source whose top manifest was already read (to compute the
+/// destination's digest), so the copy does not read it again.
+struct Prefetched {
+    inner: RegistrySource,
+    top: ManifestData,
+}
+
+impl fmt::Display for Prefetched {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.inner, f)
+    }
+}
+
+impl ImageSource for Prefetched {
+    fn top_manifest(&self) -> BoxFuture<'_, Result<ManifestData, Error>> {
+        let top = self.top.clone();
+        Box::pin(async move { Ok(top) })
+    }
+
+    fn child_manifest<'a>(
+        &'a self,
+        entry: &'a Descriptor,
+    ) -> BoxFuture<'a, Result<ManifestData, Error>> {
+        self.inner.child_manifest(entry)
+    }
+
+    fn blob<'a>(
+        &'a self,
+        digest: &'a Digest,
+        size: Option<u64>,
+    ) -> BoxFuture<'a, Result<VerifiedBlob, Error>> {
+        self.inner.blob(digest, size)
+    }
+
+    fn mount_hint(&self) -> Option<&RepositoryRef> {
+        self.inner.mount_hint()
+    }
+}

@@ -1,0 +1,225 @@
+//! The runner against real registries: images copied, a second run `unchanged` at the cost of
+//! one manifest HEAD on each side, blobs shared between images moved once, dry runs that write
+//! nothing, failures stopping the run or not.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::Method;
+use registry_client::sync::{
+    self, ImageStatus, NoSyncProgress, PlanOptions, SyncConfig, SyncOptions, SyncReport,
+};
+use skiff_integration::{FaultProxy, ImageFormat, Registry, Route, SeenRequest, Skopeo};
+
+/// Every test's run ends within this, or fails.
+const LIMIT: Duration = Duration::from_secs(120);
+
+/// A whole run on a runtime of its own (the harness's blocking helpers are used between runs).
+fn run(config: &SyncConfig, destination: &str, options: &SyncOptions) -> SyncReport {
+    let client = crate::util::client();
+    let plan = PlanOptions::new(destination);
+    let work = sync::run(&client, config, &plan, None, options, Arc::new(NoSyncProgress));
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime
+        .block_on(async { tokio::time::timeout(LIMIT, work).await })
+        .expect("the sync ends in time")
+        .expect("the input is good")
+}
+
+fn statuses(report: &SyncReport) -> Vec<(String, ImageStatus)> {
+    report
+        .images()
+        .iter()
+        .map(|i| (i.destination().to_owned(), i.status()))
+        .collect()
+}
+
+/// `(method, route)` counts of what a proxy saw.
+fn counts(seen: &[SeenRequest]) -> HashMap<(Method, Route), usize> {
+    let mut counts = HashMap::new();
+    for request in seen {
+        *counts.entry((request.method.clone(), request.route)).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Pushes `team/app:1`, `:2` and `:3`: 1 and 2 share every blob (the same image), 3 is its own.
+fn three_tags(registry: &Registry) -> Vec<String> {
+    let skopeo = Skopeo::new();
+    let shared = skopeo.push_random_image(registry, "team/app:1", &[3000, 200], ImageFormat::Oci);
+    skopeo
+        .copy(
+            &skiff_integration::ImageRef::registry(registry, "team/app:1"),
+            &skiff_integration::ImageRef::registry(registry, "team/app:2"),
+            None,
+        )
+        .unwrap_or_else(|failure| registry.fail(failure));
+    let own = skopeo.push_random_image(registry, "team/app:3", &[5000], ImageFormat::V2s2);
+    vec![
+        shared.digest().to_owned(),
+        shared.digest().to_owned(),
+        own.digest().to_owned(),
+    ]
+}
+
+#[test]
+fn a_second_run_is_unchanged_at_one_head_on_each_side() {
+    let source = Registry::anonymous();
+    let destination = Registry::anonymous();
+    let digests = three_tags(&source);
+    let (from, to) = (FaultProxy::start(&source), FaultProxy::start(&destination));
+    let config = SyncConfig::from_docker(&from.reference("team/app")).expect("a repository");
+    let prefix = to.reference("mirror");
+
+    let first = run(&config, &prefix, &SyncOptions::new());
+    let names: Vec<String> = (1..=3).map(|t| format!("{prefix}/app:{t}")).collect();
+    assert_eq!(
+        statuses(&first),
+        names
+            .iter()
+            .map(|n| (n.clone(), ImageStatus::Copied))
+            .collect::<Vec<_>>()
+    );
+    for (index, image) in first.images().iter().enumerate() {
+        assert_eq!(
+            image.digest().map(ToString::to_string).as_ref(),
+            Some(&digests[index])
+        );
+        assert_eq!(
+            destination
+                .manifest_digest("mirror/app", &(index + 1).to_string())
+                .as_ref(),
+            Some(&digests[index])
+        );
+    }
+    // Tags 1 and 2 share their blobs: each blob crossed once.
+    let uploads = counts(&to.requests());
+    let blob_puts = to
+        .requests()
+        .iter()
+        .filter(|r| r.method == Method::PUT && r.route == Route::Upload)
+        .count();
+    assert_eq!(
+        blob_puts,
+        3 + 2,
+        "config and two layers, then config and one layer: {uploads:?}"
+    );
+
+    let (before_from, before_to) = (from.requests().len(), to.requests().len());
+    let second = run(&config, &prefix, &SyncOptions::new());
+    assert_eq!(
+        statuses(&second),
+        names
+            .iter()
+            .map(|n| (n.clone(), ImageStatus::Unchanged))
+            .collect::<Vec<_>>()
+    );
+    let at_source = counts(&from.requests()[before_from..]);
+    let at_destination = counts(&to.requests()[before_to..]);
+    assert_eq!(
+        at_source.get(&(Method::HEAD, Route::Manifest)),
+        Some(&3),
+        "{at_source:?}"
+    );
+    assert_eq!(
+        at_source.get(&(Method::GET, Route::Manifest)),
+        None,
+        "{at_source:?}"
+    );
+    assert_eq!(
+        at_destination.get(&(Method::HEAD, Route::Manifest)),
+        Some(&3),
+        "{at_destination:?}"
+    );
+    let others: usize = at_destination
+        .iter()
+        .filter(|((method, route), _)| {
+            !(*method == Method::HEAD && *route == Route::Manifest) && *route != Route::Ping
+        })
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(
+        others, 0,
+        "nothing but the HEADs (and a ping) at the destination: {at_destination:?}"
+    );
+}
+
+#[test]
+fn a_dry_run_sends_no_write_and_says_what_it_would_do() {
+    let source = Registry::anonymous();
+    let destination = Registry::anonymous();
+    three_tags(&source);
+    let to = FaultProxy::start(&destination);
+    let config = SyncConfig::from_docker(&source.reference("team/app")).expect("a repository");
+    let prefix = to.reference("mirror");
+    // One image there already.
+    let one = SyncConfig::from_docker(&source.reference("team/app:3")).expect("an image");
+    run(&one, &prefix, &SyncOptions::new());
+    let before = to.requests().len();
+
+    let report = run(&config, &prefix, &SyncOptions::new().dry_run(true));
+    let mut seen: Vec<ImageStatus> = report.images().iter().map(|i| i.status()).collect();
+    seen.sort_by_key(|s| s.as_str());
+    assert_eq!(
+        seen,
+        [ImageStatus::Planned, ImageStatus::Planned, ImageStatus::Unchanged]
+    );
+    assert!(report.images().iter().all(|i| i.digest().is_some()));
+    let seen = to.requests();
+    let writes: Vec<&SeenRequest> = seen[before..]
+        .iter()
+        .filter(|r| !matches!(r.method, Method::GET | Method::HEAD))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    assert!(destination.manifest_digest("mirror/app", "1").is_none());
+}
+
+#[test]
+fn failures_stop_the_run_unless_it_keeps_going() {
+    let source = Registry::anonymous();
+    let destination = Registry::anonymous();
+    three_tags(&source);
+    let text = format!(
+        "{host}:\n  images:\n    team/app: [\"1\", \"gone\", \"3\"]\n",
+        host = source.addr()
+    );
+    let config = SyncConfig::from_yaml("sync.yml", &text).expect("good input");
+    let prefix = destination.reference("mirror");
+
+    let stopped = run(&config, &prefix, &SyncOptions::new().parallel(1));
+    assert_eq!(
+        statuses(&stopped),
+        [
+            (format!("{prefix}/app:1"), ImageStatus::Copied),
+            (format!("{prefix}/app:gone"), ImageStatus::Failed),
+        ]
+    );
+    let failed = &stopped.images()[1];
+    assert!(failed.error().is_some_and(|e| e.is_not_found()), "{failed:?}");
+    assert!(destination.manifest_digest("mirror/app", "3").is_none());
+
+    let going = run(&config, &prefix, &SyncOptions::new().keep_going(true));
+    assert_eq!(
+        statuses(&going),
+        [
+            (format!("{prefix}/app:1"), ImageStatus::Unchanged),
+            (format!("{prefix}/app:gone"), ImageStatus::Failed),
+            (format!("{prefix}/app:3"), ImageStatus::Copied),
+        ]
+    );
+    assert_eq!(going.summary(), "1 copied, 1 unchanged, 1 failed");
+    let json = going.to_json();
+    assert_eq!(json["failed"], 1);
+    assert_eq!(json["images"][1]["status"], "failed");
+    assert!(
+        json["images"][1]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("404")),
+        "{json}"
+    );
+    assert!(
+        json["images"][2]["bytes"].as_u64().is_some_and(|b| b > 5000),
+        "{json}"
+    );
+}
