@@ -26,9 +26,7 @@ use oci_digest::Digest;
 use oci_manifest::{MediaType, Repository};
 use tokio::sync::watch;
 
-use crate::image::{
-    BlobSink, BlobStart, ImageDestination, ManifestData, ManifestRole, VerifiedBlob,
-};
+use crate::image::{BlobSink, BlobStart, ImageDestination, ManifestData, ManifestRole, VerifiedBlob};
 use crate::{Error, RepositoryRef};
 
 /// What the run knows of every blob, per destination scope.

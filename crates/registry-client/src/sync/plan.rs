@@ -184,7 +184,10 @@ pub fn plan_repository(
 /// Where a repository's images go, without a tag: for a repository whose
 /// tags could not be listed.
 pub(crate) fn repository_destination(repository: &SourceRepository, options: &PlanOptions) -> String {
-    let joined = join(&options.destination, named(&repository.full_name(), options.scoped));
+    let joined = join(
+        &options.destination,
+        named(&repository.full_name(), options.scoped),
+    );
     match options.kind {
         DestinationKind::Registry => joined,
         DestinationKind::Layouts => format!("oci:{joined}"),

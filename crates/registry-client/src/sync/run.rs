@@ -338,7 +338,7 @@ pub async fn plan(
                 plan.failures.push(ImageResult::failed(
                     repository.full_name(),
                     repository_destination(repository, options),
-                    error.into(),
+                    error,
                     elapsed,
                 ));
                 continue;
@@ -609,7 +609,7 @@ impl Run<'_> {
             Target::Registry(reference) => match self.client.head_manifest(reference).await {
                 Ok(head) => Ok(head.digest() == Some(expected)),
                 Err(error) if error.is_not_found() => Ok(false),
-                Err(error) => Err(error.into()),
+                Err(error) => Err(error),
             },
             Target::Layout { dir, tag } => {
                 let Some(layout) = self.layouts.existing(dir).await? else {
@@ -729,10 +729,7 @@ impl ImageSource for Prefetched {
         Box::pin(async move { Ok(top) })
     }
 
-    fn child_manifest<'a>(
-        &'a self,
-        entry: &'a Descriptor,
-    ) -> BoxFuture<'a, Result<ManifestData, Error>> {
+    fn child_manifest<'a>(&'a self, entry: &'a Descriptor) -> BoxFuture<'a, Result<ManifestData, Error>> {
         self.inner.child_manifest(entry)
     }
 
