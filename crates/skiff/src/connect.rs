@@ -152,9 +152,11 @@ pub(crate) fn client_with(
     }
     for setting in settings {
         if let Some(dir) = &setting.cert_dir {
-            transport = transport
-                .host_cert_dir(&setting.host, dir)
-                .host_cert_dir(registry_client::api_host(&setting.host), dir);
+            transport = transport.host_cert_dir(&setting.host, dir);
+            // Docker Hub's API lives on another host than its name.
+            if let Ok(reference) = oci_manifest::Reference::parse(&format!("{}/x", setting.host)) {
+                transport = transport.host_cert_dir(reference.registry_endpoint(), dir);
+            }
         }
     }
     let transport = transport.build().map_err(|e| Failure::new("setting up TLS", e))?;

@@ -631,7 +631,7 @@ impl Run<'_> {
             Target::Registry(reference) => (
                 Box::new(RegistryDestination::new(self.client, reference)),
                 Place {
-                    scope: crate::api_host(reference.registry()).to_owned(),
+                    scope: RepositoryRef::from(reference).api_host().to_owned(),
                     repository: reference.repository().as_str().to_owned(),
                     registry: Some(reference.registry().to_owned()),
                 },
