@@ -34,6 +34,16 @@ const NETWORK_CRATES: &[&str] = &[
     "h2",
 ];
 
+/// Crates whose presence means a TLS stack.
+const TLS_CRATES: &[&str] = &[
+    "rustls",
+    "hyper-rustls",
+    "tokio-rustls",
+    "rustls-native-certs",
+    "rustls-pemfile",
+    "rustls-webpki",
+];
+
 /// Runs every check; returns every problem found, not just the first.
 pub(crate) fn check_all(root: &Path) -> Result<(), Vec<String>> {
     let metadata = cargo_metadata(root).map_err(|e| vec![e])?;
@@ -171,16 +181,21 @@ fn check_sans_io(metadata: &Value) -> Vec<String> {
     problems
 }
 
-/// Crates whose network half is a default feature, and that feature: built without their
-/// default features they must pull in no network crate (the a la carte promise).
-const PURE_WITHOUT_DEFAULTS: &[(&str, &str)] = &[("v1-compat", "client")];
+/// Crates with a heavy half behind a default feature: the crate, that feature, and the crates
+/// a build without its default features must not contain (the a la carte promise). v1-compat
+/// without `client` has no network at all; registry-client without `tls` reads OCI layouts
+/// with no TLS stack.
+const LIGHT_WITHOUT_DEFAULTS: &[(&str, &str, &[&str])] = &[
+    ("v1-compat", "client", NETWORK_CRATES),
+    ("registry-client", "tls", TLS_CRATES),
+];
 
-/// `cargo tree -p CRATE --no-default-features -e normal` of each crate above names no
-/// network crate.
+/// `cargo tree -p CRATE --no-default-features -e normal` of each crate above names none of
+/// the crates it must leave out.
 fn check_pure_builds(root: &Path) -> Vec<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut problems = Vec::new();
-    for (name, feature) in PURE_WITHOUT_DEFAULTS {
+    for (name, feature, forbidden) in LIGHT_WITHOUT_DEFAULTS {
         let out = Command::new(&cargo)
             .args([
                 "tree",
@@ -212,11 +227,11 @@ fn check_pure_builds(root: &Path) -> Vec<String> {
         let found: BTreeSet<&str> = tree
             .lines()
             .filter_map(|line| line.split_whitespace().next())
-            .filter(|dep| NETWORK_CRATES.contains(dep))
+            .filter(|dep| forbidden.contains(dep))
             .collect();
         for dep in found {
             problems.push(format!(
-                "{name} without its default features (without `{feature}`) must be pure, but depends on {dep}"
+                "{name} without its default features (without `{feature}`) must not depend on {dep}, but does"
             ));
         }
     }

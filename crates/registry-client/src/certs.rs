@@ -10,8 +10,12 @@ use std::path::{Path, PathBuf};
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::environment::is_dir;
 use crate::error::Error;
+
+/// Whether `path` is a directory (a missing or unreadable one is not).
+fn is_dir(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_dir())
+}
 
 /// Where the certificate directory of a host is found.
 #[derive(Debug, Clone, PartialEq, Eq)]

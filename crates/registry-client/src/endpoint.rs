@@ -100,6 +100,7 @@ pub(crate) fn is_local(host: &str) -> bool {
 pub(crate) fn peer_speaks_tls(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(error);
     while let Some(current) = cause {
+        #[cfg(feature = "tls")]
         if let Some(tls) = current.downcast_ref::<rustls::Error>() {
             return !matches!(tls, rustls::Error::InvalidMessage(_));
         }
@@ -197,6 +198,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "tls")]
     #[test]
     fn only_a_tls_speaking_peer_blocks_the_fallback() {
         use rustls::{CertificateError, InvalidMessage};

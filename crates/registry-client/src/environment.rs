@@ -5,7 +5,7 @@
 //! down as a value, so a caller (or a test) can supply another environment and nothing deep in
 //! the client reads globals or the real `/etc`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The environment variables and file-system roots the network conventions use.
 ///
@@ -62,6 +62,7 @@ impl NetworkEnv {
     /// The per-host certificate directory roots in the order they are searched: the user's
     /// `~/.config/containers/certs.d`, then `/etc/containers/certs.d`, then
     /// `/etc/docker/certs.d`.
+    #[cfg(feature = "tls")]
     pub(crate) fn cert_dir_roots(&self) -> Vec<PathBuf> {
         [
             self.home_path(".config/containers/certs.d"),
@@ -74,12 +75,7 @@ impl NetworkEnv {
     }
 }
 
-/// Whether `path` is a directory (a missing or unreadable one is not).
-pub(crate) fn is_dir(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| m.is_dir())
-}
-
-#[cfg(test)]
+#[cfg(all(test, feature = "tls"))]
 mod tests {
     use super::*;
 

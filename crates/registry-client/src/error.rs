@@ -263,8 +263,18 @@ pub enum Error {
         prefix: String,
     },
     /// The TLS configuration could not be built.
+    #[cfg(feature = "tls")]
     #[error("TLS setup failed: {0}")]
     Tls(#[from] rustls::Error),
+    /// An https URL was to be reached by a build without TLS (registry-client's `tls`
+    /// feature is off); nothing was sent.
+    #[error(
+        "{url}: this build has no TLS (registry-client's `tls` feature is off); it speaks plain http only"
+    )]
+    NoTls {
+        /// The URL, without its query string.
+        url: String,
+    },
     /// A user-supplied upload stream failed.
     #[error("reading the upload source failed: {0}")]
     Source(#[source] std::io::Error),

@@ -1,6 +1,10 @@
 //! The async registry client: the Docker Registry HTTP API V2 and the OCI distribution spec
 //! over hyper and rustls.
 //!
+//! The TLS stack (hyper-rustls, rustls) sits behind the default `tls` feature. Without it
+//! the crate reads and writes OCI image layouts and runs the image engine between them with
+//! no TLS code in the build, and its client speaks plain http only.
+//!
 //! A [`Client`] is cheap to clone; its clones share connections, learned endpoints, tokens and
 //! request counters. Every operation prepares its request completely and sends it through one
 //! place that owns redirects (credentials never follow a redirect to another host, https never
@@ -68,6 +72,7 @@
 
 mod auth;
 mod blobs;
+#[cfg(feature = "tls")]
 mod certs;
 mod client;
 mod counters;
@@ -89,6 +94,7 @@ mod repository;
 mod retry;
 pub mod sync;
 mod timeouts;
+#[cfg(feature = "tls")]
 mod tls;
 mod transport;
 mod uploads;

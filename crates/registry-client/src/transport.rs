@@ -3,15 +3,20 @@
 //! Redirects, retries, authentication and timeouts are decided above this layer, in one place
 //! (`dispatch`), so a [`Transport`] only has to move bytes. [`HyperTransport`] is the default:
 //! hyper's pooled client over rustls, HTTP/1.1 and HTTP/2 by ALPN, which also owns every
-//! connection setting (roots, certificate directories, connect timeout).
+//! connection setting (roots, certificate directories, connect timeout). Without the `tls`
+//! feature it is hyper over plain TCP, and refuses https URLs ([`Error::NoTls`]).
 
+#[cfg(feature = "tls")]
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::io;
+#[cfg(feature = "tls")]
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+#[cfg(feature = "tls")]
+use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -20,12 +25,14 @@ use http::{Request, Response};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Empty, Full, StreamBody};
 use hyper::body::Frame;
+#[cfg(feature = "tls")]
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-
+#[cfg(feature = "tls")]
 use rustls::RootCertStore;
 
+#[cfg(feature = "tls")]
 use crate::certs::{CertDirs, HostCerts};
 use crate::environment::NetworkEnv;
 use crate::error::{BoxError, Error};
@@ -123,18 +130,27 @@ impl fmt::Debug for RequestBody {
     }
 }
 
-type HyperClient =
-    hyper_util::client::legacy::Client<HttpsConnector<RouteConnector>, UnsyncBoxBody<Bytes, io::Error>>;
+/// What the hyper client connects through: TLS (or plain TCP) over the proxy-aware connector.
+#[cfg(feature = "tls")]
+type Connector = HttpsConnector<RouteConnector>;
+/// What the hyper client connects through: the proxy-aware connector, plain TCP only.
+#[cfg(not(feature = "tls"))]
+type Connector = RouteConnector;
+
+type HyperClient = hyper_util::client::legacy::Client<Connector, UnsyncBoxBody<Bytes, io::Error>>;
 
 /// The default transport: hyper's pooled client over rustls (ring), HTTP/1.1 and HTTP/2, with
-/// the proxies and per-registry certificate directories of [`HyperTransportBuilder`].
+/// the proxies and per-registry certificate directories of [`HyperTransportBuilder`]. Without
+/// the `tls` feature: hyper over plain TCP (HTTP/1.1), with the proxies; https URLs are refused.
 #[derive(Clone)]
 pub struct HyperTransport {
     shared: Arc<Shared>,
 }
 
 struct Shared {
+    #[cfg(feature = "tls")]
     roots: RootCertStore,
+    #[cfg(feature = "tls")]
     cert_dirs: CertDirs,
     /// Certificate directories given for single hosts, before `cert_dirs`.
     host_cert_dirs: HashMap<String, PathBuf>,
@@ -144,21 +160,31 @@ struct Shared {
     plain: Clients,
     /// Per `host[:port]`: the clients built from its certificate directory, or `None` when it
     /// has none. Looked up once per host.
+    #[cfg(feature = "tls")]
     per_host: Mutex<HashMap<String, Option<Clients>>>,
 }
 
 /// A verifying and a non-verifying client over the same connection settings.
+#[cfg(feature = "tls")]
 #[derive(Clone)]
 struct Clients {
     verified: HyperClient,
     unverified: HyperClient,
 }
 
+/// The one plain-http client of a build without TLS.
+#[cfg(not(feature = "tls"))]
+#[derive(Clone)]
+struct Clients {
+    http: HyperClient,
+}
+
 impl fmt::Debug for HyperTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HyperTransport")
-            .field("cert_dirs", &self.shared.cert_dirs)
-            .finish_non_exhaustive()
+        let mut debug = f.debug_struct("HyperTransport");
+        #[cfg(feature = "tls")]
+        debug.field("cert_dirs", &self.shared.cert_dirs);
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -188,9 +214,12 @@ impl HyperTransport {
 #[derive(Debug, Clone)]
 pub struct HyperTransportBuilder {
     env: NetworkEnv,
+    #[cfg(feature = "tls")]
     ca_files: Vec<PathBuf>,
+    #[cfg(feature = "tls")]
     system_roots: bool,
     connect_timeout: Duration,
+    #[cfg(feature = "tls")]
     cert_dir: Option<PathBuf>,
     host_cert_dirs: HashMap<String, PathBuf>,
 }
@@ -199,9 +228,12 @@ impl Default for HyperTransportBuilder {
     fn default() -> HyperTransportBuilder {
         HyperTransportBuilder {
             env: NetworkEnv::from_process(),
+            #[cfg(feature = "tls")]
             ca_files: Vec::new(),
+            #[cfg(feature = "tls")]
             system_roots: true,
             connect_timeout: Duration::from_secs(30),
+            #[cfg(feature = "tls")]
             cert_dir: None,
             host_cert_dirs: HashMap::new(),
         }
@@ -220,12 +252,14 @@ impl HyperTransportBuilder {
     /// Trusts the CA certificates in a PEM file in addition to the system roots, for every
     /// host. This is how a registry with a self-made CA is verified, local ones included:
     /// local hosts are tried with verified https before plain http.
+    #[cfg(feature = "tls")]
     pub fn ca_file(mut self, path: impl Into<PathBuf>) -> HyperTransportBuilder {
         self.ca_files.push(path.into());
         self
     }
 
     /// Whether to trust the system's root certificates (default true).
+    #[cfg(feature = "tls")]
     pub fn system_roots(mut self, enabled: bool) -> HyperTransportBuilder {
         self.system_roots = enabled;
         self
@@ -242,6 +276,7 @@ impl HyperTransportBuilder {
     /// `/etc/containers/certs.d/HOST[:PORT]/` and `/etc/docker/certs.d/HOST[:PORT]/` (the
     /// first that exists). `*.crt` files are extra CAs, a `NAME.cert` + `NAME.key` pair the
     /// client certificate for mutual TLS.
+    #[cfg(feature = "tls")]
     pub fn cert_dir(mut self, dir: impl Into<PathBuf>) -> HyperTransportBuilder {
         self.cert_dir = Some(dir.into());
         self
@@ -258,7 +293,9 @@ impl HyperTransportBuilder {
     /// Builds the transport; fails when a CA file, a proxy URL or the TLS setup is unusable (a certificate
     /// directory is read when its host is first contacted, and its errors are that request's).
     pub fn build(self) -> Result<HyperTransport, Error> {
+        #[cfg(feature = "tls")]
         let roots = crate::tls::base_roots(&self.ca_files, self.system_roots)?;
+        #[cfg(feature = "tls")]
         let cert_dirs = match self.cert_dir {
             Some(dir) => CertDirs::One(dir),
             None => CertDirs::PerHost(self.env.cert_dir_roots()),
@@ -271,20 +308,29 @@ impl HyperTransportBuilder {
             http,
             proxies: Arc::new(Proxies::from_env(&self.env)?),
         };
+        #[cfg(feature = "tls")]
         let plain = Clients::new(&roots, &HostCerts::default(), None, &connector)?;
+        #[cfg(not(feature = "tls"))]
+        let plain = Clients {
+            http: hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(connector.clone()),
+        };
         Ok(HyperTransport {
             shared: Arc::new(Shared {
+                #[cfg(feature = "tls")]
                 roots,
+                #[cfg(feature = "tls")]
                 cert_dirs,
                 host_cert_dirs: self.host_cert_dirs,
                 connector,
                 plain,
+                #[cfg(feature = "tls")]
                 per_host: Mutex::new(HashMap::new()),
             }),
         })
     }
 }
 
+#[cfg(feature = "tls")]
 impl Clients {
     fn new(
         roots: &RootCertStore,
@@ -299,8 +345,39 @@ impl Clients {
             unverified: hyper_client(unverified, connector),
         })
     }
+
+    /// The client for a request, by whether it skips certificate verification.
+    fn pick(self, skip_verification: bool) -> HyperClient {
+        if skip_verification {
+            self.unverified
+        } else {
+            self.verified
+        }
+    }
 }
 
+#[cfg(not(feature = "tls"))]
+impl Clients {
+    /// The one client, for a request that is plain http (checked by `clients_for`).
+    fn pick(self, _skip_verification: bool) -> HyperClient {
+        self.http
+    }
+}
+
+#[cfg(not(feature = "tls"))]
+impl Shared {
+    /// The client for a request to `uri`, which must be plain http: there is no TLS here.
+    fn clients_for(&self, uri: &http::Uri) -> Result<Clients, Error> {
+        if uri.scheme() == Some(&http::uri::Scheme::HTTPS) {
+            return Err(Error::NoTls {
+                url: crate::error::display_url(uri),
+            });
+        }
+        Ok(self.plain.clone())
+    }
+}
+
+#[cfg(feature = "tls")]
 impl Shared {
     /// The clients for a request to `uri`: those of its host's certificate directory when it
     /// is https and has one, else the plain ones.
@@ -343,6 +420,7 @@ impl Shared {
     }
 }
 
+#[cfg(feature = "tls")]
 fn hyper_client(tls: rustls::ClientConfig, connector: &RouteConnector) -> HyperClient {
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
@@ -360,11 +438,7 @@ impl Transport for HyperTransport {
             // The client's own error, so the dispatcher reports it as it is and never retries.
             Err(error) => return Box::pin(std::future::ready(Err(BoxError::from(error)))),
         };
-        let client = if request.extensions().get::<SkipTlsVerification>().is_some() {
-            clients.unverified
-        } else {
-            clients.verified
-        };
+        let client = clients.pick(request.extensions().get::<SkipTlsVerification>().is_some());
         let mut request = request;
         if let Some(route) = self.shared.connector.proxies.route(request.uri()) {
             let destination = request
@@ -405,5 +479,26 @@ mod tests {
         assert_eq!(stream.len(), None);
         let body = stream.into_http_body().collect().await.unwrap().to_bytes();
         assert_eq!(&body[..], b"x");
+    }
+
+    /// Run with `cargo test -p registry-client --no-default-features --lib`.
+    #[cfg(not(feature = "tls"))]
+    #[tokio::test]
+    async fn without_tls_an_https_url_is_refused_before_anything_is_sent() {
+        let transport = HyperTransport::builder()
+            .environment(NetworkEnv::default())
+            .build()
+            .unwrap();
+        let request = Request::get("https://127.0.0.1:1/v2/?state=x")
+            .body(RequestBody::empty())
+            .unwrap();
+        let error = transport.send(request).await.unwrap_err();
+        match error.downcast::<Error>() {
+            Ok(error) => match *error {
+                Error::NoTls { ref url } => assert_eq!(url, "https://127.0.0.1:1/v2/"),
+                ref other => panic!("expected NoTls, got {other}"),
+            },
+            Err(other) => panic!("expected the client's own error, got {other}"),
+        }
     }
 }

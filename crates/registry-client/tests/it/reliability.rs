@@ -16,7 +16,9 @@ use registry_client::{Client, Credential, Error, ErrorCode, RepositoryRef, Stati
 use skiff_integration::{Fault, FaultProxy, Match, Registry, Route, Rule, TokenService, TokenUser};
 use tempfile::TempDir;
 
-use crate::util::{builder, client, reference, trusting};
+#[cfg(feature = "tls")]
+use crate::util::trusting;
+use crate::util::{builder, client, reference};
 
 /// The size of the layer the download and upload faults hit: large enough that 1% of it is
 /// several TCP segments, small enough to keep the tests quick.
@@ -370,6 +372,7 @@ async fn an_expired_token_in_the_middle_of_a_push_is_refreshed_once() {
     assert_pulled(&layout, &source).await;
 }
 
+#[cfg(feature = "tls")]
 #[tokio::test]
 async fn a_redirect_from_https_to_http_is_refused() {
     let source = SourceImage::new(8).await;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use oci_digest::Digest;
 use oci_manifest::{MediaType, Reference};
-use registry_client::{Client, ClientBuilder, HyperTransport, NetworkEnv, RepositoryRef, RetryPolicy};
+use registry_client::{Client, ClientBuilder, NetworkEnv, RepositoryRef, RetryPolicy};
 
 /// Retries fast, so fault tests do not wait for production backoffs.
 pub(crate) fn builder() -> ClientBuilder {
@@ -23,8 +23,9 @@ pub(crate) fn builder() -> ClientBuilder {
 }
 
 /// A hermetic transport that also trusts the CA certificates in `ca`.
-pub(crate) fn trusting(ca: &std::path::Path) -> HyperTransport {
-    HyperTransport::builder()
+#[cfg(feature = "tls")]
+pub(crate) fn trusting(ca: &std::path::Path) -> registry_client::HyperTransport {
+    registry_client::HyperTransport::builder()
         .environment(NetworkEnv::default())
         .ca_file(ca)
         .build()
