@@ -153,6 +153,7 @@ struct Shared {
     #[cfg(feature = "tls")]
     cert_dirs: CertDirs,
     /// Certificate directories given for single hosts, before `cert_dirs`.
+    #[cfg(feature = "tls")]
     host_cert_dirs: HashMap<String, PathBuf>,
     /// What every client connects through.
     connector: RouteConnector,
@@ -221,6 +222,7 @@ pub struct HyperTransportBuilder {
     connect_timeout: Duration,
     #[cfg(feature = "tls")]
     cert_dir: Option<PathBuf>,
+    #[cfg(feature = "tls")]
     host_cert_dirs: HashMap<String, PathBuf>,
 }
 
@@ -235,6 +237,7 @@ impl Default for HyperTransportBuilder {
             connect_timeout: Duration::from_secs(30),
             #[cfg(feature = "tls")]
             cert_dir: None,
+            #[cfg(feature = "tls")]
             host_cert_dirs: HashMap::new(),
         }
     }
@@ -285,6 +288,7 @@ impl HyperTransportBuilder {
     /// Uses `dir` as the certificate directory of `host` (`name` or `name:port`, as the URL
     /// has it) alone, before [`HyperTransportBuilder::cert_dir`] and the per-host directories:
     /// what a `skopeo sync` YAML file's `cert-dir` means for its registry.
+    #[cfg(feature = "tls")]
     pub fn host_cert_dir(mut self, host: &str, dir: impl Into<PathBuf>) -> HyperTransportBuilder {
         self.host_cert_dirs.insert(host.to_ascii_lowercase(), dir.into());
         self
@@ -320,6 +324,7 @@ impl HyperTransportBuilder {
                 roots,
                 #[cfg(feature = "tls")]
                 cert_dirs,
+                #[cfg(feature = "tls")]
                 host_cert_dirs: self.host_cert_dirs,
                 connector,
                 plain,
