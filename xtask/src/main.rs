@@ -114,6 +114,21 @@ fn test() -> Result<(), String> {
         "-D",
         "warnings",
     ])?;
+    // The light builds (registry-client without TLS, v1-compat without the client) are
+    // their own feature sets: linted on their own so that a change cannot break them unseen.
+    for light in ["registry-client", "v1-compat"] {
+        cargo(&[
+            "clippy",
+            "-p",
+            light,
+            "--no-default-features",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ])?;
+    }
     cargo(&["test", "--workspace", "--locked", "--features", "xtask/harness"])?;
     Ok(())
 }
