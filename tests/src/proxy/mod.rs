@@ -227,11 +227,26 @@ impl FaultProxy {
 
     /// Request counts per method and route.
     pub fn counts(&self) -> HashMap<(Method, Route), usize> {
+        self.counts_since(0)
+    }
+
+    /// Request counts per method and route of the requests after the first `first` (what a
+    /// step cost: take `requests().len()` before it).
+    pub fn counts_since(&self, first: usize) -> HashMap<(Method, Route), usize> {
         let mut counts = HashMap::new();
-        for seen in self.state.seen.lock().expect("seen lock").iter() {
+        for seen in self.state.seen.lock().expect("seen lock").iter().skip(first) {
             *counts.entry((seen.method.clone(), seen.route)).or_insert(0) += 1;
         }
         counts
+    }
+
+    /// What a step that should only check manifests cost, after the first `first` requests:
+    /// the manifest `HEAD`s, and every other request but pings (a client's first contact).
+    pub fn manifest_heads_since(&self, first: usize) -> (usize, HashMap<(Method, Route), usize>) {
+        let mut rest = self.counts_since(first);
+        let heads = rest.remove(&(Method::HEAD, Route::Manifest)).unwrap_or(0);
+        rest.retain(|(_, route), _| *route != Route::Ping);
+        (heads, rest)
     }
 
     /// How many requests got a fault.

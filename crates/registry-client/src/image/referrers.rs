@@ -55,7 +55,9 @@ pub fn subjects_of(manifest: &ManifestData) -> Result<Vec<Digest>, Error> {
 }
 
 /// Copies the referrers of each of `subjects` (and theirs, recursively) and the cosign digest
-/// tags of each, from `source` to `destination` (two registry repositories).
+/// tags of each, from `source` to `destination` (two registry repositories). What the
+/// destination holds already (a referrer by its digest, a cosign tag with the source's digest)
+/// costs one `HEAD` and is not copied again; the report names what was copied.
 pub async fn copy_referrers(
     client: &Client,
     source: &RepositoryRef,
@@ -72,12 +74,15 @@ pub async fn copy_referrers(
         for subject in &level {
             for tag in cosign_tags(subject) {
                 let from = source.tagged(&tag)?;
-                match client.head_manifest(&from).await {
-                    Ok(_) => {}
+                let at_source = match client.head_manifest(&from).await {
+                    Ok(head) => head,
                     Err(error) if error.is_not_found() => continue,
                     Err(error) => return Err(error),
-                }
+                };
                 let to = destination.tagged(&tag)?;
+                if holds(client, &to, at_source.digest()).await? {
+                    continue;
+                }
                 copy_one(client, &from, &to, options, &progress).await?;
                 report.cosign_tags.push(tag);
             }
@@ -89,9 +94,12 @@ pub async fn copy_referrers(
                 }
                 let from = source.digested(&digest)?;
                 let to = destination.digested(&digest)?;
-                copy_one(client, &from, &to, options, &progress).await?;
-                list_at_destination(client, destination, subject, descriptor.clone()).await?;
-                report.referrers.push(digest.clone());
+                // One copied before was listed then; its own referrers may be new.
+                if !holds(client, &to, Some(&digest)).await? {
+                    copy_one(client, &from, &to, options, &progress).await?;
+                    list_at_destination(client, destination, subject, descriptor.clone()).await?;
+                    report.referrers.push(digest.clone());
+                }
                 next.push(digest);
             }
         }
@@ -110,6 +118,19 @@ fn cosign_tags(digest: &Digest) -> Vec<String> {
         .iter()
         .map(|suffix| format!("{base}.{suffix}"))
         .collect()
+}
+
+/// Whether the destination holds `digest` under `to`, asked with one `HEAD` (never a `GET`
+/// of the destination's manifest); without a digest to compare, it does not.
+async fn holds(client: &Client, to: &Reference, digest: Option<&Digest>) -> Result<bool, Error> {
+    let Some(digest) = digest else {
+        return Ok(false);
+    };
+    match client.head_manifest(to).await {
+        Ok(head) => Ok(head.digest() == Some(digest)),
+        Err(error) if error.is_not_found() => Ok(false),
+        Err(error) => Err(error),
+    }
 }
 
 async fn copy_one(

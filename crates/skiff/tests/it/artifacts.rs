@@ -46,7 +46,7 @@ fn tag_names_the_same_manifest_and_checks_every_tag_first() {
     assert_eq!(theirs["Digest"], pushed.digest());
 }
 
-fn write(dir: &Path, name: &str, content: &[u8]) -> String {
+pub(super) fn write(dir: &Path, name: &str, content: &[u8]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, content).unwrap();
     path.display().to_string()
@@ -166,7 +166,7 @@ fn artifact_pull_refuses_titles_that_leave_the_directory_before_writing() {
 }
 
 /// `skiff artifact push TARGET FILE --artifact-type TYPE --subject SUBJECT`: the digest.
-fn attach(skiff: &Skiff, target: &str, file: &str, artifact_type: &str, subject: &str) -> String {
+pub(super) fn attach(skiff: &Skiff, target: &str, file: &str, artifact_type: &str, subject: &str) -> String {
     skiff.ok_text(&[
         "artifact",
         "push",

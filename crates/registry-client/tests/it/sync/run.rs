@@ -2,7 +2,6 @@
 //! one manifest HEAD on each side, blobs shared between images moved once, dry runs that write
 //! nothing, failures stopping the run or not.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,9 +16,17 @@ const LIMIT: Duration = Duration::from_secs(120);
 
 /// A whole run on a runtime of its own (the harness's blocking helpers are used between runs).
 fn run(config: &SyncConfig, destination: &str, options: &SyncOptions) -> SyncReport {
-    let client = crate::util::client();
+    run_with(&crate::util::client(), config, destination, options)
+}
+
+fn run_with(
+    client: &registry_client::Client,
+    config: &SyncConfig,
+    destination: &str,
+    options: &SyncOptions,
+) -> SyncReport {
     let plan = PlanOptions::new(destination);
-    let work = sync::run(&client, config, &plan, None, options, Arc::new(NoSyncProgress));
+    let work = sync::run(client, config, &plan, None, options, Arc::new(NoSyncProgress));
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime
         .block_on(async { tokio::time::timeout(LIMIT, work).await })
@@ -33,15 +40,6 @@ fn statuses(report: &SyncReport) -> Vec<(String, ImageStatus)> {
         .iter()
         .map(|i| (i.destination().to_owned(), i.status()))
         .collect()
-}
-
-/// `(method, route)` counts of what a proxy saw.
-fn counts(seen: &[SeenRequest]) -> HashMap<(Method, Route), usize> {
-    let mut counts = HashMap::new();
-    for request in seen {
-        *counts.entry((request.method.clone(), request.route)).or_insert(0) += 1;
-    }
-    counts
 }
 
 /// Pushes `team/app:1`, `:2` and `:3`: 1 and 2 share every blob (the same image), 3 is its own.
@@ -94,7 +92,7 @@ fn a_second_run_is_unchanged_at_one_head_on_each_side() {
         );
     }
     // Tags 1 and 2 share their blobs: each blob crossed once.
-    let uploads = counts(&to.requests());
+    let uploads = to.counts();
     let blob_puts = to
         .requests()
         .iter()
@@ -115,34 +113,18 @@ fn a_second_run_is_unchanged_at_one_head_on_each_side() {
             .map(|n| (n.clone(), ImageStatus::Unchanged))
             .collect::<Vec<_>>()
     );
-    let at_source = counts(&from.requests()[before_from..]);
-    let at_destination = counts(&to.requests()[before_to..]);
+    // The tag listing, then one HEAD per image on each side and nothing else: no GET of a
+    // destination manifest, no write.
+    let (heads, rest) = from.manifest_heads_since(before_from);
+    assert_eq!(heads, 3);
     assert_eq!(
-        at_source.get(&(Method::HEAD, Route::Manifest)),
-        Some(&3),
-        "{at_source:?}"
+        rest.keys().collect::<Vec<_>>(),
+        [&(Method::GET, Route::Tags)],
+        "{rest:?}"
     );
-    assert_eq!(
-        at_source.get(&(Method::GET, Route::Manifest)),
-        None,
-        "{at_source:?}"
-    );
-    assert_eq!(
-        at_destination.get(&(Method::HEAD, Route::Manifest)),
-        Some(&3),
-        "{at_destination:?}"
-    );
-    let others: usize = at_destination
-        .iter()
-        .filter(|((method, route), _)| {
-            !(*method == Method::HEAD && *route == Route::Manifest) && *route != Route::Ping
-        })
-        .map(|(_, n)| n)
-        .sum();
-    assert_eq!(
-        others, 0,
-        "nothing but the HEADs (and a ping) at the destination: {at_destination:?}"
-    );
+    let (heads, rest) = to.manifest_heads_since(before_to);
+    assert_eq!(heads, 3);
+    assert!(rest.is_empty(), "{rest:?}");
 }
 
 #[test]
@@ -222,4 +204,56 @@ fn failures_stop_the_run_unless_it_keeps_going() {
         json["images"][2]["bytes"].as_u64().is_some_and(|b| b > 5000),
         "{json}"
     );
+}
+
+#[test]
+fn a_rate_limited_registry_slows_the_run_down_and_it_completes() {
+    use skiff_integration::{Fault, Match, Rule};
+    let source = Registry::anonymous();
+    let destination = Registry::anonymous();
+    three_tags(&source);
+    let from = FaultProxy::start(&source);
+    // More 429s than the test policy's three retries, on manifests and blobs alike.
+    for (route, times) in [(Route::Manifest, 4), (Route::Blob, 4)] {
+        from.add(
+            Rule::new(
+                Match::any().route(route),
+                Fault::Status {
+                    status: 429,
+                    retry_after: Some(1),
+                },
+            )
+            .times(times),
+        );
+    }
+    from.add(
+        Rule::new(
+            Match::any().route(Route::Tags),
+            Fault::RateLimitHeaders {
+                remaining: 0,
+                reset: 1,
+            },
+        )
+        .times(1),
+    );
+    let config = SyncConfig::from_docker(&from.reference("team/app")).expect("a repository");
+    // Patient enough for every wait, which a request may share with others held back meanwhile.
+    let patient = crate::util::builder()
+        .retry_policy(
+            registry_client::RetryPolicy::default()
+                .with_max_retries(3)
+                .with_delays(Duration::from_millis(10), Duration::from_millis(50))
+                .with_rate_limit_deadline(Duration::from_secs(60)),
+        )
+        .build()
+        .expect("client");
+    let report = run_with(
+        &patient,
+        &config,
+        &destination.reference("mirror"),
+        &SyncOptions::new(),
+    );
+    assert_eq!(report.summary(), "3 copied, 0 unchanged, 0 failed");
+    assert!(patient.request_counts().rate_limit_waits >= 9);
+    assert_eq!(from.faults_applied(), 9);
 }
