@@ -56,10 +56,10 @@ struct Listing {
 
 impl Listing {
     /// Checks a listed name against the grammar of its kind: a tag, or a repository name.
-    fn check(&self, name: &str) -> Result<(), oci_manifest::Error> {
+    fn check(&self, name: &str) -> Result<(), Error> {
         match &self.tags_of {
             Some(repository) => repository.tagged(name).map(drop),
-            None => name.parse::<oci_manifest::Repository>().map(drop),
+            None => Ok(name.parse::<oci_manifest::Repository>().map(drop)?),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use oci_manifest::{Reference, Repository};
 
 use crate::endpoint::api_host;
+use crate::Error;
 
 /// A repository on a registry, such as `127.0.0.1:5000/team/app` or `docker.io/library/alpine`.
 ///
@@ -42,18 +43,23 @@ impl RepositoryRef {
     }
 
     /// A reference to `tag` in this repository.
-    pub fn tagged(&self, tag: &str) -> Result<Reference, oci_manifest::Error> {
-        Reference::from_parts(&self.registry, self.repository.clone(), Some(tag), None)
+    pub fn tagged(&self, tag: &str) -> Result<Reference, Error> {
+        Ok(Reference::from_parts(
+            &self.registry,
+            self.repository.clone(),
+            Some(tag),
+            None,
+        )?)
     }
 
     /// A reference to `digest` in this repository.
-    pub fn digested(&self, digest: &oci_digest::Digest) -> Result<Reference, oci_manifest::Error> {
-        Reference::from_parts(
+    pub fn digested(&self, digest: &oci_digest::Digest) -> Result<Reference, Error> {
+        Ok(Reference::from_parts(
             &self.registry,
             self.repository.clone(),
             None,
             Some(digest.clone()),
-        )
+        )?)
     }
 }
 
@@ -64,10 +70,10 @@ impl From<&Reference> for RepositoryRef {
 }
 
 impl FromStr for RepositoryRef {
-    type Err = oci_manifest::Error;
+    type Err = Error;
 
     /// Parses `HOST[:PORT]/NAME` (a tag or digest, if present, is ignored).
-    fn from_str(input: &str) -> Result<RepositoryRef, oci_manifest::Error> {
+    fn from_str(input: &str) -> Result<RepositoryRef, Error> {
         Ok(RepositoryRef::from(&Reference::parse(input)?))
     }
 }
