@@ -354,13 +354,13 @@ pub(crate) struct SyncArgs {
     #[arg(long, value_name = "I/N")]
     pub(crate) shard: Option<String>,
     /// Only tags matching this regex (unanchored, as skopeo's `images-by-tag-regex`).
-    #[arg(long, value_name = "RE")]
+    #[arg(long, value_name = "RE", allow_hyphen_values = true)]
     pub(crate) tags_regex: Option<String>,
     /// No tags matching this regex.
-    #[arg(long, value_name = "RE")]
+    #[arg(long, value_name = "RE", allow_hyphen_values = true)]
     pub(crate) tags_exclude: Option<String>,
     /// Only tags that are versions in this range (`skopeo sync`'s syntax: `>= 1.2, < 2`).
-    #[arg(long, value_name = "RANGE")]
+    #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
     pub(crate) semver: Option<String>,
     /// Copy each image's referrers (OCI 1.1 API, else the fallback tag) and cosign tags
     /// (`sha256-HEX.sig`, `.att`, `.sbom`) along. `--dest docker` only.

@@ -71,6 +71,23 @@ fn a_repository_is_mirrored_then_found_unchanged() {
     unchanged.sort();
     assert_eq!(unchanged, expected("unchanged"));
     assert_eq!(last_line(&again.stderr), "sync: 0 copied, 2 unchanged, 0 failed");
+
+    // Filters may start with `-`, as `-rc` does.
+    let filtered = skiff.run_within(
+        &[
+            "sync",
+            "--dry-run",
+            "--tags-exclude",
+            "-rc",
+            "--tags-regex",
+            "^1$",
+            args[1],
+            args[2],
+        ],
+        LIMIT,
+    );
+    assert!(filtered.status.success(), "{}", describe(&filtered));
+    assert_eq!(rows(&filtered.stdout).len(), 1);
 }
 
 #[test]

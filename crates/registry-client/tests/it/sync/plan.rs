@@ -242,3 +242,54 @@ fn scoped_names_that_no_reference_can_hold_are_refused_before_anything_runs() {
         "oci:/mirror/127.0.0.1:5000/team/app:1"
     );
 }
+
+#[test]
+fn the_kubernetes_example_holds_a_good_sync_file_and_as_many_shards_as_pods() {
+    use serde::Deserialize as _;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/deploy/kubernetes-sync-job.yaml"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let documents: Vec<serde_yaml_ng::Value> = serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|document| serde_yaml_ng::Value::deserialize(document).unwrap())
+        .collect();
+    let kind = |kind: &str| {
+        documents
+            .iter()
+            .find(|d| d["kind"].as_str() == Some(kind))
+            .unwrap_or_else(|| panic!("no {kind} in {path}"))
+    };
+    let sync_file = kind("ConfigMap")["data"]["sync.yml"].as_str().unwrap();
+    let config = SyncConfig::from_yaml("sync.yml", sync_file).unwrap();
+    assert!(config.repositories().len() >= 3);
+    assert!(kind("Secret")["stringData"]["auth.json"]
+        .as_str()
+        .unwrap()
+        .contains("auths"));
+
+    let job = kind("Job");
+    assert_eq!(job["spec"]["completionMode"].as_str(), Some("Indexed"));
+    let pods = job["spec"]["completions"].as_u64().unwrap();
+    assert_eq!(job["spec"]["parallelism"].as_u64(), Some(pods));
+    let container = &job["spec"]["template"]["spec"]["containers"][0];
+    let args: Vec<&str> = container["args"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let shard = args[args.iter().position(|a| *a == "--shard").unwrap() + 1];
+    assert_eq!(shard, format!("$(JOB_COMPLETION_INDEX)/{pods}"));
+    // Every index the Job runs is a shard the command line takes.
+    for index in 0..pods {
+        Shard::parse(&shard.replace("$(JOB_COMPLETION_INDEX)", &index.to_string())).unwrap();
+    }
+    let env: Vec<&str> = container["env"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(env.contains(&"JOB_COMPLETION_INDEX") && env.contains(&"REGISTRY_AUTH_FILE"));
+}
