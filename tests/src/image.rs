@@ -249,7 +249,8 @@ impl LayerCompression {
     }
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
+/// `bytes` gzipped (fast level).
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
     encoder.write_all(bytes).expect("gzip in memory");
     encoder.finish().expect("gzip in memory")

@@ -13,6 +13,8 @@
 //!   [`PROXY_ONLY_HOST`], with or without proxy authentication.
 //! - [`Oras`]: the oras Python SDK, the artifacts peer.
 //! - [`HttpRequest`]: plain HTTP requests for tests that look at the wire.
+//! - [`TarBuilder`], [`ArchiveImage`]: tar archives member by member, as `docker save` writes
+//!   them or as an attacker would.
 //!
 //! Tests that need a peer program fail (never skip) with the command that installs it.
 //!
@@ -41,6 +43,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod archive;
 mod hostile;
 mod htpasswd;
 mod http;
@@ -56,10 +59,11 @@ mod squid;
 mod token;
 mod tools;
 
+pub use archive::{file_names, hostile_archives, tar_members, ArchiveImage, HostileArchive, TarBuilder};
 pub use hostile::{Hostile, Reply, Seen, SilentListener};
 pub use htpasswd::User;
 pub use http::{HttpFailure, HttpRequest, HttpResponse};
-pub use image::{sha256, BlobInfo, RandomImage, ACCEPT_MANIFESTS, LAYOUT_TAG};
+pub use image::{gzip, sha256, BlobInfo, RandomImage, ACCEPT_MANIFESTS, LAYOUT_TAG};
 pub use oras::{Oras, OrasSubject};
 pub use pki::{TlsFiles, PROXY_ONLY_HOST};
 pub use proxy::{Fault, FaultProxy, Match, MirrorHit, Route, Rule, SeenRequest};

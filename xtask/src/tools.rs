@@ -11,6 +11,12 @@ const PEERS: &[(&str, &str)] = &[
     ("pip3", "python3-pip"),
     // The forward proxy of the proxy tests.
     ("squid", "squid"),
+    // The archive peers: what `podman save` and `ctr images export` write skiff reads, and
+    // what skiff writes they load (podman with the vfs driver under a temp root; containerd
+    // started by the tests with a temp root, state and socket).
+    ("podman", "podman"),
+    ("containerd", "containerd"),
+    ("ctr", "containerd"),
     // For `cargo xtask bench`: peak memory and the raw-download baseline.
     ("time", "time"),
     ("curl", "curl"),

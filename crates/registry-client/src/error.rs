@@ -557,6 +557,195 @@ pub enum Error {
     #[error(transparent)]
     Rewrite(BoxError),
 
+    // Archives (`docker-archive:`, `oci-archive:`): everything in one is untrusted.
+    /// The file is not a tar archive.
+    #[error("{} is not a tar archive: {reason}", path.display())]
+    NotATar {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead, or what the tar reader said.
+        reason: String,
+    },
+    /// The file is compressed as a whole (`docker save | gzip`): its members cannot be
+    /// reached by offset.
+    #[error("{} is a {compression}-compressed file, not a tar archive: decompress it first", path.display())]
+    CompressedArchive {
+        /// The file.
+        path: PathBuf,
+        /// The compression its first bytes show.
+        compression: &'static str,
+    },
+    /// A member's content runs past the end of the file: the archive was cut short.
+    #[error("{} is truncated: member {member:?} is missing its last {missing} bytes", path.display())]
+    TruncatedArchive {
+        /// The file.
+        path: PathBuf,
+        /// The member cut short.
+        member: String,
+        /// How many of its bytes are not in the file.
+        missing: u64,
+    },
+    /// A member header is damaged (or cut off) after good ones.
+    #[error("{} is damaged after member {after:?}: {reason}", path.display())]
+    DamagedArchive {
+        /// The file.
+        path: PathBuf,
+        /// The last good member.
+        after: String,
+        /// What the tar reader said.
+        reason: String,
+    },
+    /// A member that a careful unpacker refuses: an absolute name, a `..` component, a
+    /// name given twice.
+    #[error("{}: member {member:?} is refused: {reason}", path.display())]
+    UnsafeArchiveMember {
+        /// The file.
+        path: PathBuf,
+        /// The member's name as written.
+        member: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// A link member standing in for content that it cannot stand in for: its target is
+    /// outside the archive, missing, not a regular file, or a link itself.
+    #[error("{}: member {member:?} links to {target:?}, refused: {reason}", path.display())]
+    ArchiveLink {
+        /// The file.
+        path: PathBuf,
+        /// The link member.
+        member: String,
+        /// Its target as written.
+        target: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// A member the archive's own metadata names is not there (or is no file).
+    #[error("{}: {referrer} names member {member:?}, which {reason}", path.display())]
+    MissingArchiveMember {
+        /// The file.
+        path: PathBuf,
+        /// The member named.
+        member: String,
+        /// What names it (`manifest.json`, `index.json`, the format).
+        referrer: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A metadata member (`manifest.json`, `index.json`, a config) is larger than this
+    /// client reads into memory.
+    #[error("{}: member {member:?} is {size} bytes, more than the {limit} bytes read into memory", path.display())]
+    ArchiveMemberTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The member.
+        member: String,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A metadata member is not the JSON its format specifies.
+    #[error("{}: member {member:?} is malformed: {source}", path.display())]
+    MalformedArchiveMember {
+        /// The file.
+        path: PathBuf,
+        /// The member.
+        member: String,
+        /// The parser's report.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The image asked for is not in the archive.
+    #[error("{} has no image {wanted} (it holds {count})", path.display())]
+    ArchiveImageNotFound {
+        /// The file.
+        path: PathBuf,
+        /// The `NAME:TAG`, `@N` or tag asked for.
+        wanted: String,
+        /// How many images it holds.
+        count: usize,
+    },
+    /// No image was named and the archive does not hold exactly one.
+    #[error("{} holds {count} images; name one (docker-archive: FILE:NAME:TAG or FILE:@N, oci-archive: FILE:TAG)", path.display())]
+    AmbiguousArchive {
+        /// The file.
+        path: PathBuf,
+        /// How many images it holds.
+        count: usize,
+    },
+    /// `manifest.json` lists a different number of layers than the config has diffIDs.
+    #[error("{}: manifest.json lists {layers} layers for {config}, whose config has {diff_ids} diffIDs", path.display())]
+    ArchiveLayerCount {
+        /// The file.
+        path: PathBuf,
+        /// The config member.
+        config: String,
+        /// Layers listed.
+        layers: usize,
+        /// diffIDs in the config.
+        diff_ids: usize,
+    },
+    /// A layer's uncompressed content is not the diffID the image config gives it.
+    #[error(
+        "{}: layer {layer} has diffID {}, but the image config says {}",
+        path.display(),
+        mismatch.actual(),
+        mismatch.expected()
+    )]
+    DiffIdMismatch {
+        /// The archive read or written.
+        path: PathBuf,
+        /// The layer (its member, or its digest).
+        layer: String,
+        /// The config's diffID (expected) and the digest of the layer's uncompressed
+        /// content (actual).
+        mismatch: Box<Mismatch>,
+    },
+    /// A layer compressed in a way the archive format cannot name or store.
+    #[error("{}: layer {layer} is {compression}-compressed, which a docker-archive cannot hold", path.display())]
+    UnsupportedLayerCompression {
+        /// The archive.
+        path: PathBuf,
+        /// The layer (its member, or its digest).
+        layer: String,
+        /// The compression its first bytes show.
+        compression: &'static str,
+    },
+    /// A compressed layer does not decompress.
+    #[error("layer {digest} is not valid {compression}: {source}")]
+    CorruptLayer {
+        /// The layer.
+        digest: Digest,
+        /// The compression its first bytes show.
+        compression: &'static str,
+        /// The decoder's report.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The image cannot be stored in the archive format it is going to.
+    #[error("{}: {what} cannot be stored: {reason}", path.display())]
+    ArchiveCannotHold {
+        /// The archive.
+        path: PathBuf,
+        /// What cannot be stored (a manifest type, a layer, a member).
+        what: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// The archive was already finished (or a failed write left it unusable).
+    #[error("{} is already written; nothing more can be added to it", path.display())]
+    ArchiveClosed {
+        /// The archive.
+        path: PathBuf,
+    },
+    /// An archive reference (`FILE[:NAME:TAG|:@N]`, `FILE[:TAG]`) that does not parse.
+    #[error("{input:?} is not an archive reference: {reason}")]
+    InvalidArchiveReference {
+        /// The text given.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// An error with the registry, repository or digest it happened to.
     #[error("{context}: {source}")]
     WithContext {
@@ -616,7 +805,7 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         matches!(
             self.root(),
-            Error::TagNotFound { .. } | Error::BlobNotFound { .. }
+            Error::TagNotFound { .. } | Error::BlobNotFound { .. } | Error::ArchiveImageNotFound { .. }
         ) || self.status() == Some(StatusCode::NOT_FOUND)
             || self.has_code(ErrorCode::is_not_found)
     }

@@ -70,6 +70,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod archive;
 mod auth;
 mod blobs;
 #[cfg(feature = "tls")]

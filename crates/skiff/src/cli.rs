@@ -14,8 +14,9 @@ use crate::image_arg::{parse_layout, RegistryHost};
 
 /// A fast, correct client for container registries.
 ///
-/// IMAGE is `[docker://]HOST[:PORT]/NAME[:TAG][@DIGEST]` (an image on a registry) or
-/// `oci:DIR[:TAG]` (an OCI image layout on disk).
+/// IMAGE is `[docker://]HOST[:PORT]/NAME[:TAG][@DIGEST]` (an image on a registry),
+/// `oci:DIR[:TAG]` (an OCI image layout on disk), `oci-archive:FILE[:TAG]` (a tar of an OCI
+/// image layout) or `docker-archive:FILE[:NAME:TAG|:@N]` (a `docker save` tarball).
 #[derive(Debug, Parser)]
 #[command(name = "skiff", version, about, propagate_version = true)]
 pub(crate) struct Cli {
@@ -195,6 +196,20 @@ pub(crate) enum Command {
         skiff convert --to v2s1 localhost:5000/app:1.0 old-registry.internal:5000/app:1.0\n  \
         skiff convert --to v2s2 localhost:5000/legacy/app:1.0 oci:./app-layout:1.0")]
     Convert(ConvertArgs),
+    /// Save images into one archive: a `docker load`-able tarball (`--format docker`, the
+    /// default) or a tar of an OCI image layout (`--format oci`).
+    ///
+    /// Each image is named by its registry tag (`RepoTags`, or the `index.json` ref name);
+    /// blobs shared between images are stored once. A docker-archive holds single images: a
+    /// list resolves to `--platform` (default: this machine's); an OCI archive keeps whole
+    /// lists unless `--platform` picks one. Nothing is at FILE until every image is in.
+    /// Prints each image's digest in the archive, one per line.
+    #[command(after_help = "Examples:
+  \
+        skiff save --output images.tar localhost:5000/team/app:1.0 localhost:5000/team/db:2\n  \
+        skiff save --output app-oci.tar --format oci localhost:5000/team/app:1.0\n  \
+        docker load < images.tar")]
+    Save(SaveArgs),
     /// Give an image more tags in its own repository (or layout); no blob moves.
     ///
     /// Every tag is checked before any is written. Prints the manifest digest.
@@ -409,6 +424,27 @@ pub(crate) struct ConvertArgs {
 }
 
 /// The manifest formats `convert` writes, named as skopeo's `--format` names them.
+#[derive(Debug, Args)]
+pub(crate) struct SaveArgs {
+    /// The archive to write (replaced once every image is in).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: PathBuf,
+    /// The archive format.
+    #[arg(long, value_enum, default_value_t = SaveFormatArg::Docker)]
+    pub(crate) format: SaveFormatArg,
+    /// The images to save.
+    #[arg(value_name = "IMAGE", required = true)]
+    pub(crate) images: Vec<ImageName>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SaveFormatArg {
+    /// `docker load`'s format: `manifest.json`, configs, uncompressed layers.
+    Docker,
+    /// A tar of an OCI image layout.
+    Oci,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum FormatArg {
     /// Docker schema1, signed.

@@ -4,7 +4,8 @@
 //! starts Debian's `docker-registry` on a free loopback port in a temp dir
 //! (schema1 compatibility on, so the conversion step can push schema1), builds
 //! a two-platform image as an OCI layout, then runs each skiff command,
-//! printing it before its output. The registry stops and the temp dirs go
+//! printing it before its output (archives too: `save` into a docker-archive, an
+//! OCI archive and back). The registry stops and the temp dirs go
 //! away when the demo ends, whatever happened.
 
 mod image;
@@ -30,6 +31,8 @@ pub(crate) fn run() -> Result<(), String> {
     let image = format!("{host}/demo/hello:1.0");
     let layout_ref = format!("oci:{}:1.0", layout.display());
     let pulled = work.path().join("pulled");
+    let archive = work.path().join("images.tar").display().to_string();
+    let oci_archive = work.path().join("hello-oci.tar").display().to_string();
     let steps: Vec<Vec<String>> = vec![
         vec!["push".into(), layout_ref, image.clone()],
         vec!["tags".into(), format!("{host}/demo/hello")],
@@ -55,6 +58,26 @@ pub(crate) fn run() -> Result<(), String> {
             "oci".into(),
             format!("{host}/legacy/hello:schema1"),
             format!("{host}/legacy/hello:oci"),
+        ],
+        // Archives: one image per platform into a `docker load`-able tarball, the whole
+        // index into an OCI archive and back, digest for digest.
+        vec![
+            "save".into(),
+            "--output".into(),
+            archive.clone(),
+            image.clone(),
+            format!("{host}/legacy/hello:oci"),
+        ],
+        vec!["inspect".into(), format!("docker-archive:{archive}:@1")],
+        vec![
+            "copy".into(),
+            image.clone(),
+            format!("oci-archive:{oci_archive}:1.0"),
+        ],
+        vec![
+            "copy".into(),
+            format!("oci-archive:{oci_archive}:1.0"),
+            format!("{host}/restored/hello:1.0"),
         ],
     ];
     for args in &steps {

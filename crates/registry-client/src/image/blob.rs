@@ -234,6 +234,15 @@ impl VerifiedBlob {
         }
     }
 
+    /// The same content, its failures passed through `map` (to say which file a
+    /// mismatch came from, say).
+    pub(crate) fn map_err(self, map: impl Fn(Error) -> Error + Send + 'static) -> VerifiedBlob {
+        VerifiedBlob {
+            chunks: self.chunks.map(move |chunk| chunk.map_err(&map)).boxed(),
+            ..self
+        }
+    }
+
     /// The content as a stream of chunks.
     pub(crate) fn into_stream(self) -> BoxStream<'static, Result<Bytes, Error>> {
         self.chunks

@@ -1,5 +1,5 @@
-//! Where an image lives (a registry or a layout), and reading its manifests
-//! from either place the same way.
+//! Where an image lives (a registry, a layout, an archive), and reading its
+//! manifests from any place the same way.
 
 use std::fmt;
 
@@ -8,8 +8,11 @@ use oci_digest::Digest;
 use oci_manifest::{Descriptor, Manifest, MediaType, Reference};
 
 use super::destination::{ImageDestination, LayoutDestination, RegistryDestination};
+use super::docker_archive::{DockerArchiveDestination, DockerArchiveSource};
+use super::oci_archive::{OciArchiveDestination, OciArchiveSource};
 use super::source::{ImageSource, LayoutSource, RegistrySource};
 use super::ImageName;
+use crate::archive::{DockerArchiveRef, OciArchiveRef};
 use crate::layout::{LayoutRef, LayoutTag, OciLayout};
 use crate::{Client, Error};
 
@@ -26,24 +29,35 @@ pub enum ImageLocation {
         /// The tag inside it.
         tag: Option<LayoutTag>,
     },
+    /// `docker-archive:FILE[:NAME:TAG|:@N]`: read where it is, written to a
+    /// temp file beside it that replaces it once complete.
+    DockerArchive(DockerArchiveRef),
+    /// `oci-archive:FILE[:TAG]`: likewise.
+    OciArchive(OciArchiveRef),
 }
 
 impl ImageLocation {
     /// The image `name` names, to read from: a registry reference as it is, a
-    /// layout opened (it must exist).
+    /// layout opened (it must exist), an archive as named (it is read when the
+    /// engine first asks).
     pub async fn open(name: &ImageName) -> Result<ImageLocation, Error> {
         match name {
             ImageName::Registry(reference) => Ok(ImageLocation::Registry(reference.clone())),
             ImageName::Layout(layout) => Ok(ImageLocation::open_layout(layout).await?),
+            ImageName::DockerArchive(archive) => Ok(ImageLocation::DockerArchive(archive.clone())),
+            ImageName::OciArchive(archive) => Ok(ImageLocation::OciArchive(archive.clone())),
         }
     }
 
     /// The image `name` names, to write to: a registry reference as it is, a
-    /// layout created when missing.
+    /// layout created when missing, an archive as named (written to a temp file
+    /// beside it once the engine sends the first blob, renamed over it at the end).
     pub async fn create(name: &ImageName) -> Result<ImageLocation, Error> {
         match name {
             ImageName::Registry(reference) => Ok(ImageLocation::Registry(reference.clone())),
             ImageName::Layout(layout) => Ok(ImageLocation::create_layout(layout).await?),
+            ImageName::DockerArchive(archive) => Ok(ImageLocation::DockerArchive(archive.clone())),
+            ImageName::OciArchive(archive) => Ok(ImageLocation::OciArchive(archive.clone())),
         }
     }
 
@@ -65,7 +79,8 @@ impl ImageLocation {
     }
 
     /// The same place under another tag: the reference's repository tagged `tag`, or the
-    /// same layout with the image named `tag` (each transport's tag grammar applies).
+    /// same layout with the image named `tag` (each transport's tag grammar applies). An
+    /// archive is written whole, so it takes no more tags in place.
     pub fn with_tag(&self, tag: &str) -> Result<ImageLocation, Error> {
         Ok(match self {
             ImageLocation::Registry(reference) => {
@@ -75,6 +90,8 @@ impl ImageLocation {
                 layout: layout.clone(),
                 tag: Some(tag.parse()?),
             },
+            ImageLocation::DockerArchive(archive) => return Err(untaggable(archive.path(), tag)),
+            ImageLocation::OciArchive(archive) => return Err(untaggable(archive.path(), tag)),
         })
     }
 
@@ -83,6 +100,8 @@ impl ImageLocation {
         match self {
             ImageLocation::Registry(reference) => Box::new(RegistrySource::new(client, reference)),
             ImageLocation::Layout { layout, tag } => Box::new(LayoutSource::new(layout, tag.as_ref())),
+            ImageLocation::DockerArchive(archive) => Box::new(DockerArchiveSource::new(archive)),
+            ImageLocation::OciArchive(archive) => Box::new(OciArchiveSource::new(archive)),
         }
     }
 
@@ -91,6 +110,8 @@ impl ImageLocation {
         match self {
             ImageLocation::Registry(reference) => Box::new(RegistryDestination::new(client, reference)),
             ImageLocation::Layout { layout, tag } => Box::new(LayoutDestination::new(layout, tag.as_ref())),
+            ImageLocation::DockerArchive(archive) => Box::new(DockerArchiveDestination::new(archive)),
+            ImageLocation::OciArchive(archive) => Box::new(OciArchiveDestination::new(archive)),
         }
     }
 }
@@ -100,7 +121,18 @@ impl fmt::Display for ImageLocation {
         match self {
             ImageLocation::Registry(reference) => write!(f, "{reference}"),
             ImageLocation::Layout { layout, tag } => fmt_layout(f, layout, tag.as_ref()),
+            ImageLocation::DockerArchive(archive) => write!(f, "{archive}"),
+            ImageLocation::OciArchive(archive) => write!(f, "{archive}"),
         }
+    }
+}
+
+/// The refusal to tag an image inside an archive.
+fn untaggable(path: &std::path::Path, tag: &str) -> Error {
+    Error::ArchiveCannotHold {
+        path: path.to_path_buf(),
+        what: format!("tag {tag:?}"),
+        reason: "an archive is written whole, not tagged in place: copy the image into a new archive under the tag",
     }
 }
 

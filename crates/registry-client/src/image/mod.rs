@@ -1,6 +1,7 @@
 //! Image operations built on the client: resolve a reference to its manifest
 //! and config (choosing a platform out of a list or index), and move images
-//! between registries and OCI image layouts.
+//! between registries, OCI image layouts and archives (`docker-archive:`,
+//! `oci-archive:`; [`save`] puts several images into one).
 //!
 //! Every transfer verifies each blob and manifest against its digest while it
 //! flows, skips blobs the destination has, mounts blobs within one registry,
@@ -35,15 +36,18 @@ mod artifact;
 mod blob;
 mod copier;
 mod destination;
+mod docker_archive;
 mod files;
 mod location;
 mod manifests;
 mod name;
+mod oci_archive;
 mod platform;
 mod progress;
 mod referrers;
 mod resolve;
 mod rewrite;
+mod save;
 mod source;
 mod transfer;
 
@@ -56,15 +60,18 @@ pub use copier::{scan_blob, LayerScan, ScanFactory};
 pub use destination::{
     BlobSink, BlobStart, ImageDestination, LayoutDestination, ManifestRole, RegistryDestination,
 };
+pub use docker_archive::{DockerArchiveDestination, DockerArchiveSource};
 pub use files::{get_file, get_to_writer, put_bytes, put_file, PutBlob};
 pub use location::{ImageLocation, ManifestData};
 pub use manifests::{index_entry, put_index, tag, IndexFormat};
 pub use name::ImageName;
+pub use oci_archive::{OciArchiveDestination, OciArchiveSource};
 pub use platform::host_platform;
 pub use progress::{BlobOutcome, NoProgress, Progress};
 pub use referrers::{copy_referrers, subjects_of, ReferrersReport};
 pub use resolve::{resolve, resolve_from, ResolvedImage, CONFIG_LIMIT};
 pub use rewrite::{Rewrite, RewritePlan, Rewritten};
+pub use save::save;
 pub use source::{ImageSource, LayoutSource, RegistrySource};
 pub use transfer::{
     convert, copy, copy_image, destination_digest, pull, push, registry_blobs, TransferOptions,

@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use oci_manifest::Reference;
 
+use crate::archive::{DockerArchiveRef, OciArchiveRef};
 use crate::layout::LayoutRef;
 use crate::Error;
 
@@ -16,6 +17,8 @@ use crate::Error;
 /// | --- | --- |
 /// | `[docker://]HOST[:PORT]/NAME[:TAG][@DIGEST]` | [`ImageName::Registry`]: Docker's grammar (`docker.io` the default host, `library/` its default namespace, `latest` the default tag); without a prefix a name is a registry's |
 /// | `oci:DIR[:TAG]` | [`ImageName::Layout`]: an image in an OCI image layout; the first `:` ends the directory, as in skopeo (see [`LayoutRef`]) |
+/// | `oci-archive:FILE[:TAG]` | [`ImageName::OciArchive`]: an image in a tar of an OCI image layout, with `oci:`'s grammar (see [`OciArchiveRef`]) |
+/// | `docker-archive:FILE[:NAME:TAG\|:@N]` | [`ImageName::DockerArchive`]: an image in a `docker save` tarball, by one of its tags or its position from 0; the first `:` ends the file (see [`DockerArchiveRef`]) |
 ///
 /// Every variant is matched exhaustively by its users, so a new transport shows the
 /// compiler every place that must learn about it.
@@ -44,11 +47,21 @@ pub enum ImageName {
     Registry(Reference),
     /// An image in an OCI image layout: `oci:DIR[:TAG]`.
     Layout(LayoutRef),
+    /// An image in a docker-archive: `docker-archive:FILE[:NAME:TAG|:@N]`.
+    DockerArchive(DockerArchiveRef),
+    /// An image in an OCI archive: `oci-archive:FILE[:TAG]`.
+    OciArchive(OciArchiveRef),
 }
 
 impl ImageName {
     /// The prefix of the OCI image layout transport.
     pub const LAYOUT_PREFIX: &'static str = "oci:";
+
+    /// The prefix of the docker-archive transport.
+    pub const DOCKER_ARCHIVE_PREFIX: &'static str = "docker-archive:";
+
+    /// The prefix of the OCI archive transport.
+    pub const OCI_ARCHIVE_PREFIX: &'static str = "oci-archive:";
 
     /// The prefix of the registry transport, which a name may also go without.
     pub const REGISTRY_PREFIX: &'static str = "docker://";
@@ -57,7 +70,7 @@ impl ImageName {
     pub fn registry(&self) -> Option<&Reference> {
         match self {
             ImageName::Registry(reference) => Some(reference),
-            ImageName::Layout(_) => None,
+            ImageName::Layout(_) | ImageName::DockerArchive(_) | ImageName::OciArchive(_) => None,
         }
     }
 
@@ -65,7 +78,7 @@ impl ImageName {
     pub fn layout(&self) -> Option<&LayoutRef> {
         match self {
             ImageName::Layout(layout) => Some(layout),
-            ImageName::Registry(_) => None,
+            ImageName::Registry(_) | ImageName::DockerArchive(_) | ImageName::OciArchive(_) => None,
         }
     }
 }
@@ -75,10 +88,17 @@ impl FromStr for ImageName {
 
     /// Parses a transport-prefixed name; the errors name `input` as it was written
     /// ([`Error::InvalidImageName`]) or, for a layout, the `DIR[:TAG]` after `oci:`
-    /// ([`Error::NoLayoutDirectory`], [`Error::InvalidLayoutName`]).
+    /// ([`Error::NoLayoutDirectory`], [`Error::InvalidLayoutName`]), or for an archive the
+    /// text after its prefix ([`Error::InvalidArchiveReference`]).
     fn from_str(input: &str) -> Result<ImageName, Error> {
         if let Some(layout) = input.strip_prefix(ImageName::LAYOUT_PREFIX) {
             return layout.parse().map(ImageName::Layout);
+        }
+        if let Some(archive) = input.strip_prefix(ImageName::DOCKER_ARCHIVE_PREFIX) {
+            return archive.parse().map(ImageName::DockerArchive);
+        }
+        if let Some(archive) = input.strip_prefix(ImageName::OCI_ARCHIVE_PREFIX) {
+            return archive.parse().map(ImageName::OciArchive);
         }
         let bare = input.strip_prefix(ImageName::REGISTRY_PREFIX).unwrap_or(input);
         Reference::parse(bare)
@@ -92,11 +112,14 @@ impl FromStr for ImageName {
 
 impl fmt::Display for ImageName {
     /// A registry image as its normalised reference (`docker.io/library/alpine:latest`), a
-    /// layout image as `oci:DIR[:TAG]`; either parses back to the same name.
+    /// layout image as `oci:DIR[:TAG]`, an archive's with its prefix; each parses back to
+    /// the same name.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ImageName::Registry(reference) => write!(f, "{reference}"),
             ImageName::Layout(layout) => write!(f, "{}{layout}", ImageName::LAYOUT_PREFIX),
+            ImageName::DockerArchive(archive) => write!(f, "{archive}"),
+            ImageName::OciArchive(archive) => write!(f, "{archive}"),
         }
     }
 }
@@ -156,6 +179,50 @@ mod tests {
             assert_eq!(layout.dir(), Path::new(dir), "{input}");
             assert_eq!(layout.tag().map(|t| t.as_str()), tag, "{input}");
             assert_eq!(name.to_string(), input);
+        }
+    }
+
+    #[test]
+    fn archive_names_take_skopeos_grammar() {
+        let name: ImageName = "docker-archive:/srv/images.tar:team/app:1.0".parse().unwrap();
+        let ImageName::DockerArchive(archive) = &name else {
+            panic!("{name:?}")
+        };
+        assert_eq!(archive.path(), Path::new("/srv/images.tar"));
+        assert_eq!(
+            name.to_string(),
+            "docker-archive:/srv/images.tar:docker.io/team/app:1.0"
+        );
+        assert_eq!(name.to_string().parse::<ImageName>().unwrap(), name);
+        let name: ImageName = "docker-archive:images.tar:@3".parse().unwrap();
+        assert_eq!(name.to_string(), "docker-archive:images.tar:@3");
+        let name: ImageName = "oci-archive:app.tar:1.0".parse().unwrap();
+        let ImageName::OciArchive(archive) = &name else {
+            panic!("{name:?}")
+        };
+        assert_eq!(
+            (archive.path(), archive.tag().map(|t| t.as_str())),
+            (Path::new("app.tar"), Some("1.0"))
+        );
+        assert_eq!(name.to_string(), "oci-archive:app.tar:1.0");
+        for (input, message) in [
+            (
+                "docker-archive:",
+                "\"\" is not an archive reference: it names no file",
+            ),
+            (
+                "docker-archive:a.tar:@x",
+                "\"a.tar:@x\" is not an archive reference: \"@x\" is not @N",
+            ),
+            (
+                "oci-archive:a.tar:bad tag",
+                "\"a.tar:bad tag\" is not an archive reference: ",
+            ),
+        ] {
+            match input.parse::<ImageName>() {
+                Ok(name) => panic!("{input:?} accepted as {name:?}"),
+                Err(error) => assert!(error.to_string().starts_with(message), "{input:?}: {error}"),
+            }
         }
     }
 

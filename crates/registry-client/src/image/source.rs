@@ -147,6 +147,19 @@ pub(crate) fn manifest_type(descriptor: &Descriptor, bytes: &[u8]) -> Result<Med
     }
 }
 
+/// Fails when a local source holds `actual` bytes of blob `digest` where its descriptor
+/// says `expected` (when it says).
+pub(crate) fn check_size(digest: &Digest, expected: Option<u64>, actual: u64) -> Result<(), Error> {
+    match expected {
+        Some(expected) if expected != actual => Err(Error::SourceSize {
+            digest: digest.clone(),
+            expected,
+            actual,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// An image in an OCI image layout: the entry with a tag, or the only entry.
 #[derive(Debug, Clone)]
 pub struct LayoutSource {
@@ -205,13 +218,7 @@ impl ImageSource for LayoutSource {
     ) -> BoxFuture<'a, Result<VerifiedBlob, Error>> {
         Box::pin(async move {
             let reader = self.layout.open_blob(digest).await?;
-            if let Some(expected) = size.filter(|&expected| expected != reader.len()) {
-                return Err(Error::SourceSize {
-                    digest: digest.clone(),
-                    expected,
-                    actual: reader.len(),
-                });
-            }
+            check_size(digest, size, reader.len())?;
             Ok(VerifiedBlob::from_layout(reader))
         })
     }

@@ -17,14 +17,22 @@ pub(crate) async fn run(invocation: &Invocation, args: &ConvertArgs) -> Result<(
         )
     };
     let (target, name) = match (&args.destination, args.to) {
-        (ImageName::Layout(_), FormatArg::V2s1) => {
+        (ImageName::Layout(_) | ImageName::OciArchive(_), FormatArg::V2s1) => {
             return Err(Failure::usage(
                 what(),
                 "an OCI layout cannot hold schema1 manifests",
             ))
         }
+        (ImageName::DockerArchive(_), FormatArg::V2s1 | FormatArg::Oci) => {
+            return Err(Failure::usage(
+                what(),
+                "a docker-archive holds Docker schema2 images: convert --to v2s2",
+            ))
+        }
         (ImageName::Registry(reference), to) => (target_format(to), Some(reference)),
-        (ImageName::Layout(_), to) => (target_format(to), None),
+        (ImageName::Layout(_) | ImageName::OciArchive(_) | ImageName::DockerArchive(_), to) => {
+            (target_format(to), None)
+        }
     };
     let client = invocation.client_for_images(&[&args.source, &args.destination])?;
     let source = super::source_location(&args.source).await?.source(&client);

@@ -3,6 +3,7 @@
 use futures_util::TryStreamExt;
 use oci_digest::Digest;
 use oci_manifest::{Manifest, MediaType};
+use registry_client::archive::ArchiveImage;
 use registry_client::image::{self, ImageLocation, ImageName, ResolvedImage};
 use registry_client::{Client, RepositoryRef};
 use v1_compat::{InspectSummary, V1History};
@@ -55,8 +56,13 @@ async fn summary(
     let what = || format!("inspecting {image}");
     let (name, tags) = match image {
         ImageName::Registry(reference) => (reference.name(), repository_tags(client, reference).await?),
-        // skopeo has no repository name or tags for a layout.
-        ImageName::Layout(_) => (String::new(), Vec::new()),
+        // skopeo has no repository name or tags for a layout or an archive; a docker-archive
+        // image read by `NAME:TAG` is named by it, still without tags.
+        ImageName::DockerArchive(archive) => match archive.image() {
+            Some(ArchiveImage::Tagged(reference)) => (reference.name(), Vec::new()),
+            _ => (String::new(), Vec::new()),
+        },
+        ImageName::Layout(_) | ImageName::OciArchive(_) => (String::new(), Vec::new()),
     };
     let digest = resolved.top().digest().clone();
     match resolved.manifest() {

@@ -12,6 +12,7 @@ mod index;
 mod inspect;
 mod login;
 mod referrers;
+mod save;
 mod sync;
 mod tag;
 mod tags;
@@ -53,7 +54,7 @@ impl Invocation {
             .iter()
             .filter_map(|image| match image {
                 ImageName::Registry(reference) => Some(RepositoryRef::from(reference)),
-                ImageName::Layout(_) => None,
+                ImageName::Layout(_) | ImageName::DockerArchive(_) | ImageName::OciArchive(_) => None,
             })
             .collect();
         let registries: Vec<(&str, Option<&str>)> = repositories
@@ -85,6 +86,7 @@ pub(crate) async fn run(invocation: &Invocation, command: Command) -> Result<(),
         Command::Copy(args) => transfer::copy(invocation, &args).await,
         Command::Sync(args) => sync::run(invocation, &args).await,
         Command::Convert(args) => convert::run(invocation, &args).await,
+        Command::Save(args) => save::run(invocation, &args).await,
         Command::Delete(args) => delete::run(invocation, &args).await,
         Command::Artifact(ArtifactCommand::Push(args)) => artifact::push(invocation, &args).await,
         Command::Artifact(ArtifactCommand::Pull(args)) => artifact::pull(invocation, &args).await,
@@ -104,8 +106,16 @@ async fn source_location(image: &ImageName) -> Result<ImageLocation, Failure> {
         .map_err(|e| Failure::new(format!("opening {}", place(image)), e))
 }
 
-/// Where an image goes: a registry reference, or a layout created when missing.
+/// Where an image goes: a registry reference, a layout created when missing, an archive.
 async fn destination_location(image: &ImageName) -> Result<ImageLocation, Failure> {
+    if let ImageName::DockerArchive(archive) = image {
+        if let Some(registry_client::archive::ArchiveImage::Index(_)) = archive.image() {
+            return Err(Failure::usage(
+                format!("writing {image}"),
+                "@N names an image to read; name the image written with NAME:TAG",
+            ));
+        }
+    }
     ImageLocation::create(image)
         .await
         .map_err(|e| Failure::new(format!("creating {}", place(image)), e))
@@ -116,6 +126,7 @@ fn place(image: &ImageName) -> String {
     match image {
         ImageName::Registry(reference) => reference.to_string(),
         ImageName::Layout(layout) => format!("layout {}", layout.dir().display()),
+        ImageName::DockerArchive(_) | ImageName::OciArchive(_) => image.to_string(),
     }
 }
 
@@ -130,7 +141,7 @@ async fn create_layout(layout: &LayoutRef) -> Result<OciLayout, Failure> {
 fn registry_only<'a>(command: &str, image: &'a ImageName) -> Result<&'a oci_manifest::Reference, Failure> {
     match image {
         ImageName::Registry(reference) => Ok(reference),
-        ImageName::Layout(_) => Err(Failure::usage(
+        ImageName::Layout(_) | ImageName::DockerArchive(_) | ImageName::OciArchive(_) => Err(Failure::usage(
             format!("{command} {image}"),
             "this command works on registry images only",
         )),

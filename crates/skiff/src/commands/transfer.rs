@@ -4,6 +4,7 @@
 use registry_client::image::{self, ImageLocation, ImageName, TransferOptions};
 use std::sync::Arc;
 
+use registry_client::archive::ArchiveImage;
 use registry_client::layout::LayoutTag;
 use registry_client::RepositoryRef;
 
@@ -25,6 +26,11 @@ pub(crate) async fn pull(invocation: &Invocation, args: &PullArgs) -> Result<(),
             None => None,
         },
         (None, ImageName::Layout(source)) => source.tag().cloned(),
+        (None, ImageName::OciArchive(source)) => source.tag().cloned(),
+        (None, ImageName::DockerArchive(source)) => match source.image() {
+            Some(ArchiveImage::Tagged(reference)) => reference.tag().and_then(|tag| tag.parse().ok()),
+            _ => None,
+        },
     };
     let destination = ImageLocation::Layout {
         layout: super::create_layout(&args.layout).await?,
@@ -80,6 +86,11 @@ async fn transfer(
     let global = &invocation.global;
     let mut options = TransferOptions::new().jobs(global.jobs.get());
     options = options.platforms(global.platforms.iter().cloned());
+    if global.platforms.is_empty() && matches!(destination, ImageLocation::DockerArchive(_)) {
+        // A docker-archive holds single images: a list resolves to this machine's
+        // platform, as skopeo and `docker save` resolve it.
+        options = options.platform(image::host_platform());
+    }
     let progress = progress::reporter(global.quiet);
     let report = image::copy(&client, &source, destination, &options, Arc::clone(&progress))
         .await

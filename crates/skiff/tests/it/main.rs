@@ -2,6 +2,7 @@
 //! `docker-registry` with `skopeo` as the peer. One module per area, plus `util` for running
 //! the binary in a clean environment.
 
+mod archives;
 mod artifacts;
 mod auth;
 mod conformance;
