@@ -47,3 +47,8 @@ pub use digest::Digest;
 pub use digester::{Digester, Verifier};
 pub use error::{Error, Mismatch};
 pub use reader::{digest_reader, mismatch, VerifyingReader};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

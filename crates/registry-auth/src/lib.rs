@@ -70,7 +70,7 @@ pub use scope::{Action, Scope, ScopeSet};
 pub use secret::{redact, remember_secret, Secret, MIN_REDACTED_LEN};
 pub use token::{Token, MAX_TOKEN_RESPONSE_BYTES, MIN_TOKEN_LIFETIME};
 
-/// The README's example, compiled and run as a doctest.
+/// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

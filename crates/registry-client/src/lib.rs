@@ -120,3 +120,8 @@ pub use transport::{
     ByteStream, HyperTransport, HyperTransportBuilder, RequestBody, SkipTlsVerification, Transport,
     TransportBody, TransportFuture,
 };
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
