@@ -2,17 +2,24 @@
 //! `image.config.v1`): platform, run-time defaults, layer diffIDs and history.
 //!
 //! These are plain records with public fields rather than validated newtypes:
-//! nothing in them has an invariant to protect, and `v1-compat` builds them
-//! field by field from schema1 history. Members this crate does not model
-//! (Docker's `container_config`, `docker_version`, ...) are kept in `extra`.
+//! nothing in them has an invariant to protect. Members this crate does not
+//! model (Docker's `container_config`, `docker_version`, ...) are kept in
+//! `extra`.
+//!
+//! Configs are read as Go reads them (Docker, containers/image and skopeo are
+//! Go programs, so what they accept is what is out there): `null` where a
+//! string, list, number or boolean is expected is that type's zero value,
+//! `null` elements of a string list or values of a string map are empty
+//! strings, and a command (`Cmd`, `Entrypoint`) may be one string, as
+//! Docker's `strslice` allows.
 
 use std::collections::BTreeMap;
 
 use oci_digest::Digest;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use crate::Error;
+use crate::{json, Error};
 
 /// An image configuration, as Docker and OCI both write it.
 ///
@@ -37,16 +44,21 @@ pub struct ImageConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
     /// The CPU architecture, such as `amd64`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub architecture: String,
     /// The operating system, such as `linux`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub os: String,
     /// The OS version (Windows).
     #[serde(rename = "os.version", default, skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
     /// Required OS features.
-    #[serde(rename = "os.features", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "os.features",
+        default,
+        deserialize_with = "go_strings",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_features: Option<Vec<String>>,
     /// The CPU variant, such as `v8`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,7 +70,11 @@ pub struct ImageConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rootfs: Option<RootFs>,
     /// How each layer was made, base first; `empty_layer` entries have no layer.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub history: Vec<History>,
     /// Members not modelled above, kept as given.
     #[serde(flatten)]
@@ -74,12 +90,12 @@ impl ImageConfig {
         })
     }
 
-    /// Serialises compactly, the way Docker and containers/image write configs.
+    /// Serialises compactly with Go's escaping, members in the order of the
+    /// OCI Go type (`created`, `author`, the platform, `config`, `rootfs`,
+    /// `history`), then the unmodelled ones. Docker orders its own configs
+    /// otherwise: a config that must keep its digest is kept as bytes.
     pub fn to_vec(&self) -> Result<Vec<u8>, Error> {
-        serde_json::to_vec(self).map_err(|source| Error::Serialize {
-            format: "image configuration",
-            source,
-        })
+        json::to_canonical("image configuration", self)
     }
 
     /// The Docker version that built the image (Docker configs only).
@@ -121,13 +137,28 @@ pub struct ContainerConfig {
     #[serde(rename = "ExposedPorts", default, skip_serializing_if = "Option::is_none")]
     pub exposed_ports: Option<BTreeMap<String, Value>>,
     /// Environment, `NAME=value`.
-    #[serde(rename = "Env", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Env",
+        default,
+        deserialize_with = "go_strings",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub env: Option<Vec<String>>,
     /// The program to run.
-    #[serde(rename = "Entrypoint", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Entrypoint",
+        default,
+        deserialize_with = "go_command",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub entrypoint: Option<Vec<String>>,
     /// Default arguments (or command, without an entrypoint).
-    #[serde(rename = "Cmd", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Cmd",
+        default,
+        deserialize_with = "go_command",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cmd: Option<Vec<String>>,
     /// Paths that are volumes, each mapped to an empty object.
     #[serde(rename = "Volumes", default, skip_serializing_if = "Option::is_none")]
@@ -136,7 +167,12 @@ pub struct ContainerConfig {
     #[serde(rename = "WorkingDir", default, skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
     /// Labels.
-    #[serde(rename = "Labels", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Labels",
+        default,
+        deserialize_with = "go_string_map",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub labels: Option<BTreeMap<String, String>>,
     /// The signal that stops the container.
     #[serde(rename = "StopSignal", default, skip_serializing_if = "Option::is_none")]
@@ -151,11 +187,15 @@ pub struct ContainerConfig {
 #[non_exhaustive]
 pub struct RootFs {
     /// Always `layers`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default, deserialize_with = "null_as_default")]
     pub kind: String,
     /// The uncompressed layers' digests, base first.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub diff_ids: Vec<Digest>,
+    /// The base layer of a Windows image, which is no layer of the image
+    /// (Docker's `base_layer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_layer: Option<String>,
 }
 
 impl RootFs {
@@ -164,6 +204,7 @@ impl RootFs {
         RootFs {
             kind: "layers".to_owned(),
             diff_ids,
+            base_layer: None,
         }
     }
 }
@@ -191,8 +232,61 @@ pub struct History {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Whether this step made no layer.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
     pub empty_layer: bool,
+}
+
+/// A value as Go reads it into a field that is not a pointer: `null` leaves
+/// the zero value.
+fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// An optional list of strings as Go reads a `[]string`: a `null` element is "".
+fn go_strings<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<String>>, D::Error> {
+    let list: Option<Vec<Option<String>>> = Option::deserialize(deserializer)?;
+    Ok(list.map(|items| items.into_iter().map(Option::unwrap_or_default).collect()))
+}
+
+/// An optional string map as Go reads a `map[string]string`: a `null` value is "".
+fn go_string_map<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    let map: Option<BTreeMap<String, Option<String>>> = Option::deserialize(deserializer)?;
+    Ok(map.map(|entries| {
+        entries
+            .into_iter()
+            .map(|(key, value)| (key, value.unwrap_or_default()))
+            .collect()
+    }))
+}
+
+/// A command as Docker's `strslice` reads it: a list of words, or one string
+/// that stands for a one-word list.
+fn go_command<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Command {
+        #[serde(deserialize_with = "words")]
+        Words(Vec<String>),
+        Single(String),
+    }
+    fn words<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+        let words: Vec<Option<String>> = Vec::deserialize(deserializer)?;
+        Ok(words.into_iter().map(Option::unwrap_or_default).collect())
+    }
+    Ok(
+        Option::<Command>::deserialize(deserializer)?.map(|command| match command {
+            Command::Words(words) => words,
+            Command::Single(word) => vec![word],
+        }),
+    )
 }
 
 #[cfg(test)]
@@ -243,11 +337,57 @@ mod tests {
     }
 
     #[test]
+    fn reads_what_go_reads() {
+        let json = br#"{"architecture":null,"os":"linux","os.features":["a",null],
+            "config":{"Env":["A=1",null],"Cmd":"sh -c true","Entrypoint":null,"Labels":{"k":null}},
+            "rootfs":{"diff_ids":null,"base_layer":"C:\\base"},"history":null}"#;
+        let config = ImageConfig::from_slice(json).unwrap();
+        assert_eq!(config.architecture, "");
+        assert_eq!(
+            config.os_features.as_deref(),
+            Some(&["a".to_owned(), String::new()][..])
+        );
+        let run = config.config.as_ref().unwrap();
+        assert_eq!(run.env.as_ref().unwrap(), &["A=1", ""]);
+        assert_eq!(run.cmd.as_ref().unwrap(), &["sh -c true"]);
+        assert_eq!(run.entrypoint, None);
+        assert_eq!(config.labels().unwrap()["k"], "");
+        let rootfs = config.rootfs.as_ref().unwrap();
+        assert_eq!((rootfs.kind.as_str(), rootfs.diff_ids.len()), ("", 0));
+        assert_eq!(rootfs.base_layer.as_deref(), Some("C:\\base"));
+        assert!(config.history.is_empty());
+
+        let history: History = serde_json::from_str(r#"{"empty_layer":null,"created_by":"x"}"#).unwrap();
+        assert!(!history.empty_layer);
+        let words: ContainerConfig = serde_json::from_str(r#"{"Cmd":["sh",null]}"#).unwrap();
+        assert_eq!(words.cmd.unwrap(), ["sh", ""]);
+    }
+
+    #[test]
+    fn written_with_go_escaping() {
+        let step = History {
+            created_by: Some("a && <b>\u{8}\u{c}".to_owned()),
+            ..History::default()
+        };
+        let config = ImageConfig {
+            history: vec![step],
+            ..ImageConfig::default()
+        };
+        assert_eq!(
+            String::from_utf8(config.to_vec().unwrap()).unwrap(),
+            r#"{"architecture":"","os":"","history":[{"created_by":"a \u0026\u0026 \u003cb\u003e\u0008\u000c"}]}"#
+        );
+    }
+
+    #[test]
     fn malformed_configs_are_typed_errors() {
         for json in [
             &b"[]"[..],
             b"{",
             br#"{"rootfs":{"type":"layers","diff_ids":["nope"]}}"#,
+            br#"{"config":{"Env":"A=1"}}"#,
+            br#"{"config":{"Cmd":[1]}}"#,
+            br#"{"architecture":7}"#,
         ] {
             assert!(matches!(ImageConfig::from_slice(json), Err(Error::Json { .. })));
         }

@@ -9,7 +9,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::{Error, MediaType, Platform};
+use crate::{Error, Flavour, MediaType, Platform};
 
 /// A reference to content by media type, digest and size.
 ///
@@ -149,12 +149,12 @@ impl Descriptor {
         next
     }
 
-    /// Writes the members in the given order of the three required ones;
+    /// Writes the members in `flavour`'s order of the three required ones:
     /// Docker's tools put `size` before `digest`, OCI's after.
-    fn serialize_in<S: Serializer>(&self, serializer: S, docker_order: bool) -> Result<S::Ok, S::Error> {
+    fn serialize_in<S: Serializer>(&self, serializer: S, flavour: Flavour) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("mediaType", &self.media_type)?;
-        if docker_order {
+        if flavour == Flavour::Docker {
             map.serialize_entry("size", &self.size)?;
             map.serialize_entry("digest", &self.digest)?;
         } else {
@@ -183,19 +183,28 @@ impl Descriptor {
     }
 }
 
-/// A descriptor serialised the way Docker's tools write it (`size` before `digest`).
-pub(crate) struct DockerOrder<'a>(pub(crate) &'a Descriptor);
+/// A descriptor serialised in a flavour's member order.
+pub(crate) struct InFlavour<'a>(pub(crate) &'a Descriptor, pub(crate) Flavour);
 
-impl Serialize for DockerOrder<'_> {
+impl Serialize for InFlavour<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize_in(serializer, true)
+        self.0.serialize_in(serializer, self.1)
+    }
+}
+
+/// Descriptors serialised as an array, each in a flavour's member order.
+pub(crate) struct AllInFlavour<'a>(pub(crate) &'a [Descriptor], pub(crate) Flavour);
+
+impl Serialize for AllInFlavour<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|descriptor| InFlavour(descriptor, self.1)))
     }
 }
 
 impl Serialize for Descriptor {
     /// Serialises in the OCI order: `mediaType`, `digest`, `size`, then the extras.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.serialize_in(serializer, false)
+        self.serialize_in(serializer, Flavour::Oci)
     }
 }
 
@@ -283,7 +292,7 @@ mod tests {
     #[test]
     fn docker_order_puts_size_first() {
         let descriptor = Descriptor::new(MediaType::DockerLayerGzip, EMPTY_JSON.parse().unwrap(), 2);
-        let json = serde_json::to_string(&DockerOrder(&descriptor)).unwrap();
+        let json = serde_json::to_string(&InFlavour(&descriptor, Flavour::Docker)).unwrap();
         assert_eq!(
             json,
             format!(

@@ -152,6 +152,15 @@ pub enum Error {
         /// What was asked for, such as `layers`.
         wanted: &'static str,
     },
+    /// An edit set a member the manifest's format does not have, such as
+    /// `subject` in a Docker manifest.
+    #[error("a {media_type} has no {member} member")]
+    NotInFormat {
+        /// The manifest's type.
+        media_type: MediaType,
+        /// The member, as JSON names it.
+        member: &'static str,
+    },
     /// Serialising a new manifest failed.
     #[error("cannot serialise {format}: {source}")]
     Serialize {

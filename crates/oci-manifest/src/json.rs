@@ -1,12 +1,10 @@
 //! JSON in and out for every format: typed parse errors, the checks every
-//! format shares, and the one canonical way this crate writes JSON.
+//! format shares, and the canonical way this crate writes a manifest.
 //!
 //! New manifests are written the way containers/image (skopeo, podman) writes
-//! them: Go's `json.Marshal`, compact, with `<`, `>`, `&`, U+2028 and U+2029
-//! escaped and control characters as `\u00XX`. Matching it byte for byte means
-//! a manifest we build has the digest skopeo would give the same content.
-
-use std::io;
+//! them, with Go's `json.Marshal` ([`crate::go_json`]): matching it byte for
+//! byte means a manifest we build has the digest skopeo would give the same
+//! content.
 
 use serde::{Deserialize, Serialize};
 
@@ -61,92 +59,7 @@ pub(crate) fn check_media_type(expected: MediaType, found: Option<&MediaType>) -
     }
 }
 
-/// Serialises `value` the way Go's `json.Marshal` does.
-pub(crate) fn to_canonical<T: Serialize>(format: &'static str, value: &T) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::new();
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, GoFormatter);
-    value
-        .serialize(&mut serializer)
-        .map_err(|source| Error::Serialize { format, source })?;
-    Ok(out)
-}
-
-/// A compact formatter with Go's string escaping.
-struct GoFormatter;
-
-impl serde_json::ser::Formatter for GoFormatter {
-    fn write_string_fragment<W: ?Sized + io::Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        let mut start = 0;
-        for (index, c) in fragment.char_indices() {
-            let escape = match c {
-                '<' => "\\u003c",
-                '>' => "\\u003e",
-                '&' => "\\u0026",
-                '\u{2028}' => "\\u2028",
-                '\u{2029}' => "\\u2029",
-                _ => continue,
-            };
-            writer.write_all(&fragment.as_bytes()[start..index])?;
-            writer.write_all(escape.as_bytes())?;
-            start = index + c.len_utf8();
-        }
-        writer.write_all(&fragment.as_bytes()[start..])
-    }
-
-    fn write_char_escape<W: ?Sized + io::Write>(
-        &mut self,
-        writer: &mut W,
-        char_escape: serde_json::ser::CharEscape,
-    ) -> io::Result<()> {
-        use serde_json::ser::CharEscape;
-        let text = match char_escape {
-            CharEscape::Quote => "\\\"".to_owned(),
-            CharEscape::ReverseSolidus => "\\\\".to_owned(),
-            CharEscape::LineFeed => "\\n".to_owned(),
-            CharEscape::CarriageReturn => "\\r".to_owned(),
-            CharEscape::Tab => "\\t".to_owned(),
-            // Go has no short forms for these two.
-            CharEscape::Backspace => "\\u0008".to_owned(),
-            CharEscape::FormFeed => "\\u000c".to_owned(),
-            CharEscape::AsciiControl(byte) => format!("\\u{byte:04x}"),
-            // serde_json never asks for `/` to be escaped; Go does not escape it either.
-            CharEscape::Solidus => "/".to_owned(),
-        };
-        writer.write_all(text.as_bytes())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_like_go() {
-        let table = [
-            ("plain", r#""plain""#),
-            ("a<b>&c", r#""a\u003cb\u003e\u0026c""#),
-            ("line\nbreak\ttab\r", r#""line\nbreak\ttab\r""#),
-            ("\u{8}\u{c}\u{1}\u{1f}", r#""\u0008\u000c\u0001\u001f""#),
-            ("quote\" back\\", r#""quote\" back\\""#),
-            ("sep\u{2028}\u{2029}", r#""sep\u2028\u2029""#),
-            ("héllo ✓", "\"héllo ✓\""),
-        ];
-        for (input, expected) in table {
-            let out = to_canonical("test", &input).unwrap();
-            assert_eq!(String::from_utf8(out).unwrap(), expected, "{input:?}");
-        }
-    }
-
-    #[test]
-    fn compact_output() {
-        let value = serde_json::json!({"a": [1, 2], "b": {"c": null}});
-        assert_eq!(
-            to_canonical("test", &value).unwrap(),
-            br#"{"a":[1,2],"b":{"c":null}}"#
-        );
-    }
+/// Serialises `value` the way Go's `json.Marshal` does (see [`crate::go_json`]).
+pub(crate) fn to_canonical<T: Serialize + ?Sized>(format: &'static str, value: &T) -> Result<Vec<u8>, Error> {
+    crate::go_json::to_vec(value).map_err(|source| Error::Serialize { format, source })
 }

@@ -6,9 +6,10 @@
 //! - [`MediaType`], [`normalize_media_type`] and [`guess_media_type`]: what a
 //!   server said a manifest is, and what its bytes say.
 //! - [`Descriptor`], [`Platform`], [`ImageConfig`]: the pieces manifests point at.
-//! - [`Manifest`]: Docker schema1 ([`Schema1`]), schema2 ([`Schema2`]), manifest
-//!   lists ([`ManifestList`]), OCI manifests ([`OciManifest`]) and indexes
-//!   ([`OciIndex`]).
+//! - [`Manifest`]: Docker schema1 ([`Schema1`]), and the two shapes of schema
+//!   version 2, each in a Docker and an OCI [`Flavour`]: image manifests
+//!   ([`ImageManifest`]: Docker schema2, OCI manifest) and indexes
+//!   ([`ImageIndex`]: Docker manifest list, OCI index).
 //! - [`jws`]: schema1 signatures (verification and signing need the default
 //!   `jws` feature; rebuilding the signed payload does not).
 //!
@@ -57,32 +58,37 @@ mod blob_info;
 mod config;
 mod descriptor;
 mod detect;
+mod document;
 mod error;
+#[doc(hidden)]
+pub mod go_json;
+mod image;
+mod index;
 mod json;
 pub mod jws;
 mod manifest;
-mod manifest_list;
 mod media_type;
-mod oci_index;
-mod oci_manifest;
 mod platform;
 mod reference;
 mod schema1;
-mod schema2;
 
 pub use blob_info::BlobInfo;
 pub use config::{ContainerConfig, History, ImageConfig, RootFs};
 pub use descriptor::Descriptor;
 pub use detect::{guess_media_type, normalize_media_type};
+pub use document::{Document, Flavour, Image, Index};
 pub use error::Error;
+pub use image::ImageManifest;
+pub use index::ImageIndex;
 pub use manifest::{Manifest, ParseOptions, DEFAULT_MAX_MANIFEST_SIZE};
-pub use manifest_list::ManifestList;
 pub use media_type::MediaType;
-pub use oci_index::OciIndex;
-pub use oci_manifest::OciManifest;
 pub use platform::Platform;
 pub use reference::{
     Reference, Repository, DEFAULT_REGISTRY, DEFAULT_TAG, DOCKER_HUB_ENDPOINT, MAX_NAME_LEN, MAX_TAG_LEN,
 };
-pub use schema1::{Schema1, Schema1Layer};
-pub use schema2::Schema2;
+pub use schema1::{Schema1, Schema1Layer, Schema1Layout};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

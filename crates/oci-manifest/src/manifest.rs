@@ -5,8 +5,8 @@ use oci_digest::Digest;
 use serde::Deserialize;
 
 use crate::{
-    guess_media_type, normalize_media_type, BlobInfo, Descriptor, Error, ManifestList, MediaType, OciIndex,
-    OciManifest, Platform, Schema1, Schema2,
+    guess_media_type, normalize_media_type, BlobInfo, Descriptor, Error, Flavour, ImageIndex, ImageManifest,
+    MediaType, Platform, Schema1,
 };
 
 /// The default limit on manifest size: 4 MiB, what registries themselves accept (the
@@ -44,7 +44,8 @@ impl Default for ParseOptions {
     }
 }
 
-/// A manifest of any supported format.
+/// A manifest of any supported format: schema1, or one of the two shapes of
+/// schema version 2 (image manifest and index), each Docker or OCI.
 ///
 /// Every variant keeps the exact bytes it was parsed from; [`digest`](Self::digest)
 /// is computed from them (for signed schema1, from the signed payload), never
@@ -58,14 +59,10 @@ impl Default for ParseOptions {
 pub enum Manifest {
     /// Docker schema1, signed or unsigned.
     Schema1(Schema1),
-    /// Docker schema2 image manifest.
-    Schema2(Schema2),
-    /// Docker manifest list.
-    ManifestList(ManifestList),
-    /// OCI image manifest.
-    OciManifest(OciManifest),
-    /// OCI image index.
-    OciIndex(OciIndex),
+    /// An image manifest: Docker schema2 or OCI.
+    Image(ImageManifest),
+    /// An index: Docker manifest list or OCI image index.
+    Index(ImageIndex),
 }
 
 impl Manifest {
@@ -98,31 +95,29 @@ impl Manifest {
                 media_type: media_type_member(bytes),
             })?,
         };
-        Ok(match format {
+        let image = |flavour| ImageManifest::from_slice(flavour, bytes).map(Manifest::Image);
+        let index = |flavour| ImageIndex::from_slice(flavour, bytes).map(Manifest::Index);
+        match format {
             MediaType::DockerSchema1 | MediaType::DockerSchema1Signed => {
-                Manifest::Schema1(Schema1::from_slice(bytes)?)
+                Schema1::from_slice(bytes).map(Manifest::Schema1)
             }
-            MediaType::DockerSchema2 => Manifest::Schema2(Schema2::from_slice(bytes)?),
-            MediaType::DockerManifestList => Manifest::ManifestList(ManifestList::from_slice(bytes)?),
-            MediaType::OciManifest => Manifest::OciManifest(OciManifest::from_slice(bytes)?),
-            MediaType::OciIndex => Manifest::OciIndex(OciIndex::from_slice(bytes)?),
-            other => {
-                return Err(Error::UnknownFormat {
-                    content_type: content_type.map(str::to_owned),
-                    media_type: Some(other.to_string()),
-                })
-            }
-        })
+            MediaType::DockerSchema2 => image(Flavour::Docker),
+            MediaType::OciManifest => image(Flavour::Oci),
+            MediaType::DockerManifestList => index(Flavour::Docker),
+            MediaType::OciIndex => index(Flavour::Oci),
+            other => Err(Error::UnknownFormat {
+                content_type: content_type.map(str::to_owned),
+                media_type: Some(other.to_string()),
+            }),
+        }
     }
 
     /// The format's media type (for schema1: signed or not, by the bytes).
     pub fn media_type(&self) -> MediaType {
         match self {
             Manifest::Schema1(m) => m.media_type(),
-            Manifest::Schema2(_) => MediaType::DockerSchema2,
-            Manifest::ManifestList(_) => MediaType::DockerManifestList,
-            Manifest::OciManifest(_) => MediaType::OciManifest,
-            Manifest::OciIndex(_) => MediaType::OciIndex,
+            Manifest::Image(m) => m.media_type(),
+            Manifest::Index(m) => m.media_type(),
         }
     }
 
@@ -130,10 +125,8 @@ impl Manifest {
     pub fn as_bytes(&self) -> &[u8] {
         match self {
             Manifest::Schema1(m) => m.as_bytes(),
-            Manifest::Schema2(m) => m.as_bytes(),
-            Manifest::ManifestList(m) => m.as_bytes(),
-            Manifest::OciManifest(m) => m.as_bytes(),
-            Manifest::OciIndex(m) => m.as_bytes(),
+            Manifest::Image(m) => m.as_bytes(),
+            Manifest::Index(m) => m.as_bytes(),
         }
     }
 
@@ -159,14 +152,13 @@ impl Manifest {
 
     /// Whether this manifest lists other manifests (manifest list, OCI index).
     pub fn is_index(&self) -> bool {
-        matches!(self, Manifest::ManifestList(_) | Manifest::OciIndex(_))
+        matches!(self, Manifest::Index(_))
     }
 
     /// The config descriptor (schema2 and OCI manifests; schema1 has none).
     pub fn config(&self) -> Option<&Descriptor> {
         match self {
-            Manifest::Schema2(m) => Some(m.config()),
-            Manifest::OciManifest(m) => Some(m.config()),
+            Manifest::Image(m) => Some(m.config()),
             _ => None,
         }
     }
@@ -174,8 +166,7 @@ impl Manifest {
     /// The layer descriptors, base first (schema2 and OCI manifests).
     pub fn layer_descriptors(&self) -> Option<&[Descriptor]> {
         match self {
-            Manifest::Schema2(m) => Some(m.layers()),
-            Manifest::OciManifest(m) => Some(m.layers()),
+            Manifest::Image(m) => Some(m.layers()),
             _ => None,
         }
     }
@@ -200,8 +191,7 @@ impl Manifest {
     /// The entries of a manifest list or OCI index.
     pub fn manifests(&self) -> Option<&[Descriptor]> {
         match self {
-            Manifest::ManifestList(m) => Some(m.manifests()),
-            Manifest::OciIndex(m) => Some(m.manifests()),
+            Manifest::Index(m) => Some(m.manifests()),
             _ => None,
         }
     }
@@ -209,8 +199,7 @@ impl Manifest {
     /// The first entry of a list or index whose platform matches `wanted`.
     pub fn find_platform(&self, wanted: &Platform) -> Option<&Descriptor> {
         match self {
-            Manifest::ManifestList(m) => m.find(wanted),
-            Manifest::OciIndex(m) => m.find(wanted),
+            Manifest::Index(m) => m.find(wanted),
             _ => None,
         }
     }
@@ -218,9 +207,9 @@ impl Manifest {
     /// The manifest this one refers to (OCI 1.1 `subject`).
     pub fn subject(&self) -> Option<&Descriptor> {
         match self {
-            Manifest::OciManifest(m) => m.subject(),
-            Manifest::OciIndex(m) => m.subject(),
-            _ => None,
+            Manifest::Image(m) => m.subject(),
+            Manifest::Index(m) => m.subject(),
+            Manifest::Schema1(_) => None,
         }
     }
 
@@ -228,17 +217,14 @@ impl Manifest {
     /// first, as many as there are now), re-serialised canonically. Signed
     /// schema1 comes back unsigned.
     pub fn with_layers(&self, layers: &[BlobInfo]) -> Result<Manifest, Error> {
-        Ok(match self {
-            Manifest::Schema1(m) => Manifest::Schema1(m.with_layers(layers)?),
-            Manifest::Schema2(m) => Manifest::Schema2(m.with_layers(layers)?),
-            Manifest::OciManifest(m) => Manifest::OciManifest(m.with_layers(layers)?),
-            Manifest::ManifestList(_) | Manifest::OciIndex(_) => {
-                return Err(Error::NotAnImage {
-                    media_type: self.media_type(),
-                    wanted: "layers",
-                })
-            }
-        })
+        match self {
+            Manifest::Schema1(m) => m.with_layers(layers).map(Manifest::Schema1),
+            Manifest::Image(m) => m.with_layers(layers).map(Manifest::Image),
+            Manifest::Index(_) => Err(Error::NotAnImage {
+                media_type: self.media_type(),
+                wanted: "layers",
+            }),
+        }
     }
 }
 

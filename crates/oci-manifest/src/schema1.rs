@@ -7,12 +7,14 @@
 //! those bytes, so its content comes from there too (as distribution reads it),
 //! and anything the outer document holds besides them is not the manifest.
 
-use oci_digest::Digest;
+use oci_digest::{known, Digest};
 use serde::de::IgnoredAny;
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::{json, BlobInfo, Error, MediaType};
+use crate::image::check_layer_count;
+use crate::{go_json, json, BlobInfo, Error, MediaType};
 
 const FORMAT: &str = "Docker schema1 manifest";
 
@@ -54,16 +56,29 @@ impl<'a> Schema1Layer<'a> {
     }
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct FsLayer {
-    blob_sum: Digest,
+/// How a new schema1 manifest is written: as one of the two programs whose
+/// bytes matter writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Schema1Layout {
+    /// containers/image (skopeo, podman): compact, `schemaVersion` last.
+    ContainersImage,
+    /// Docker (the engine, distribution): `schemaVersion` first, indented by
+    /// three spaces; the payload `docker push` signs.
+    Docker,
 }
 
+/// An `fsLayers` entry: read with `D` a `Digest`, written with a reference to one.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct HistoryEntry {
-    v1_compatibility: String,
+struct FsLayer<D> {
+    blob_sum: D,
+}
+
+/// A `history` entry, read and written like [`FsLayer`].
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HistoryEntry<S> {
+    v1_compatibility: S,
 }
 
 #[derive(Deserialize)]
@@ -77,8 +92,8 @@ struct Wire {
     tag: String,
     #[serde(default)]
     architecture: String,
-    fs_layers: Vec<FsLayer>,
-    history: Vec<HistoryEntry>,
+    fs_layers: Vec<FsLayer<Digest>>,
+    history: Vec<HistoryEntry<String>>,
     /// Never part of the manifest: named here so that an unsigned manifest's
     /// `"signatures": null` stays out of `extra`.
     #[serde(rename = "signatures")]
@@ -93,18 +108,40 @@ struct Outer {
     signatures: Option<IgnoredAny>,
 }
 
-/// containers/image's member order (what skopeo writes before signing).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Out<'a> {
-    name: &'a str,
-    tag: &'a str,
-    architecture: &'a str,
-    fs_layers: Vec<FsLayer>,
-    history: Vec<HistoryEntry>,
-    schema_version: u32,
-    #[serde(flatten)]
-    extra: &'a Map<String, Value>,
+/// A manifest as `layout` writes it: containers/image's member order (what
+/// skopeo writes before signing) or Docker's, which puts `schemaVersion` first.
+struct Written<'a> {
+    manifest: &'a Schema1,
+    layout: Schema1Layout,
+}
+
+impl Serialize for Written<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let manifest = self.manifest;
+        let docker = self.layout == Schema1Layout::Docker;
+        let mut map = serializer.serialize_map(None)?;
+        if docker {
+            map.serialize_entry("schemaVersion", &1)?;
+        }
+        map.serialize_entry("name", &manifest.name)?;
+        map.serialize_entry("tag", &manifest.tag)?;
+        map.serialize_entry("architecture", &manifest.architecture)?;
+        let fs_layers: Vec<_> = (manifest.fs_layers.iter())
+            .map(|blob_sum| FsLayer { blob_sum })
+            .collect();
+        map.serialize_entry("fsLayers", &fs_layers)?;
+        let history: Vec<_> = (manifest.history.iter())
+            .map(|v1_compatibility| HistoryEntry { v1_compatibility })
+            .collect();
+        map.serialize_entry("history", &history)?;
+        if !docker {
+            map.serialize_entry("schemaVersion", &1)?;
+        }
+        for (key, value) in &manifest.extra {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
 }
 
 impl Schema1 {
@@ -145,7 +182,7 @@ impl Schema1 {
             name: wire.name,
             tag: wire.tag,
             architecture: wire.architecture,
-            fs_layers: wire.fs_layers.into_iter().map(|layer| layer.blob_sum).collect(),
+            fs_layers: (wire.fs_layers.into_iter()).map(|layer| layer.blob_sum).collect(),
             history: wire
                 .history
                 .into_iter()
@@ -156,9 +193,10 @@ impl Schema1 {
     }
 
     /// A new unsigned manifest from layers given base first, each a `blobSum`
-    /// and its v1 metadata string. Sign the bytes with [`crate::jws`] to get a
-    /// manifest registries accept.
+    /// and its v1 metadata string, written in `layout`. Sign the bytes with
+    /// [`crate::jws`] to get a manifest registries accept.
     pub fn new<'a>(
+        layout: Schema1Layout,
         name: &str,
         tag: &str,
         architecture: &str,
@@ -184,28 +222,24 @@ impl Schema1 {
             history,
             extra: Map::new(),
         }
-        .reserialized()
+        .written(layout)
     }
 
-    fn reserialized(mut self) -> Result<Schema1, Error> {
-        let out = Out {
-            name: &self.name,
-            tag: &self.tag,
-            architecture: &self.architecture,
-            fs_layers: (self.fs_layers.iter())
-                .map(|blob_sum| FsLayer {
-                    blob_sum: blob_sum.clone(),
-                })
-                .collect(),
-            history: (self.history.iter())
-                .map(|v1| HistoryEntry {
-                    v1_compatibility: v1.clone(),
-                })
-                .collect(),
-            schema_version: 1,
-            extra: &self.extra,
+    /// The manifest written again in `layout`, unsigned.
+    fn written(mut self, layout: Schema1Layout) -> Result<Schema1, Error> {
+        let out = Written {
+            manifest: &self,
+            layout,
         };
-        self.raw = json::to_canonical(FORMAT, &out)?;
+        self.raw = match layout {
+            Schema1Layout::ContainersImage => json::to_canonical(FORMAT, &out)?,
+            Schema1Layout::Docker => {
+                go_json::to_vec_indented(&out, "   ").map_err(|source| Error::Serialize {
+                    format: FORMAT,
+                    source,
+                })?
+            }
+        };
         self.payload = None;
         self.media_type = None;
         Ok(self)
@@ -283,18 +317,22 @@ impl Schema1 {
         &self.extra
     }
 
+    /// Whether some layer is the gzipped empty tar, which a repository
+    /// holding this manifest must then hold too (its bytes are
+    /// [`oci_digest::known::EMPTY_TAR_GZIP_BYTES`]).
+    pub fn needs_empty_layer(&self) -> bool {
+        self.fs_layers.iter().any(|d| d.as_str() == known::EMPTY_TAR_GZIP)
+    }
+
     /// A new, unsigned manifest with each layer's `blobSum` replaced by the
-    /// matching `layers` entry (base first); v1 metadata is kept. Signatures
-    /// cannot survive an edit: sign the result again with [`crate::jws`].
+    /// matching `layers` entry (base first); v1 metadata is kept. It is
+    /// written as containers/image writes an edited manifest
+    /// ([`Schema1Layout::ContainersImage`]). Signatures cannot survive an
+    /// edit: sign the result again with [`crate::jws`].
     pub fn with_layers(&self, layers: &[BlobInfo]) -> Result<Schema1, Error> {
-        if layers.len() != self.fs_layers.len() {
-            return Err(Error::LayerCountMismatch {
-                expected: self.fs_layers.len(),
-                actual: layers.len(),
-            });
-        }
+        check_layer_count(self.fs_layers.len(), layers)?;
         let mut next = self.clone();
         next.fs_layers = layers.iter().rev().map(|info| info.digest().clone()).collect();
-        next.reserialized()
+        next.written(Schema1Layout::ContainersImage)
     }
 }

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::header::{HeaderValue, ACCEPT};
 use http::{Method, StatusCode};
 use oci_digest::Digest;
-use oci_manifest::{Descriptor, Manifest, MediaType, OciIndex, Reference};
+use oci_manifest::{Descriptor, Flavour, ImageIndex, Manifest, MediaType, Reference};
 
 use crate::auth::Access;
 use crate::client::{Call, Client, Target};
@@ -77,13 +77,15 @@ pub fn referrers_tag(digest: &Digest) -> String {
 pub(crate) fn referrer_descriptor(manifest: &Manifest, media_type: &MediaType, bytes: &[u8]) -> Descriptor {
     let descriptor = Descriptor::new(media_type.clone(), Digest::sha256(bytes), bytes.len() as u64);
     let (artifact_type, annotations) = match manifest {
-        Manifest::OciManifest(m) => (
+        Manifest::Image(m) if m.flavour() == Flavour::Oci => (
             m.artifact_type()
                 .cloned()
                 .or_else(|| Some(m.config().media_type().clone())),
             m.annotations().clone(),
         ),
-        Manifest::OciIndex(m) => (m.artifact_type().cloned(), m.annotations().clone()),
+        Manifest::Index(m) if m.flavour() == Flavour::Oci => {
+            (m.artifact_type().cloned(), m.annotations().clone())
+        }
         _ => (None, Default::default()),
     };
     let descriptor = match artifact_type {
@@ -155,7 +157,7 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.split(',').any(|f| f.trim() == "artifactType"));
         let bytes = response.into_body().bytes(INDEX_LIMIT).await?;
-        let index = OciIndex::from_slice(&bytes)?;
+        let index = ImageIndex::from_slice(Flavour::Oci, &bytes)?;
         let descriptors = index.manifests().to_vec();
         let descriptors = if filtered {
             descriptors
@@ -229,7 +231,7 @@ impl Client {
                 }
             }
             entries.push(entry.clone());
-            let index = OciIndex::new(entries)?;
+            let index = ImageIndex::new(Flavour::Oci, entries)?;
             // Write only over the index this merge was made from.
             let now = match self.head_manifest(&reference).await {
                 Ok(head) => head.digest().cloned(),
@@ -279,7 +281,7 @@ impl Client {
                 ),
             });
         }
-        let index = OciIndex::from_slice(fetched.bytes())?;
+        let index = ImageIndex::from_slice(Flavour::Oci, fetched.bytes())?;
         Ok((Some(fetched.digest().clone()), index.manifests().to_vec()))
     }
 

@@ -51,14 +51,6 @@ pub enum Error {
     /// The image has no layers at all.
     #[error("the image has no layers")]
     NoLayers,
-    /// A schema1 manifest's `fsLayers` and `history` differ in length.
-    #[error("schema1 manifest has {fs_layers} fsLayers but {history} history entries")]
-    LayerCountMismatch {
-        /// Number of `fsLayers` entries.
-        fs_layers: usize,
-        /// Number of `history` entries.
-        history: usize,
-    },
     /// The base layer names a parent.
     #[error("the base layer {id} names parent {parent}, but a base layer has none")]
     BaseLayerHasParent {

@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
-use oci_digest::Digest;
+use oci_manifest::Schema1;
 
 use crate::{Error, V1Layer};
 
-/// The v1 history of one schema1 image: its layers base first, plus the
-/// manifest's `name`, `tag` and `architecture`.
+/// The v1 history of one schema1 image: its layers, base first. The manifest
+/// it comes from ([`Schema1`]) has the rest: name, tag, architecture.
 ///
 /// Building one applies Docker's layer fix-ups, so every value of this type
 /// has a well-formed parent chain:
@@ -19,77 +19,32 @@ use crate::{Error, V1Layer};
 /// - every other layer's parent is the ID of the layer below it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct V1History {
-    name: String,
-    tag: String,
-    architecture: String,
     layers: Vec<V1Layer>,
 }
 
 impl V1History {
-    /// Checks and cleans `layers` (base first) and keeps the manifest's identity.
-    pub fn new(
-        name: impl Into<String>,
-        tag: impl Into<String>,
-        architecture: impl Into<String>,
-        layers: Vec<V1Layer>,
-    ) -> Result<V1History, Error> {
+    /// Checks and cleans `layers` (base first).
+    pub fn new(layers: Vec<V1Layer>) -> Result<V1History, Error> {
         Ok(V1History {
-            name: name.into(),
-            tag: tag.into(),
-            architecture: architecture.into(),
             layers: fix_layers(layers)?,
         })
     }
 
-    /// Parses and checks a schema1 manifest's `fsLayers` blob digests and
-    /// `history` v1Compatibility strings, both in manifest order (top layer first).
-    pub fn from_manifest_order(
-        name: impl Into<String>,
-        tag: impl Into<String>,
-        architecture: impl Into<String>,
-        fs_layers: Vec<Digest>,
-        history: Vec<String>,
-    ) -> Result<V1History, Error> {
-        if fs_layers.len() != history.len() {
-            return Err(Error::LayerCountMismatch {
-                fs_layers: fs_layers.len(),
-                history: history.len(),
-            });
-        }
-        let layers = fs_layers
-            .into_iter()
-            .rev()
-            .zip(history.into_iter().rev())
+    /// Parses and checks the v1 history of a schema1 manifest: its `fsLayers`
+    /// blob digests and `history` v1Compatibility strings.
+    pub fn from_schema1(manifest: &Schema1) -> Result<V1History, Error> {
+        let layers = manifest
+            .layers()
             .enumerate()
-            .map(|(position, (blob, v1))| V1Layer::new(blob, v1, position))
+            .map(|(position, layer)| {
+                V1Layer::new(
+                    layer.blob_sum().clone(),
+                    layer.v1_compatibility().to_owned(),
+                    position,
+                )
+            })
             .collect::<Result<Vec<_>, _>>()?;
-        V1History::new(name, tag, architecture, layers)
-    }
-
-    /// Parses and checks the v1 history of a parsed schema1 manifest.
-    pub fn from_schema1(manifest: &oci_manifest::Schema1) -> Result<V1History, Error> {
-        V1History::from_manifest_order(
-            manifest.name(),
-            manifest.tag(),
-            manifest.architecture(),
-            manifest.fs_layers().to_vec(),
-            manifest.history().to_vec(),
-        )
-    }
-
-    /// The repository name from the manifest (`name`).
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The tag from the manifest (`tag`).
-    pub fn tag(&self) -> &str {
-        &self.tag
-    }
-
-    /// The architecture from the manifest (`architecture`).
-    pub fn architecture(&self) -> &str {
-        &self.architecture
+        V1History::new(layers)
     }
 
     /// The layers, base first; never empty.
@@ -155,6 +110,9 @@ pub fn fix_layers(mut layers: Vec<V1Layer>) -> Result<Vec<V1Layer>, Error> {
 
 #[cfg(test)]
 mod tests {
+    use oci_digest::Digest;
+    use oci_manifest::Schema1Layout;
+
     use super::*;
 
     /// A made-up but valid v1 ID built from a small number.
@@ -250,41 +208,32 @@ mod tests {
     }
 
     #[test]
-    fn manifest_order_is_reversed_and_counts_must_agree() {
+    fn manifest_order_is_reversed() {
         let layers = chain(&[(1, None), (2, Some(1))]);
-        let blobs: Vec<Digest> = layers.iter().rev().map(|l| l.blob_sum().clone()).collect();
-        let history: Vec<String> = layers
-            .iter()
-            .rev()
-            .map(|l| l.v1_compatibility().to_owned())
-            .collect();
-        let h =
-            V1History::from_manifest_order("library/x", "latest", "amd64", blobs.clone(), history.clone())
-                .unwrap();
+        let manifest = Schema1::new(
+            Schema1Layout::ContainersImage,
+            "library/x",
+            "latest",
+            "amd64",
+            layers
+                .iter()
+                .map(|l| (l.blob_sum().clone(), l.v1_compatibility())),
+        )
+        .unwrap();
+        // The manifest lists the top layer first.
+        assert_eq!(manifest.fs_layers()[0], *layers[1].blob_sum());
+        let h = V1History::from_schema1(&manifest).unwrap();
         assert_eq!(h.layers(), layers.as_slice());
         assert_eq!(h.top().metadata().id().to_string(), id(2));
-        assert_eq!(
-            (h.name(), h.tag(), h.architecture()),
-            ("library/x", "latest", "amd64")
-        );
-
-        let err =
-            V1History::from_manifest_order("x", "t", "amd64", blobs, history[..1].to_vec()).unwrap_err();
-        assert!(matches!(
-            err,
-            Error::LayerCountMismatch {
-                fs_layers: 2,
-                history: 1
-            }
-        ));
     }
 
     #[test]
     fn a_bad_id_names_its_base_first_position() {
         let good = format!("{{\"id\":\"{}\"}}", id(1));
-        let history = vec!["{\"id\":\"nope\"}".to_owned(), good];
-        let blobs = vec![oci_digest::known::empty_tar_gzip(); 2];
-        let err = V1History::from_manifest_order("x", "t", "amd64", blobs, history).unwrap_err();
+        let blob = oci_digest::known::empty_tar_gzip();
+        let layers = [(blob.clone(), good.as_str()), (blob, "{\"id\":\"nope\"}")];
+        let manifest = Schema1::new(Schema1Layout::ContainersImage, "x", "t", "amd64", layers).unwrap();
+        let err = V1History::from_schema1(&manifest).unwrap_err();
         assert_eq!(
             err.to_string(),
             "layer 1: invalid v1 image ID \"nope\": must be 64 lowercase hexadecimal characters"

@@ -8,34 +8,11 @@
 use std::collections::BTreeMap;
 
 use oci_digest::Digest;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use oci_manifest::MediaType;
+use oci_manifest::{ImageConfig, MediaType, Schema1};
 
 use crate::{go_json, Error, Timestamp, V1History};
-
-/// The parts of an image config the summary reads.
-#[derive(Deserialize)]
-struct ConfigIn {
-    #[serde(default)]
-    created: Option<String>,
-    #[serde(default)]
-    docker_version: Option<String>,
-    #[serde(default)]
-    architecture: Option<String>,
-    #[serde(default)]
-    os: Option<String>,
-    #[serde(default)]
-    config: Option<RunConfigIn>,
-}
-
-#[derive(Deserialize)]
-struct RunConfigIn {
-    #[serde(rename = "Env", default, deserialize_with = "go_json::lenient_strings")]
-    env: Option<Vec<String>>,
-    #[serde(rename = "Labels", default, deserialize_with = "go_json::lenient_string_map")]
-    labels: Option<BTreeMap<String, String>>,
-}
 
 /// The summary `skopeo inspect` prints for one image.
 ///
@@ -100,13 +77,19 @@ impl InspectSummary {
         config: &[u8],
         layers: Vec<Digest>,
     ) -> Result<InspectSummary, Error> {
-        let parsed: ConfigIn = go_json::from_object(config).map_err(|source| Error::ConfigJson { source })?;
-        let created = parsed.created.map(|c| c.parse::<Timestamp>()).transpose()?;
+        let parsed: ImageConfig =
+            serde_json::from_slice(config).map_err(|source| Error::ConfigJson { source })?;
+        let created = parsed
+            .created
+            .as_deref()
+            .map(str::parse::<Timestamp>)
+            .transpose()?;
         let created_shown = match created {
             None if *config_media_type == MediaType::OciConfig => None,
             known => Some(known.unwrap_or_default()),
         };
         let created = created.unwrap_or_default();
+        let docker_version = parsed.docker_version().unwrap_or_default().to_owned();
         let (env, labels) = parsed.config.map_or((None, None), |c| (c.env, c.labels));
         Ok(InspectSummary {
             name: name.to_owned(),
@@ -115,29 +98,30 @@ impl InspectSummary {
             repo_tags,
             created_shown,
             created,
-            docker_version: parsed.docker_version.unwrap_or_default(),
+            docker_version,
             labels,
-            architecture: parsed.architecture.unwrap_or_default(),
-            os: parsed.os.unwrap_or_default(),
+            architecture: parsed.architecture,
+            os: parsed.os,
             layers,
             env,
         })
     }
 
-    /// Summarises a schema1 image from its v1 history: values from the top
-    /// layer's v1Compatibility, every layer blob (base first, empty layers
-    /// included) and the manifest's tag.
+    /// Summarises a schema1 image from its manifest: values from the top
+    /// layer's v1Compatibility, every layer blob of its v1 history (base
+    /// first, empty layers included) and the manifest's tag.
     pub fn from_schema1(
         name: &str,
         digest: Digest,
         repo_tags: Vec<String>,
-        history: &V1History,
-    ) -> InspectSummary {
+        manifest: &Schema1,
+    ) -> Result<InspectSummary, Error> {
+        let history = V1History::from_schema1(manifest)?;
         let top = history.top().metadata();
         let created = top.created().copied().unwrap_or_default();
-        InspectSummary {
+        Ok(InspectSummary {
             name: name.to_owned(),
-            tag: history.tag().to_owned(),
+            tag: manifest.tag().to_owned(),
             digest,
             repo_tags,
             created_shown: Some(created),
@@ -148,7 +132,7 @@ impl InspectSummary {
             os: top.os().unwrap_or_default().to_owned(),
             layers: history.layers().iter().map(|l| l.blob_sum().clone()).collect(),
             env: top.env().map(<[String]>::to_vec),
-        }
+        })
     }
 
     /// The repository name.
@@ -214,6 +198,8 @@ impl InspectSummary {
 
 #[cfg(test)]
 mod tests {
+    use oci_manifest::Schema1Layout;
+
     use super::*;
 
     #[test]
@@ -257,27 +243,25 @@ mod tests {
     fn schema1_values_come_from_the_top_layer() {
         let base = format!("{:064x}", 1);
         let top = format!("{:064x}", 2);
-        let layers = vec![
-            crate::V1Layer::new(
+        let layers = [
+            (
                 Digest::sha256(b"base"),
                 format!(r#"{{"id":"{base}","os":"plan9"}}"#),
-                0,
-            )
-            .unwrap(),
-            crate::V1Layer::new(
+            ),
+            (
                 oci_digest::known::empty_tar_gzip(),
                 format!(
                     r#"{{"id":"{top}","parent":"{base}","throwaway":true,"os":"linux","architecture":"arm64",
                         "docker_version":"18.09.7","created":"2019-01-02T03:04:05.60Z",
                         "config":{{"Env":["A=<b>"],"Labels":{{"z":"1","a":"2"}}}}}}"#
                 ),
-                1,
-            )
-            .unwrap(),
+            ),
         ];
-        let history = V1History::new("lib/x", "v9", "amd64", layers).unwrap();
+        let layers = layers.iter().map(|(blob, v1)| (blob.clone(), v1.as_str()));
+        let manifest = Schema1::new(Schema1Layout::ContainersImage, "lib/x", "v9", "amd64", layers).unwrap();
         let summary =
-            InspectSummary::from_schema1("h/lib/x", Digest::sha256(b"m"), vec!["v9".into()], &history);
+            InspectSummary::from_schema1("h/lib/x", Digest::sha256(b"m"), vec!["v9".into()], &manifest)
+                .unwrap();
         let expected = format!(
             "{{\n    \"Name\": \"h/lib/x\",\n    \"Tag\": \"v9\",\n    \"Digest\": \"{}\",\n    \
              \"RepoTags\": [\n        \"v9\"\n    ],\n    \"Created\": \"2019-01-02T03:04:05.6Z\",\n    \

@@ -17,22 +17,23 @@
 //!
 //! ```
 //! use oci_digest::{known, Digest};
+//! use oci_manifest::{Schema1, Schema1Layout};
 //! use v1_compat::{schema1_to_config, V1History};
 //!
 //! let base = "d0c4f1eb7dc8f4dae2b45fe5c0cf4cfc70e5be85d933f5f5f4deb59f134fb520";
 //! let top = "faeaf6fdfdcbb18d68c12db9683a02428bab83962a493de88b4c7b1ec941db8f";
-//! // Manifest order: top layer first.
-//! let history = V1History::from_manifest_order(
-//!     "library/demo",
-//!     "latest",
-//!     "amd64",
-//!     vec![known::empty_tar_gzip(), Digest::sha256(b"base layer blob")],
-//!     vec![
-//!         format!(r#"{{"id":"{top}","parent":"{base}","os":"linux","throwaway":true,
-//!                    "container_config":{{"Cmd":["/bin/sh -c #(nop) CMD [\"sh\"]"]}}}}"#),
-//!         format!(r#"{{"id":"{base}","created":"2016-09-23T18:08:50.537223822Z"}}"#),
-//!     ],
-//! )?;
+//! let base_v1 = format!(r#"{{"id":"{base}","created":"2016-09-23T18:08:50.537223822Z"}}"#);
+//! let top_v1 = format!(
+//!     r#"{{"id":"{top}","parent":"{base}","os":"linux","throwaway":true,
+//!         "container_config":{{"Cmd":["/bin/sh -c #(nop) CMD [\"sh\"]"]}}}}"#
+//! );
+//! // Layers base first, each with its v1Compatibility.
+//! let layers = [
+//!     (Digest::sha256(b"base layer blob"), base_v1.as_str()),
+//!     (known::empty_tar_gzip(), top_v1.as_str()),
+//! ];
+//! let manifest = Schema1::new(Schema1Layout::Docker, "library/demo", "latest", "amd64", layers)?;
+//! let history = V1History::from_schema1(&manifest)?;
 //! assert_eq!(history.layers()[0].metadata().id().as_str(), base);
 //!
 //! // One diffID per layer that is not `throwaway`.
@@ -41,7 +42,7 @@
 //! assert!(text.starts_with(r#"{"container_config":"#));
 //! assert!(text.contains(r#""rootfs":{"type":"layers","diff_ids":["sha256:5f70bf18"#));
 //! println!("image ID {}", config.digest());
-//! # Ok::<(), v1_compat::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -74,13 +75,13 @@ pub use metadata::{V1Layer, V1Metadata};
 pub use rewrite::{rewrite_ids, RewrittenLayer};
 pub use timestamp::Timestamp;
 pub use to_config::{schema1_to_config, ImageConfigBlob};
-pub use to_schema1::{config_to_schema1, UnsignedSchema1};
+pub use to_schema1::config_to_schema1;
 pub use v1_id::V1Id;
 
-/// Compiles and runs the README's examples with the doc tests.
+/// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
-struct ReadmeExamples;
+pub struct ReadmeDoctests;
 
 /// The image ID of a schema2 or OCI image: the digest of its config blob.
 pub fn image_id(config: &[u8]) -> oci_digest::Digest {

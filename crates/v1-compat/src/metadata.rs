@@ -3,41 +3,15 @@
 use std::collections::BTreeMap;
 
 use oci_digest::Digest;
+use oci_manifest::ContainerConfig;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::{go_json, Error, Timestamp, V1Id};
-
-/// A command as Docker stores it: a list of words, or one string that stands
-/// for a one-word list (Docker's `strslice` accepts both).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Command {
-    Words(Vec<String>),
-    Single(String),
-}
-
-impl From<Command> for Vec<String> {
-    fn from(command: Command) -> Vec<String> {
-        match command {
-            Command::Words(words) => words,
-            Command::Single(word) => vec![word],
-        }
-    }
-}
-
-/// The parts of a container config (`config`, `container_config`) this crate reads.
-#[derive(Deserialize, Default)]
-struct RunConfig {
-    #[serde(rename = "Cmd", default)]
-    cmd: Option<Command>,
-    #[serde(rename = "Env", default, deserialize_with = "go_json::lenient_strings")]
-    env: Option<Vec<String>>,
-    #[serde(rename = "Labels", default, deserialize_with = "go_json::lenient_string_map")]
-    labels: Option<BTreeMap<String, String>>,
-}
+use crate::{Error, Timestamp, V1Id};
 
 /// The v1Compatibility JSON as it is written; unmodelled fields land in `other`.
+/// A JSON array is refused, as Go refuses to fill a struct from one (the
+/// flattened `other` makes this a map-only type).
 #[derive(Deserialize)]
 struct Fields {
     id: String,
@@ -49,10 +23,12 @@ struct Fields {
     comment: Option<String>,
     #[serde(default)]
     author: Option<String>,
+    /// The config of the container the layer was built in; Docker's `Cmd`
+    /// there is the build step.
     #[serde(default)]
-    container_config: Option<RunConfig>,
+    container_config: Option<ContainerConfig>,
     #[serde(default)]
-    config: Option<RunConfig>,
+    config: Option<ContainerConfig>,
     #[serde(default)]
     throwaway: Option<bool>,
     #[serde(rename = "Size", default)]
@@ -99,8 +75,8 @@ fn non_empty(text: Option<String>) -> Option<String> {
 impl V1Metadata {
     /// Parses a `v1Compatibility` string; `layer` (base first) names the layer in errors.
     pub fn parse(v1_compatibility: &str, layer: usize) -> Result<V1Metadata, Error> {
-        let fields: Fields = go_json::from_object(v1_compatibility.as_bytes())
-            .map_err(|source| Error::V1Json { layer, source })?;
+        let fields: Fields =
+            serde_json::from_str(v1_compatibility).map_err(|source| Error::V1Json { layer, source })?;
         let id = fields.id.parse::<V1Id>().map_err(|e| e.at_layer(layer))?;
         let parent = non_empty(fields.parent)
             .map(|p| p.parse::<V1Id>())
@@ -123,7 +99,7 @@ impl V1Metadata {
             created,
             comment: non_empty(fields.comment),
             author: non_empty(fields.author),
-            command: fields.container_config.and_then(|c| c.cmd).map(Vec::from),
+            command: fields.container_config.and_then(|c| c.cmd),
             throwaway: fields.throwaway.unwrap_or(false),
             size: fields.size,
             docker_version: non_empty(fields.docker_version),
@@ -317,8 +293,9 @@ mod tests {
 
     #[test]
     fn errors_name_the_layer() {
-        let cases: [(String, &str); 6] = [
+        let cases: [(String, &str); 7] = [
             ("not json".into(), "layer 7: v1Compatibility is not valid"),
+            (format!(r#"["{ID}"]"#), "layer 7: v1Compatibility is not valid"),
             ("{}".into(), "layer 7: v1Compatibility is not valid"),
             (r#"{"id":"abc"}"#.into(), "layer 7: invalid v1 image ID \"abc\""),
             (

@@ -176,7 +176,7 @@ mod tests {
             .enumerate()
             .map(|(i, json)| V1Layer::new(Digest::sha256(json.as_bytes()), (*json).to_owned(), i).unwrap())
             .collect();
-        V1History::new("x", "latest", "amd64", layers).unwrap()
+        V1History::new(layers).unwrap()
     }
 
     #[test]

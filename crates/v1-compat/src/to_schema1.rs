@@ -10,47 +10,12 @@
 //! v1Compatibility; the top layer's is the config itself minus `rootfs` and
 //! `history`.
 
-use std::time::SystemTime;
-
 use oci_digest::{known, Digest};
-use oci_manifest::jws::{self, SigningKey};
-use serde::{Deserialize, Serialize};
+use oci_manifest::{ImageConfig, Schema1, Schema1Layout};
+use serde::Serialize;
 
 use crate::go_json;
-use crate::{Error, Timestamp, V1History, V1Id};
-
-/// The parts of an image config this conversion reads.
-#[derive(Deserialize)]
-struct ConfigIn {
-    #[serde(default)]
-    rootfs: Option<RootFsIn>,
-    #[serde(default)]
-    history: Option<Vec<HistoryIn>>,
-    #[serde(default)]
-    architecture: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RootFsIn {
-    #[serde(default)]
-    diff_ids: Option<Vec<Digest>>,
-    #[serde(default)]
-    base_layer: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct HistoryIn {
-    #[serde(default)]
-    created: Option<String>,
-    #[serde(default)]
-    author: Option<String>,
-    #[serde(default)]
-    created_by: Option<String>,
-    #[serde(default)]
-    comment: Option<String>,
-    #[serde(default)]
-    empty_layer: Option<bool>,
-}
+use crate::{Error, Timestamp, V1Id};
 
 /// The synthetic v1Compatibility of a layer below the top, fields in Docker's order.
 #[derive(Serialize)]
@@ -74,124 +39,6 @@ struct CommandOnly<'a> {
     cmd: [&'a str; 1],
 }
 
-/// The unsigned schema1 manifest, fields in Docker's order.
-#[derive(Serialize)]
-struct ManifestOut<'a> {
-    #[serde(rename = "schemaVersion")]
-    schema_version: u8,
-    name: &'a str,
-    tag: &'a str,
-    architecture: &'a str,
-    #[serde(rename = "fsLayers")]
-    fs_layers: Vec<BlobSum<'a>>,
-    history: Vec<V1CompatibilityOut<'a>>,
-}
-
-#[derive(Serialize)]
-struct BlobSum<'a> {
-    #[serde(rename = "blobSum")]
-    blob_sum: &'a Digest,
-}
-
-#[derive(Serialize)]
-struct V1CompatibilityOut<'a> {
-    #[serde(rename = "v1Compatibility")]
-    v1_compatibility: &'a str,
-}
-
-/// A schema1 manifest built from an image config, not yet signed.
-///
-/// Layers are kept in manifest order, top layer first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnsignedSchema1 {
-    name: String,
-    tag: String,
-    architecture: String,
-    fs_layers: Vec<Digest>,
-    history: Vec<String>,
-}
-
-impl UnsignedSchema1 {
-    /// The repository name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The tag.
-    pub fn tag(&self) -> &str {
-        &self.tag
-    }
-
-    /// The architecture, from the config.
-    pub fn architecture(&self) -> &str {
-        &self.architecture
-    }
-
-    /// Blob digests in manifest order (top layer first).
-    pub fn fs_layers(&self) -> &[Digest] {
-        &self.fs_layers
-    }
-
-    /// v1Compatibility strings in manifest order (top layer first).
-    pub fn history(&self) -> &[String] {
-        &self.history
-    }
-
-    /// Whether some layer is the gzipped empty tar, which the destination
-    /// repository must then hold (its bytes are
-    /// [`oci_digest::known::EMPTY_TAR_GZIP_BYTES`]).
-    pub fn needs_empty_layer(&self) -> bool {
-        self.fs_layers.iter().any(|d| d.as_str() == known::EMPTY_TAR_GZIP)
-    }
-
-    /// The manifest JSON as Docker lays it out before signing (three-space
-    /// indent): the payload a schema1 JWS signs.
-    pub fn to_json(&self) -> String {
-        let manifest = ManifestOut {
-            schema_version: 1,
-            name: &self.name,
-            tag: &self.tag,
-            architecture: &self.architecture,
-            fs_layers: self
-                .fs_layers
-                .iter()
-                .map(|blob_sum| BlobSum { blob_sum })
-                .collect(),
-            history: self
-                .history
-                .iter()
-                .map(|v1| V1CompatibilityOut { v1_compatibility: v1 })
-                .collect(),
-        };
-        go_json::to_string_indented(&manifest, "   ")
-    }
-
-    /// Signs the manifest with `key`, stamping `time` into the signature's
-    /// protected header; returns the signed manifest bytes.
-    pub fn sign(&self, key: &SigningKey, time: SystemTime) -> Result<Vec<u8>, Error> {
-        Ok(jws::sign(self.to_json().as_bytes(), key, time)?)
-    }
-
-    /// Signs the manifest with a freshly generated EC P-256 key, as Docker and
-    /// containers/image do when no key is configured: registries that insist on
-    /// a signature accept it, and nobody can be fooled into trusting the key.
-    pub fn sign_with_throwaway_key(&self) -> Result<Vec<u8>, Error> {
-        let key = SigningKey::generate_ec_p256()?;
-        self.sign(&key, SystemTime::now())
-    }
-
-    /// The same image as checked v1 history.
-    pub fn to_v1_history(&self) -> Result<V1History, Error> {
-        V1History::from_manifest_order(
-            self.name.clone(),
-            self.tag.clone(),
-            self.architecture.clone(),
-            self.fs_layers.clone(),
-            self.history.clone(),
-        )
-    }
-}
-
 /// The v1 ID of a layer: SHA-256 over the blob's hex digest, a space, the
 /// parent's ID (empty for the base) and, for the top layer, a space and the config.
 fn chained_id(blob: &Digest, parent: Option<&V1Id>, config: Option<&[u8]>) -> V1Id {
@@ -209,25 +56,21 @@ fn chained_id(blob: &Digest, parent: Option<&V1Id>, config: Option<&[u8]>) -> V1
 /// Builds the schema1 form of an image from its config bytes and its layer
 /// blob digests (base first, as a schema2/OCI manifest lists them).
 ///
-/// The result equals what Docker pushes to a schema1-only registry, up to the
-/// signature: sign [`UnsignedSchema1::to_json`] to finish it.
-pub fn config_to_schema1(
-    config: &[u8],
-    layers: &[Digest],
-    name: &str,
-    tag: &str,
-) -> Result<UnsignedSchema1, Error> {
-    let parsed: ConfigIn = go_json::from_object(config).map_err(|source| Error::ConfigJson { source })?;
-    let history = parsed.history.unwrap_or_default();
+/// The result is the unsigned manifest Docker pushes to a schema1-only
+/// registry, byte for byte ([`Schema1Layout::Docker`]): sign its bytes with
+/// [`oci_manifest::jws`] to finish it.
+pub fn config_to_schema1(config: &[u8], layers: &[Digest], name: &str, tag: &str) -> Result<Schema1, Error> {
+    let parsed: ImageConfig =
+        serde_json::from_slice(config).map_err(|source| Error::ConfigJson { source })?;
+    let history = &parsed.history;
     if history.is_empty() {
         return Err(Error::EmptyHistory);
     }
-    let rootfs = parsed.rootfs;
-    if let Some(base_layer) = rootfs.as_ref().and_then(|r| r.base_layer.clone()) {
+    if let Some(base_layer) = parsed.rootfs.as_ref().and_then(|r| r.base_layer.clone()) {
         return Err(Error::WindowsBaseLayer { base_layer });
     }
-    let diff_ids = rootfs.and_then(|r| r.diff_ids).map_or(0, |d| d.len());
-    let non_empty_history = history.iter().filter(|h| !h.empty_layer.unwrap_or(false)).count();
+    let diff_ids = parsed.diff_ids().len();
+    let non_empty_history = history.iter().filter(|h| !h.empty_layer).count();
     if diff_ids != layers.len() || non_empty_history != layers.len() {
         return Err(Error::HistoryLayerMismatch {
             diff_ids,
@@ -244,13 +87,12 @@ pub fn config_to_schema1(
 
     let empty_layer = known::empty_tar_gzip();
     let mut content = layers.iter();
-    let mut fs_layers = Vec::with_capacity(history.len());
-    let mut v1_history = Vec::with_capacity(history.len());
+    let mut v1_layers = Vec::with_capacity(history.len());
     let mut parent: Option<V1Id> = None;
     let last = history.len() - 1;
 
     for (entry_index, entry) in history.iter().enumerate() {
-        let throwaway = entry.empty_layer.unwrap_or(false);
+        let throwaway = entry.empty_layer;
         let blob = if throwaway {
             &empty_layer
         } else {
@@ -297,24 +139,20 @@ pub fn config_to_schema1(
             }
             go_json::raw_object_to_string(&top_config)
         };
-        fs_layers.push(blob.clone());
-        v1_history.push(json);
+        v1_layers.push((blob.clone(), json));
     }
 
-    fs_layers.reverse();
-    v1_history.reverse();
-    Ok(UnsignedSchema1 {
-        name: name.to_owned(),
-        tag: tag.to_owned(),
-        architecture: parsed.architecture.unwrap_or_default(),
-        fs_layers,
-        history: v1_history,
-    })
+    let v1_layers = v1_layers.iter().map(|(blob, json)| (blob.clone(), json.as_str()));
+    Schema1::new(Schema1Layout::Docker, name, tag, &parsed.architecture, v1_layers)
+        .map_err(|source| Error::BuildManifest { source })
 }
 
 #[cfg(test)]
 mod tests {
+    use oci_manifest::jws;
+
     use super::*;
+    use crate::V1History;
 
     fn config(history: &str, diff_ids: usize) -> Vec<u8> {
         let ids: Vec<String> = (0..diff_ids)
@@ -363,7 +201,7 @@ mod tests {
         assert_eq!(s1.architecture(), "arm64");
 
         // The result is itself a valid schema1 history.
-        let v1 = s1.to_v1_history().unwrap();
+        let v1 = V1History::from_schema1(&s1).unwrap();
         assert_eq!(v1.layers().len(), 3);
         assert_eq!(v1.top().metadata().id(), &top_id);
     }
@@ -372,15 +210,15 @@ mod tests {
     fn signed_output_parses_back_with_the_same_payload() {
         let history = r#"{"created":"2020-01-01T00:00:00Z","created_by":"ADD a"}"#;
         let s1 = config_to_schema1(&config(history, 1), &[Digest::sha256(b"a")], "library/x", "v1").unwrap();
-        let signed = s1.sign_with_throwaway_key().unwrap();
-        let parsed = oci_manifest::Schema1::from_slice(&signed).unwrap();
+        let signed = jws::add_dummy_signature(s1.as_bytes()).unwrap();
+        let parsed = Schema1::from_slice(&signed).unwrap();
         assert!(parsed.is_signed());
-        assert_eq!(parsed.payload(), s1.to_json().as_bytes());
+        assert_eq!(parsed.payload(), s1.as_bytes());
         assert_eq!(jws::verify(&signed).unwrap().len(), 1);
         let v1 = V1History::from_schema1(&parsed).unwrap();
-        assert_eq!(v1, s1.to_v1_history().unwrap());
+        assert_eq!(v1, V1History::from_schema1(&s1).unwrap());
         assert_eq!(
-            (v1.name(), v1.tag(), v1.architecture()),
+            (parsed.name(), parsed.tag(), parsed.architecture()),
             ("library/x", "v1", "arm64")
         );
     }

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use oci_digest::Digest;
-use oci_manifest::{Descriptor, MediaType, OciIndex, OciManifest, Platform};
+use oci_manifest::{Descriptor, Flavour, ImageIndex, ImageManifest, MediaType, Platform};
 
 /// The platforms the demo image carries.
 const PLATFORMS: &[(&str, &str)] = &[("linux", "amd64"), ("linux", "arm64")];
@@ -40,7 +40,8 @@ pub(crate) fn write_layout(dir: &Path, tag: &str) -> Result<Digest, String> {
         });
         let config = serde_json::to_vec(&config).map_err(|e| e.to_string())?;
         let config_digest = put(&config)?;
-        let manifest = OciManifest::new(
+        let manifest = ImageManifest::new(
+            Flavour::Oci,
             Descriptor::new(MediaType::OciConfig, config_digest, config.len() as u64),
             vec![Descriptor::new(
                 MediaType::OciLayerGzip,
@@ -59,7 +60,7 @@ pub(crate) fn write_layout(dir: &Path, tag: &str) -> Result<Digest, String> {
             .with_platform(Platform::new(os, arch)),
         );
     }
-    let index = OciIndex::new(children).map_err(|e| e.to_string())?;
+    let index = ImageIndex::new(Flavour::Oci, children).map_err(|e| e.to_string())?;
     let index_digest = put(index.as_bytes())?;
     let layout_index = serde_json::json!({
         "schemaVersion": 2,

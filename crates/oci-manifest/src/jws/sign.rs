@@ -232,7 +232,7 @@ pub fn sign_all(payload: &[u8], keys: &[&SigningKey], time: SystemTime) -> Resul
         format_tail: base64url::encode(&payload[format_length..]),
         time: rfc3339::format(time)?,
     };
-    let protected = serde_json::to_vec(&protected).map_err(|_| SignatureError::SigningFailed)?;
+    let protected = crate::go_json::to_vec(&protected).map_err(|_| SignatureError::SigningFailed)?;
     let protected = base64url::encode(&protected);
     let signing_input = format!("{protected}.{}", base64url::encode(payload));
 
@@ -346,13 +346,10 @@ fn render(head: &[u8], indent: &str, entries: &[EntryOut]) -> Result<Vec<u8>, Si
     out.push(b',');
     if indent.is_empty() {
         out.extend_from_slice(b"\"signatures\":");
-        serde_json::to_writer(&mut out, entries).map_err(|_| SignatureError::SigningFailed)?;
+        out.extend(crate::go_json::to_vec(entries).map_err(|_| SignatureError::SigningFailed)?);
     } else {
-        let mut block = Vec::new();
-        let formatter = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
-        entries
-            .serialize(&mut serde_json::Serializer::with_formatter(&mut block, formatter))
-            .map_err(|_| SignatureError::SigningFailed)?;
+        let block =
+            crate::go_json::to_vec_indented(entries, indent).map_err(|_| SignatureError::SigningFailed)?;
         out.push(b'\n');
         out.extend_from_slice(indent.as_bytes());
         out.extend_from_slice(b"\"signatures\": ");

@@ -8,7 +8,8 @@ use std::process::Command;
 
 use oci_digest::{Algorithm, Digest};
 use oci_manifest::{
-    jws, BlobInfo, Error, Manifest, MediaType, ParseOptions, Platform, DEFAULT_MAX_MANIFEST_SIZE,
+    jws, BlobInfo, Error, Flavour, ImageIndex, Manifest, MediaType, ParseOptions, Platform, Schema1Layout,
+    DEFAULT_MAX_MANIFEST_SIZE,
 };
 use proptest::prelude::*;
 
@@ -232,7 +233,7 @@ fn descriptor_formats_expose_config_layers_and_subject() {
     assert_eq!(layers[0].media_type(), Some(&MediaType::DockerLayerGzip));
 
     let artifact = Manifest::parse(&fixture("oci-artifact.json"), None).unwrap();
-    let Manifest::OciManifest(oci) = &artifact else {
+    let Manifest::Image(oci) = &artifact else {
         panic!("not an OCI manifest");
     };
     assert_eq!(
@@ -420,7 +421,9 @@ fn new_schema1_is_written_like_containers_image() {
         (base.clone(), r#"{"id":"b"}"#),
         (top.clone(), r#"{"id":"t","parent":"b"}"#),
     ];
-    let schema1 = oci_manifest::Schema1::new("library/x", "v1", "amd64", layers).unwrap();
+    let schema1 =
+        oci_manifest::Schema1::new(Schema1Layout::ContainersImage, "library/x", "v1", "amd64", layers)
+            .unwrap();
     let expected = format!(
         r#"{{"name":"library/x","tag":"v1","architecture":"amd64","fsLayers":[{{"blobSum":"{top}"}},{{"blobSum":"{base}"}}],"history":[{{"v1Compatibility":"{{\"id\":\"t\",\"parent\":\"b\"}}"}},{{"v1Compatibility":"{{\"id\":\"b\"}}"}}],"schemaVersion":1}}"#
     );
@@ -430,7 +433,7 @@ fn new_schema1_is_written_like_containers_image() {
     assert_eq!(parsed.media_type(), MediaType::DockerSchema1);
     assert_eq!(parsed.layer_infos()[0].digest(), &base);
     assert!(matches!(
-        oci_manifest::Schema1::new("a", "b", "amd64", []),
+        oci_manifest::Schema1::new(Schema1Layout::ContainersImage, "a", "b", "amd64", []),
         Err(Error::Schema1NoLayers)
     ));
 }
@@ -439,14 +442,75 @@ fn new_schema1_is_written_like_containers_image() {
 fn new_lists_and_indexes_parse_back() {
     let entry = oci_manifest::Descriptor::new(MediaType::DockerSchema2, Digest::sha256(b"m"), 1)
         .with_platform(Platform::new("linux", "amd64"));
-    let list = oci_manifest::ManifestList::new(vec![entry.clone()]).unwrap();
+    let list = ImageIndex::new(Flavour::Docker, vec![entry.clone()]).unwrap();
     let parsed = Manifest::parse(list.as_bytes(), None).unwrap();
     assert_eq!(parsed.media_type(), MediaType::DockerManifestList);
     assert_eq!(parsed.manifests().unwrap(), std::slice::from_ref(&entry));
-    let index = oci_manifest::OciIndex::new(vec![entry.clone()]).unwrap();
+    let index = ImageIndex::new(Flavour::Oci, vec![entry.clone()]).unwrap();
     let parsed = Manifest::parse(index.as_bytes(), None).unwrap();
     assert_eq!(parsed.media_type(), MediaType::OciIndex);
     assert_eq!(parsed.manifests().unwrap(), [entry]);
+}
+
+/// The OCI 1.1 members are the OCI flavour's: in a Docker manifest, members of
+/// those names are unknown members, kept where they were, and cannot be set.
+#[test]
+fn docker_manifests_have_no_oci_members() {
+    let d = oci_digest::known::EMPTY_JSON;
+    let descriptor = format!(
+        r#"{{"mediaType":"application/vnd.docker.container.image.v1+json","size":2,"digest":"{d}"}}"#
+    );
+    let bytes = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","x-first":1,"annotations":{{"a":[1]}},"config":{descriptor},"layers":[],"subject":{descriptor}}}"#
+    );
+    let manifest = Manifest::parse(bytes.as_bytes(), None).unwrap();
+    let Manifest::Image(image) = &manifest else {
+        panic!("not an image manifest: {manifest:?}");
+    };
+    assert_eq!(image.flavour(), Flavour::Docker);
+    assert!(manifest.subject().is_none() && image.annotations().is_empty());
+    let unknown: Vec<&str> = image.unknown_fields().keys().map(String::as_str).collect();
+    assert_eq!(unknown, ["x-first", "annotations", "subject"]);
+    // Written again, they follow the known members in their own order.
+    let again = image.with_layers(&[]).unwrap();
+    assert_eq!(
+        String::from_utf8(again.as_bytes().to_vec()).unwrap(),
+        format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{descriptor},"layers":[],"x-first":1,"annotations":{{"a":[1]}},"subject":{descriptor}}}"#
+        )
+    );
+    let subject = image.config().clone();
+    assert!(matches!(
+        image.with_subject(subject),
+        Err(Error::NotInFormat {
+            member: "subject",
+            ..
+        })
+    ));
+    let list = ImageIndex::new(Flavour::Docker, Vec::new()).unwrap();
+    assert!(matches!(
+        list.with_annotations([("k".to_owned(), "v".to_owned())].into()),
+        Err(Error::NotInFormat {
+            member: "annotations",
+            ..
+        })
+    ));
+
+    // The same members in an OCI index are its own, written in their places.
+    let index = ImageIndex::new(Flavour::Oci, Vec::new())
+        .unwrap()
+        .with_annotations([("k".to_owned(), "v".to_owned())].into())
+        .unwrap()
+        .with_artifact_type(MediaType::from("application/vnd.example"))
+        .unwrap();
+    assert_eq!(
+        index.as_bytes(),
+        br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","artifactType":"application/vnd.example","manifests":[],"annotations":{"k":"v"}}"#
+    );
+    assert_eq!(
+        ImageIndex::from_slice(Flavour::Oci, index.as_bytes()).unwrap(),
+        index
+    );
 }
 
 #[test]
@@ -495,7 +559,7 @@ fn unknown_members_are_tolerated_everywhere() {
         r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","x-top":1,"config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{d}","size":2,"x-desc":true}},"layers":[],"subject":{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{d}","size":2}}}}"#
     );
     let manifest = Manifest::parse(bytes.as_bytes(), None).unwrap();
-    let Manifest::OciManifest(oci) = &manifest else {
+    let Manifest::Image(oci) = &manifest else {
         panic!("not OCI");
     };
     assert_eq!(oci.unknown_fields()["x-top"], 1);

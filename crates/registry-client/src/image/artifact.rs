@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use oci_digest::Digest;
-use oci_manifest::{Descriptor, Manifest, MediaType, OciManifest, Reference};
+use oci_manifest::{Descriptor, Flavour, ImageManifest, Manifest, MediaType, Reference};
 
 use super::files::{get_file, put_bytes, put_file};
 use super::{ImageDestination, ImageSource, ManifestData, ManifestRole, Progress, RegistryDestination};
@@ -143,8 +143,8 @@ pub async fn push_artifact(
             (empty, Some(MediaType::from(DEFAULT_ARTIFACT_TYPE)))
         }
     };
-    let built = || -> Result<OciManifest, oci_manifest::Error> {
-        let mut manifest = OciManifest::new(config, layers)?;
+    let built = || -> Result<ImageManifest, oci_manifest::Error> {
+        let mut manifest = ImageManifest::new(Flavour::Oci, config, layers)?;
         if let Some(artifact_type) = artifact.artifact_type.clone().or(default_type) {
             manifest = manifest.with_artifact_type(artifact_type)?;
         }
@@ -223,8 +223,7 @@ impl<'a> ArtifactPull<'a> {
         let top = source.top_manifest().await?;
         let manifest = top.parse()?;
         let layers = match &manifest {
-            Manifest::OciManifest(image) => image.layers(),
-            Manifest::Schema2(image) => image.layers(),
+            Manifest::Image(image) => image.layers(),
             _ => {
                 return Err(Error::NotAnArtifact {
                     media_type: top.media_type().clone(),
@@ -346,7 +345,7 @@ mod tests {
             );
         }
         let config = Descriptor::from_data(MediaType::OciEmpty, EMPTY_CONFIG.to_vec());
-        let manifest = OciManifest::new(config, layers).unwrap();
+        let manifest = ImageManifest::new(Flavour::Oci, config, layers).unwrap();
         let digest = Digest::sha256(manifest.as_bytes());
         layout.write_blob(&digest, manifest.as_bytes()).await.unwrap();
         let entry = Descriptor::new(MediaType::OciManifest, digest, manifest.as_bytes().len() as u64);

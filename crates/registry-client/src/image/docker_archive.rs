@@ -473,8 +473,7 @@ impl ImageDestination for DockerArchiveDestination {
                 ));
             }
             let (config, layers) = match manifest.parse()? {
-                Manifest::Schema2(m) => (m.config().clone(), m.layers().to_vec()),
-                Manifest::OciManifest(m) => (m.config().clone(), m.layers().to_vec()),
+                Manifest::Image(m) => (m.config().clone(), m.layers().to_vec()),
                 _ => {
                     return Err(self.cannot_hold(
                         format!("a {} manifest", manifest.media_type()),

@@ -5,7 +5,7 @@
 //! as every source verifies them) and stored with [`ImageDestination::put_manifest`], the one
 //! way a manifest is written, so they work wherever images live.
 
-use oci_manifest::{Descriptor, ImageConfig, Manifest, ManifestList, MediaType, OciIndex};
+use oci_manifest::{Descriptor, Flavour, ImageConfig, ImageIndex, Manifest, MediaType};
 
 use super::resolve::read_config;
 use super::{ImageDestination, ImageSource, ManifestData, ManifestRole};
@@ -59,8 +59,8 @@ pub async fn index_entry(source: &dyn ImageSource, format: IndexFormat) -> Resul
     let manifest = source.top_manifest().await?;
     let parsed = manifest.parse()?;
     let config = match (&parsed, format) {
-        (Manifest::Schema2(image), _) => image.config(),
-        (Manifest::OciManifest(image), IndexFormat::Oci) => image.config(),
+        (Manifest::Image(image), _) if image.flavour() == Flavour::Docker => image.config(),
+        (Manifest::Image(image), IndexFormat::Oci) => image.config(),
         _ => {
             return Err(Error::NotListable {
                 digest: manifest.digest().clone(),
@@ -81,10 +81,11 @@ pub async fn put_index(
     entries: Vec<Descriptor>,
     format: IndexFormat,
 ) -> Result<ManifestData, Error> {
-    let bytes = match format {
-        IndexFormat::Oci => OciIndex::new(entries).map(|index| index.as_bytes().to_vec()),
-        IndexFormat::DockerList => ManifestList::new(entries).map(|list| list.as_bytes().to_vec()),
-    }?;
+    let flavour = match format {
+        IndexFormat::Oci => Flavour::Oci,
+        IndexFormat::DockerList => Flavour::Docker,
+    };
+    let bytes = ImageIndex::new(flavour, entries)?.as_bytes().to_vec();
     let index = ManifestData::new(
         format.media_type(),
         oci_digest::Digest::sha256(&bytes),

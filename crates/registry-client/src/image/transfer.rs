@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use oci_digest::Digest;
-use oci_manifest::{Descriptor, Manifest, ManifestList, OciIndex, Platform};
+use oci_manifest::{Descriptor, Flavour, ImageIndex, Manifest, Platform};
 
 use super::copier::{copy_blob, BlobCopy, ScanFactory};
 use super::destination::{
@@ -512,16 +512,16 @@ fn subset_list(
         .cloned()
         .collect();
     let subset = || -> Result<Vec<u8>, oci_manifest::Error> {
-        Ok(match parsed {
-            Manifest::OciIndex(index) if index.annotations().is_empty() => {
-                OciIndex::new(entries.clone())?.as_bytes().to_vec()
-            }
-            Manifest::OciIndex(index) => OciIndex::new(entries.clone())?
-                .with_annotations(index.annotations().clone())?
+        let Manifest::Index(index) = parsed else {
+            return Ok(ImageIndex::new(Flavour::Docker, entries.clone())?
                 .as_bytes()
-                .to_vec(),
-            _ => ManifestList::new(entries.clone())?.as_bytes().to_vec(),
-        })
+                .to_vec());
+        };
+        let mut subset = ImageIndex::new(index.flavour(), entries.clone())?;
+        if !index.annotations().is_empty() {
+            subset = subset.with_annotations(index.annotations().clone())?;
+        }
+        Ok(subset.as_bytes().to_vec())
     };
     let bytes = subset()?;
     let digest = Digest::sha256(&bytes);

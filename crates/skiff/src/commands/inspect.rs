@@ -6,7 +6,7 @@ use oci_manifest::{Manifest, MediaType};
 use registry_client::archive::ArchiveImage;
 use registry_client::image::{self, ImageLocation, ImageName, ResolvedImage};
 use registry_client::{Client, RepositoryRef};
-use v1_compat::{InspectSummary, V1History};
+use v1_compat::InspectSummary;
 
 use super::Invocation;
 use crate::cli::InspectArgs;
@@ -67,8 +67,7 @@ async fn summary(
     let digest = resolved.top().digest().clone();
     match resolved.manifest() {
         Manifest::Schema1(schema1) => {
-            let history = V1History::from_schema1(schema1).map_err(|e| Failure::new(what(), e))?;
-            Ok(InspectSummary::from_schema1(&name, digest, tags, &history))
+            InspectSummary::from_schema1(&name, digest, tags, schema1).map_err(|e| Failure::new(what(), e))
         }
         manifest => {
             let config = resolved.config().map(|c| c.to_vec()).unwrap_or_default();

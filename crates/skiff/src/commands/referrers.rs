@@ -1,7 +1,7 @@
 //! `skiff referrers`: the manifests whose `subject` is an image, from the OCI 1.1 referrers
 //! API or, on a registry without it, from the `ALG-HEX` fallback tag.
 
-use oci_manifest::OciIndex;
+use oci_manifest::{Flavour, ImageIndex};
 use registry_client::RepositoryRef;
 
 use super::Invocation;
@@ -25,7 +25,8 @@ pub(crate) async fn run(invocation: &Invocation, args: &ReferrersArgs) -> Result
         "referrers of {digest}"
     );
     if args.json {
-        let index = OciIndex::new(referrers.descriptors().to_vec()).map_err(|e| Failure::new(what(), e))?;
+        let index = ImageIndex::new(Flavour::Oci, referrers.descriptors().to_vec())
+            .map_err(|e| Failure::new(what(), e))?;
         return super::write_stdout(&[index.as_bytes(), b"\n"].concat());
     }
     for descriptor in referrers.descriptors() {

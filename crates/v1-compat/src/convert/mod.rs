@@ -293,6 +293,6 @@ mod tests {
             vec![descriptor(MediaType::OciLayerGzip, b"l")],
         )
         .unwrap();
-        assert!(oci_manifest::OciManifest::from_slice(&built).is_ok());
+        assert!(oci_manifest::ImageManifest::from_slice(oci_manifest::Flavour::Oci, &built).is_ok());
     }
 }

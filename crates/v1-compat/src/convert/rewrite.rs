@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use oci_digest::{known, Digest};
-use oci_manifest::{Descriptor, Manifest, MediaType, OciManifest, Reference, Schema2, DEFAULT_TAG};
+use oci_manifest::{jws, Descriptor, Flavour, ImageManifest, Manifest, MediaType, Reference, DEFAULT_TAG};
 use registry_client::image::{registry_blobs, LayerScan, ResolvedImage, Rewrite, RewritePlan, Rewritten};
 
 use super::scan::{ChannelScan, Summaries};
@@ -62,7 +62,7 @@ impl FormatRewrite {
                 let blobs = content.iter().map(|d| (d.clone(), None)).collect();
                 Ok(RewritePlan::new(target.media_type(), blobs).scanning(content))
             }
-            Manifest::Schema2(_) | Manifest::OciManifest(_) => {
+            Manifest::Image(_) => {
                 let (Some(config), Some(layers)) = (manifest.config(), manifest.layer_descriptors()) else {
                     return Err(unsupported(manifest, target));
                 };
@@ -100,10 +100,8 @@ impl FormatRewrite {
         }
         match manifest {
             Manifest::Schema1(schema1) => self.config_from_history(schema1),
-            Manifest::Schema2(_) | Manifest::OciManifest(_) if target == TargetFormat::V2s1 => {
-                self.schema1_from_config(image)
-            }
-            Manifest::Schema2(_) | Manifest::OciManifest(_) => retype(manifest, target),
+            Manifest::Image(_) if target == TargetFormat::V2s1 => self.schema1_from_config(image),
+            Manifest::Image(_) => retype(manifest, target),
             other => Err(unsupported(other, target)),
         }
     }
@@ -158,11 +156,10 @@ impl FormatRewrite {
         if unsigned.needs_empty_layer() {
             blobs.push(Bytes::from_static(&known::EMPTY_TAR_GZIP_BYTES));
         }
-        rewritten(
-            MediaType::DockerSchema1Signed,
-            Bytes::from(unsigned.sign_with_throwaway_key()?),
-            blobs,
-        )
+        // Signed with a throwaway key, as Docker and containers/image sign when no key is
+        // configured: registries that insist on a signature take it, and it vouches for nothing.
+        let signed = jws::add_dummy_signature(unsigned.as_bytes())?;
+        rewritten(MediaType::DockerSchema1Signed, Bytes::from(signed), blobs)
     }
 }
 
@@ -228,16 +225,17 @@ pub(super) fn image_manifest(
     config: Descriptor,
     layers: Vec<Descriptor>,
 ) -> Result<Bytes, Error> {
-    let bytes = match target {
-        TargetFormat::V2s2 => Schema2::new(config, layers).map(|m| m.as_bytes().to_vec()),
-        TargetFormat::Oci => OciManifest::new(config, layers).map(|m| m.as_bytes().to_vec()),
+    let flavour = match target {
+        TargetFormat::V2s2 => Flavour::Docker,
+        TargetFormat::Oci => Flavour::Oci,
         TargetFormat::V2s1 => {
             return Err(Error::NoEquivalentMediaType {
                 media_type: config.media_type().clone(),
                 target,
             })
         }
-    }
-    .map_err(|source| Error::BuildManifest { source })?;
-    Ok(Bytes::from(bytes))
+    };
+    let manifest =
+        ImageManifest::new(flavour, config, layers).map_err(|source| Error::BuildManifest { source })?;
+    Ok(Bytes::from(manifest.as_bytes().to_vec()))
 }

@@ -3,7 +3,9 @@
 //! image itself, our result agrees with its result.
 
 use oci_digest::{known, Digest};
-use oci_manifest::{Descriptor, Manifest, ManifestList, MediaType, Platform, Reference, Schema2};
+use oci_manifest::{
+    Descriptor, Flavour, ImageIndex, ImageManifest, Manifest, MediaType, Platform, Reference,
+};
 use registry_client::{Client, RepositoryRef};
 use serde_json::{json, Value};
 use skiff_integration::{ImageFormat, ImageRef, RandomImage, Registry, Skopeo};
@@ -271,7 +273,7 @@ async fn throwaway_layers_leave_layers_but_keep_their_history() {
         config.len() as u64,
     );
     client.push_blob_bytes(&repository, config).await.unwrap();
-    let manifest = Schema2::new(config_descriptor, layers).unwrap();
+    let manifest = ImageManifest::new(Flavour::Docker, config_descriptor, layers).unwrap();
     client
         .put_manifest(
             &reference(&registry, "built/app:1"),
@@ -390,7 +392,7 @@ async fn a_list_converts_the_chosen_platform_or_says_which_exist() {
         image.manifest.as_bytes().len() as u64,
     )
     .with_platform(Platform::new("linux", "amd64"));
-    let list = ManifestList::new(vec![entry]).unwrap();
+    let list = ImageIndex::new(Flavour::Docker, vec![entry]).unwrap();
     client
         .put_manifest(
             &reference(&registry, "multi/app:list"),

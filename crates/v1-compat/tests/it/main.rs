@@ -5,6 +5,7 @@
 
 #[cfg(feature = "client")]
 mod convert;
+mod go_escapes;
 mod layers;
 mod oci_layout;
 mod registry;

@@ -10,7 +10,7 @@ use v1_compat::{config_to_schema1, scan_layer, schema1_to_config, InspectSummary
 
 use crate::oci_layout::write_image;
 use crate::registry::{copy, copy_to_dir, skopeo, Registry};
-use crate::util::schema1_history;
+use crate::util::{schema1, schema1_history};
 
 const REPOSITORY: &str = "demo/img";
 
@@ -119,7 +119,7 @@ fn agrees_with_skopeo() {
     let s1_dir = fixture.download("v2s1");
     let history: V1History = schema1_history(&read(&s1_dir, "manifest.json"));
     assert_inspect_agrees(&fixture, "v2s1", |digest, tags| {
-        InspectSummary::from_schema1(&name, digest, tags, &history)
+        InspectSummary::from_schema1(&name, digest, tags, &schema1(&read(&s1_dir, "manifest.json"))).unwrap()
     });
 
     // schema1 -> schema2: skopeo's converted config, byte for byte.

@@ -2,8 +2,7 @@
 
 use std::path::PathBuf;
 
-use oci_digest::Digest;
-use serde_json::Value;
+use oci_manifest::Schema1;
 use v1_compat::V1History;
 
 /// The bytes of a file under `tests/data`.
@@ -16,26 +15,10 @@ pub(crate) fn data(name: &str) -> Vec<u8> {
 
 /// The v1 history of a schema1 manifest's JSON (signatures ignored).
 pub(crate) fn schema1_history(manifest: &[u8]) -> V1History {
-    let json: Value = serde_json::from_slice(manifest).expect("manifest is JSON");
-    let text = |v: &Value| v.as_str().expect("string field").to_owned();
-    let fs_layers: Vec<Digest> = json["fsLayers"]
-        .as_array()
-        .expect("fsLayers")
-        .iter()
-        .map(|l| text(&l["blobSum"]).parse().expect("blobSum is a digest"))
-        .collect();
-    let history: Vec<String> = json["history"]
-        .as_array()
-        .expect("history")
-        .iter()
-        .map(|h| text(&h["v1Compatibility"]))
-        .collect();
-    V1History::from_manifest_order(
-        text(&json["name"]),
-        text(&json["tag"]),
-        text(&json["architecture"]),
-        fs_layers,
-        history,
-    )
-    .expect("valid schema1 history")
+    V1History::from_schema1(&schema1(manifest)).expect("valid schema1 history")
+}
+
+/// A schema1 manifest's JSON, parsed.
+pub(crate) fn schema1(manifest: &[u8]) -> Schema1 {
+    Schema1::from_slice(manifest).expect("a schema1 manifest")
 }
