@@ -12,6 +12,8 @@
 //! - [`ForwardProxy`]: Debian's `squid` as a forward proxy that alone resolves
 //!   [`PROXY_ONLY_HOST`], with or without proxy authentication.
 //! - [`Oras`]: the oras Python SDK, the artifacts peer.
+//! - [`Podman`]: podman with storage of its own (vfs, temp root), the archive peer that saves
+//!   and loads; [`Containerd`]: a containerd of its own with `ctr`, which imports and exports.
 //! - [`HttpRequest`]: plain HTTP requests for tests that look at the wire.
 //! - [`TarBuilder`], [`ArchiveImage`]: tar archives member by member, as `docker save` writes
 //!   them or as an attacker would.
@@ -44,12 +46,14 @@
 #![deny(missing_docs)]
 
 mod archive;
+mod containerd;
 mod hostile;
 mod htpasswd;
 mod http;
 mod image;
 mod oras;
 mod pki;
+mod podman;
 mod proxy;
 mod registry;
 mod runtime;
@@ -60,12 +64,14 @@ mod token;
 mod tools;
 
 pub use archive::{file_names, hostile_archives, tar_members, ArchiveImage, HostileArchive, TarBuilder};
+pub use containerd::{Containerd, Ctr, CtrImage};
 pub use hostile::{Hostile, Reply, Seen, SilentListener};
 pub use htpasswd::User;
 pub use http::{HttpFailure, HttpRequest, HttpResponse};
 pub use image::{gzip, sha256, BlobInfo, RandomImage, ACCEPT_MANIFESTS, LAYOUT_TAG};
 pub use oras::{Oras, OrasSubject};
 pub use pki::{TlsFiles, PROXY_ONLY_HOST};
+pub use podman::Podman;
 pub use proxy::{Fault, FaultProxy, Match, MirrorHit, Route, Rule, SeenRequest};
 pub use registry::{free_port, Registry, RegistryBuilder};
 pub use runtime::runtime;
@@ -75,4 +81,4 @@ pub use token::{
     decode_claims, Access, TokenRequest, TokenService, TokenServiceBuilder, TokenUser, ANONYMOUS_PULL_PREFIX,
     ISSUER, SERVICE,
 };
-pub use tools::{require, wait_with_timeout};
+pub use tools::{require, run_peer, wait_with_timeout, PeerFailure};

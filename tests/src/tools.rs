@@ -1,8 +1,9 @@
 //! Locating the peer programs the tests drive.
 
+use std::fmt;
 use std::io::Read as _;
 use std::path::PathBuf;
-use std::process::{Child, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use wait_timeout::ChildExt as _;
@@ -19,7 +20,8 @@ pub fn require(program: &str) -> PathBuf {
     found.unwrap_or_else(|| {
         panic!(
             "`{program}` is not installed. Run `cargo xtask test` (it installs the test peers \
-             with apt-get), or `sudo apt-get install -y docker-registry skopeo openssl squid`."
+             with apt-get), or `sudo apt-get install -y docker-registry skopeo openssl squid \
+             podman containerd`."
         )
     })
 }
@@ -64,4 +66,75 @@ pub fn wait_with_timeout(mut child: Child, limit: Duration, what: &str) -> Outpu
         stdout: stdout.join().unwrap_or_default(),
         stderr: stderr.join().unwrap_or_default(),
     }
+}
+
+/// A peer program's run that failed: the command line, exit status and everything it printed.
+pub struct PeerFailure {
+    command: String,
+    status: String,
+    stdout: String,
+    stderr: String,
+}
+
+impl PeerFailure {
+    pub(crate) fn new(command: String, status: String, stdout: String, stderr: String) -> PeerFailure {
+        PeerFailure {
+            command,
+            status,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// What the peer printed on stderr (its error message).
+    pub fn stderr(&self) -> &str {
+        &self.stderr
+    }
+}
+
+impl fmt::Display for PeerFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} failed ({})\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.command, self.status, self.stdout, self.stderr
+        )
+    }
+}
+
+impl fmt::Debug for PeerFailure {
+    // `expect` prints Debug: show the readable report rather than an escaped one-liner.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Runs `command` (a peer) at most `limit`, and returns its stdout, or everything it printed
+/// when it fails; a peer that hangs is killed and fails the test.
+pub fn run_peer(mut command: Command, limit: Duration) -> Result<Vec<u8>, PeerFailure> {
+    let line = format!(
+        "{} {}",
+        command.get_program().to_string_lossy(),
+        command
+            .get_args()
+            .map(|arg| arg.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {line}: {e}"));
+    let output = wait_with_timeout(child, limit, &line);
+    if output.status.success() {
+        return Ok(output.stdout);
+    }
+    Err(PeerFailure::new(
+        line,
+        output.status.to_string(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    ))
 }

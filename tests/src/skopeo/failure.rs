@@ -1,40 +1,11 @@
 //! A failed skopeo run, reported with everything needed to see why (passwords masked).
 
 use std::ffi::OsString;
-use std::fmt;
 use std::path::Path;
 
-/// A skopeo run that failed: the command line, exit status and everything it printed.
-pub struct SkopeoFailure {
-    pub(super) command: String,
-    pub(super) status: String,
-    pub(super) stdout: String,
-    pub(super) stderr: String,
-}
-
-impl SkopeoFailure {
-    /// What skopeo printed on stderr (its error message).
-    pub fn stderr(&self) -> &str {
-        &self.stderr
-    }
-}
-
-impl fmt::Display for SkopeoFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "skopeo failed ({})\ncommand: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.status, self.command, self.stdout, self.stderr
-        )
-    }
-}
-
-impl fmt::Debug for SkopeoFailure {
-    // `expect` prints Debug: show the readable report rather than an escaped one-liner.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
+/// A skopeo run that failed: the command line (passwords masked), exit status and everything
+/// it printed.
+pub type SkopeoFailure = crate::tools::PeerFailure;
 
 /// The command line as text, with passwords masked.
 pub(super) fn command_line(program: &Path, args: &[OsString]) -> String {

@@ -196,12 +196,12 @@ impl Skopeo {
         if output.status.success() {
             return Ok(stderr);
         }
-        Err(SkopeoFailure {
-            command: command_line(&self.program, &all),
-            status: output.status.to_string(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        Err(SkopeoFailure::new(
+            command_line(&self.program, &all),
+            output.status.to_string(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr,
-        })
+        ))
     }
 
     fn inspect_with(&self, image: &ImageRef, extra: &[&str]) -> Result<Vec<u8>, SkopeoFailure> {
@@ -229,11 +229,11 @@ impl Skopeo {
         if output.status.success() {
             return Ok(output.stdout);
         }
-        Err(SkopeoFailure {
-            command: command_line(&self.program, args),
-            status: output.status.to_string(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        })
+        Err(SkopeoFailure::new(
+            command_line(&self.program, args),
+            output.status.to_string(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ))
     }
 }

@@ -1,13 +1,16 @@
-//! `docker-archive:` and `oci-archive:` against the peers: what skopeo writes skiff reads,
-//! what skiff writes skopeo reads, digests round-trip through an OCI archive exactly, and a
-//! docker-archive holds what skopeo's holds. `skiff save` puts several images into one.
+//! `docker-archive:` and `oci-archive:` against the peers: what skopeo, `podman save` (and
+//! `save -m`) and `ctr images export` write skiff reads, what skiff writes skopeo reads and
+//! `podman load` and `ctr images import` load, digests round-trip through an OCI archive
+//! exactly, and a docker-archive holds what skopeo's holds. `skiff save` puts several images
+//! into one.
 //! Every hostile archive is one line, exit 1, and nothing at the destination.
 
 use std::path::Path;
 
 use serde_json::Value;
 use skiff_integration::{
-    file_names, hostile_archives, tar_members as members, ImageFormat, ImageRef, Registry, Skopeo,
+    file_names, hostile_archives, tar_members as members, Containerd, ImageFormat, ImageRef, Podman,
+    Registry, Skopeo,
 };
 
 use super::util::{expect_failure, sha256, Skiff};
@@ -330,4 +333,216 @@ fn archive_names_that_cannot_work_are_usage_errors() {
         expect_failure(&out, 2, &args);
     }
     assert!(file_names(work.path()).is_empty());
+}
+
+/// A podman image's ID (its config digest, as `sha256:HEX`) and diffIDs.
+fn podman_image(podman: &Podman, name: &str) -> (String, Value) {
+    let inspected = podman.inspect(name).unwrap();
+    let id = format!("sha256:{}", inspected["Id"].as_str().unwrap());
+    (id, inspected["RootFS"]["Layers"].clone())
+}
+
+#[test]
+fn podman_loads_what_skiff_writes_and_skiff_reads_what_podman_saves() {
+    let registry = Registry::anonymous();
+    let skopeo = Skopeo::new();
+    let docker = skopeo.push_random_image(&registry, "pd/docker:1", &[3000, 20], ImageFormat::V2s2);
+    let oci = skopeo.push_random_image(&registry, "pd/oci:2", &[4000], ImageFormat::Oci);
+    let skiff = Skiff::new();
+    let podman = Podman::new();
+    let work = tempfile::tempdir().unwrap();
+    let config = |pushed: &skiff_integration::PushedImage| pushed.image().config().digest().to_owned();
+    let diff_ids = |pushed: &skiff_integration::PushedImage| serde_json::json!(pushed.image().diff_ids());
+
+    // skiff save (a docker-archive of both) -> podman load: each image under its name.
+    let saved = path(work.path(), "saved.tar");
+    skiff.ok_text_within(
+        &["save", "-q", "-o", &saved, docker.reference(), oci.reference()],
+        LIMIT,
+    );
+    let loaded = podman.load(Path::new(&saved)).unwrap();
+    for pushed in [&docker, &oci] {
+        assert!(loaded.iter().any(|n| n == pushed.reference()), "{loaded:?}");
+        assert_eq!(
+            podman_image(&podman, pushed.reference()),
+            (config(pushed), diff_ids(pushed))
+        );
+    }
+    // An OCI image in an OCI archive -> podman load.
+    let oci_archive = path(work.path(), "oci.tar");
+    skiff.ok_text_within(
+        &[
+            "copy",
+            "-q",
+            oci.reference(),
+            &format!("oci-archive:{oci_archive}:pd-oci"),
+        ],
+        LIMIT,
+    );
+    let loaded = podman.load(Path::new(&oci_archive)).unwrap();
+    assert_eq!(loaded.len(), 1, "{loaded:?}");
+    assert_eq!(podman_image(&podman, &loaded[0]).0, config(&oci));
+
+    // podman save (one image, several with -m, an OCI archive) -> skiff reads each.
+    let podman_one = path(work.path(), "podman-one.tar");
+    podman
+        .save(Path::new(&podman_one), "docker-archive", &[docker.reference()])
+        .unwrap();
+    let inspected: Value = serde_json::from_str(
+        &skiff.ok_text_within(&["inspect", &format!("docker-archive:{podman_one}")], LIMIT),
+    )
+    .unwrap();
+    assert_eq!(inspected["Layers"], diff_ids(&docker));
+    let back = skiff.ok_text_within(
+        &[
+            "copy",
+            "-q",
+            &format!("docker-archive:{podman_one}"),
+            &registry.reference("pd/back:1"),
+        ],
+        LIMIT,
+    );
+    let pulled = skopeo
+        .inspect(&ImageRef::registry(&registry, "pd/back:1"))
+        .unwrap();
+    assert_eq!(pulled["Digest"], back.as_str());
+    assert_eq!(pulled["Layers"], diff_ids(&docker));
+
+    let podman_many = path(work.path(), "podman-many.tar");
+    podman
+        .save(
+            Path::new(&podman_many),
+            "docker-archive",
+            &[docker.reference(), oci.reference()],
+        )
+        .unwrap();
+    for (i, pushed) in [&docker, &oci].into_iter().enumerate() {
+        for name in [
+            format!("docker-archive:{podman_many}:{}", pushed.reference()),
+            format!("docker-archive:{podman_many}:@{i}"),
+        ] {
+            let config_bytes = skiff.ok_within(&["inspect", "--config", &name], LIMIT);
+            assert_eq!(sha256(&config_bytes), config(pushed), "{name}");
+        }
+    }
+    let podman_oci = path(work.path(), "podman-oci.tar");
+    podman
+        .save(Path::new(&podman_oci), "oci-archive", &[oci.reference()])
+        .unwrap();
+    let digest = skiff.ok_text_within(&["digest", &format!("oci-archive:{podman_oci}")], LIMIT);
+    let theirs = skopeo
+        .inspect(&ImageRef::local(format!("oci-archive:{podman_oci}")))
+        .unwrap();
+    assert_eq!(theirs["Digest"], digest.as_str());
+    let config_bytes = skiff.ok_within(
+        &["inspect", "--config", &format!("oci-archive:{podman_oci}")],
+        LIMIT,
+    );
+    assert_eq!(sha256(&config_bytes), config(&oci));
+}
+
+#[test]
+fn containerd_imports_what_skiff_writes_under_the_same_digests_and_skiff_reads_its_exports() {
+    let registry = Registry::anonymous();
+    let skopeo = Skopeo::new();
+    let docker = skopeo.push_random_image(&registry, "ct/docker:1", &[3000, 20], ImageFormat::V2s2);
+    let oci = skopeo.push_random_image(&registry, "ct/oci:2", &[5000], ImageFormat::Oci);
+    let skiff = Skiff::new();
+    let containerd = Containerd::start();
+    let ctr = containerd.ctr();
+    let work = tempfile::tempdir().unwrap();
+
+    // A docker-archive: containerd makes the same manifest of it as skiff reads it as.
+    let archive = path(work.path(), "docker.tar");
+    let written = skiff.ok_text_within(
+        &[
+            "copy",
+            "-q",
+            docker.reference(),
+            &format!("docker-archive:{archive}:{}", docker.reference()),
+        ],
+        LIMIT,
+    );
+    ctr.import(Path::new(&archive), &[]).unwrap();
+    assert_eq!(ctr.image(docker.reference()).digest, written);
+    assert_eq!(
+        skiff.ok_text_within(&["digest", &format!("docker-archive:{archive}")], LIMIT),
+        written
+    );
+
+    // An OCI archive: the registry's very manifest.
+    let oci_archive = path(work.path(), "oci.tar");
+    skiff.ok_text_within(
+        &[
+            "copy",
+            "-q",
+            oci.reference(),
+            &format!("oci-archive:{oci_archive}:2"),
+        ],
+        LIMIT,
+    );
+    let base = registry.reference("ct/imported");
+    ctr.import(Path::new(&oci_archive), &["--base-name", &base])
+        .unwrap();
+    assert_eq!(ctr.image(&format!("{base}:2")).digest, oci.digest());
+
+    // save, both formats, both images: every name with its digest (each in a namespace of
+    // its own: containerd puts gzip blobs it holds in place of a docker-archive's
+    // uncompressed layers with the same diffID).
+    for format in ["docker", "oci"] {
+        let ctr = containerd.namespace(&format!("save-{format}"));
+        let saved = path(work.path(), &format!("saved-{format}.tar"));
+        let out = skiff.ok_text_within(
+            &[
+                "save",
+                "-q",
+                "-o",
+                &saved,
+                "--format",
+                format,
+                docker.reference(),
+                oci.reference(),
+            ],
+            LIMIT,
+        );
+        let digests: Vec<&str> = out.lines().collect();
+        ctr.import(Path::new(&saved), &[]).unwrap();
+        for (pushed, digest) in [&docker, &oci].into_iter().zip(digests) {
+            assert_eq!(ctr.image(pushed.reference()).digest, digest, "{format}");
+            if format == "oci" {
+                assert_eq!(digest, pushed.digest());
+            }
+        }
+    }
+
+    // ctr images export -> skiff: an OCI layout (read as oci-archive: the very image) that is
+    // also a docker-archive (its gzip layers by the digests their names give).
+    let pulled = registry.reference("ct/oci:2");
+    ctr.pull(&pulled).unwrap();
+    let exported = path(work.path(), "exported.tar");
+    ctr.export(Path::new(&exported), &[&pulled]).unwrap();
+    assert_eq!(
+        skiff.ok_text_within(&["digest", &format!("oci-archive:{exported}")], LIMIT),
+        oci.digest()
+    );
+    let as_docker: Value = serde_json::from_str(
+        &skiff.ok_text_within(&["inspect", &format!("docker-archive:{exported}")], LIMIT),
+    )
+    .unwrap();
+    let layers: Vec<&str> = oci.image().layers().iter().map(|l| l.digest()).collect();
+    assert_eq!(as_docker["Layers"], serde_json::json!(layers));
+    let back = skiff.ok_text_within(
+        &[
+            "copy",
+            "-q",
+            &format!("oci-archive:{exported}"),
+            &registry.reference("ct/back:2"),
+        ],
+        LIMIT,
+    );
+    assert_eq!(
+        back,
+        oci.digest(),
+        "registry -> containerd -> registry, digest for digest"
+    );
 }
