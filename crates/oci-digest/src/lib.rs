@@ -46,7 +46,7 @@ pub use algorithm::Algorithm;
 pub use digest::Digest;
 pub use digester::{Digester, Verifier};
 pub use error::{Error, Mismatch};
-pub use reader::{digest_reader, mismatch, VerifyingReader};
+pub use reader::{digest_reader, mismatch, HashingReader, VerifyingReader};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -108,6 +108,60 @@ impl<R: Read> Read for VerifyingReader<R> {
     }
 }
 
+/// A reader that passes content through unchanged while hashing it, for a digest learnt
+/// from what was read (a layer's diffID, while its tar is read for something else).
+///
+/// ```
+/// use std::io::Read;
+/// use oci_digest::{Digest, HashingReader};
+///
+/// let mut reader = HashingReader::sha256(&b"layer"[..]);
+/// reader.read_to_end(&mut Vec::new()).unwrap();
+/// assert_eq!(reader.bytes_read(), 5);
+/// assert_eq!(reader.finish(), Digest::sha256(b"layer"));
+/// ```
+#[derive(Debug)]
+pub struct HashingReader<R> {
+    inner: R,
+    digester: Digester,
+}
+
+impl<R: Read> HashingReader<R> {
+    /// Hashes what `inner` yields with SHA-256.
+    pub fn sha256(inner: R) -> HashingReader<R> {
+        HashingReader {
+            inner,
+            digester: Digester::sha256(),
+        }
+    }
+
+    /// Hashes what `inner` yields with `algorithm`; fails when it cannot be computed.
+    pub fn new(inner: R, algorithm: Algorithm) -> Result<HashingReader<R>, Error> {
+        Ok(HashingReader {
+            inner,
+            digester: Digester::new(algorithm)?,
+        })
+    }
+
+    /// How many bytes passed so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.digester.bytes_hashed()
+    }
+
+    /// The digest of what passed.
+    pub fn finish(self) -> Digest {
+        self.digester.finish()
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.digester.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
 /// The typed digest mismatch inside an `io::Error` produced by
 /// [`VerifyingReader`], if that is what it is.
 pub fn mismatch(error: &io::Error) -> Option<&Mismatch> {

@@ -685,17 +685,19 @@ pub enum Error {
         /// diffIDs in the config.
         diff_ids: usize,
     },
-    /// A layer's uncompressed content is not the diffID the image config gives it.
+    /// A layer's uncompressed content is not the diffID the image config gives it: a layer
+    /// recompressed on the way, or one read from or written into an archive (`path`); the
+    /// layer was not committed.
     #[error(
-        "{}: layer {layer} has diffID {}, but the image config says {}",
-        path.display(),
+        "{}layer {layer} unpacks to {}, but the image config says its diff_id is {}",
+        path.as_ref().map(|path| format!("{}: ", path.display())).unwrap_or_default(),
         mismatch.actual(),
         mismatch.expected()
     )]
     DiffIdMismatch {
-        /// The archive read or written.
-        path: PathBuf,
-        /// The layer (its member, or its digest).
+        /// The archive read or written, if the layer was in one.
+        path: Option<PathBuf>,
+        /// The layer (its digest, or its archive member).
         layer: String,
         /// The config's diffID (expected) and the digest of the layer's uncompressed
         /// content (actual).
@@ -746,6 +748,78 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+
+    // Recompression (`TransferOptions::recompress`).
+    /// A layer packing name other than `none`, `gzip` or `zstd`.
+    #[error("{input:?} is not a layer compression (use none, gzip or zstd)")]
+    UnknownCompression {
+        /// The name as given.
+        input: String,
+    },
+    /// A compression level the compression does not take.
+    #[error("{compression} has no level {level} (it takes {})", level_range(*range))]
+    CompressionLevel {
+        /// The compression.
+        compression: crate::image::LayerCompression,
+        /// The level asked for.
+        level: i32,
+        /// The levels it takes, lowest and highest; `None` when it takes none.
+        range: Option<(i32, i32)>,
+    },
+    /// Layers would be recompressed into a packing the manifest format they are written in
+    /// has no media type for (zstd in Docker schema2; anything but gzip in schema1); nothing
+    /// was written.
+    #[error("{}", compression_unsupported(manifest, *compression))]
+    CompressionUnsupported {
+        /// The type of the manifest the layers would be written in.
+        manifest: oci_manifest::MediaType,
+        /// The packing asked for.
+        compression: crate::image::LayerCompression,
+    },
+    /// An image config does not list one diffID per layer, so a recompressed layer could not
+    /// be checked against it; nothing was written.
+    #[error("the config of image {manifest} lists {diff_ids} diff_ids for {layers} layers, so its layers cannot be recompressed and checked")]
+    DiffIdsMissing {
+        /// The image manifest.
+        manifest: Digest,
+        /// Its layers.
+        layers: usize,
+        /// The diffIDs its config lists.
+        diff_ids: usize,
+    },
+    /// An image config is not the JSON an image config is.
+    #[error("image config {digest}: {source}")]
+    InvalidConfig {
+        /// The config blob.
+        digest: Digest,
+        /// The parser's report.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A layer could not be recompressed: it is packed with bzip2 or xz, or the packer
+    /// failed (a layer that does not unpack is [`Error::CorruptLayer`]); the recompressed
+    /// layer was not committed.
+    #[error("layer {layer} cannot be recompressed: {source}")]
+    Recompress {
+        /// The source layer.
+        layer: Digest,
+        /// What unpacking or packing reported.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Content made on the way (a recompressed layer) ended before it was complete: what
+    /// made it stopped. Nothing was committed.
+    #[error("a recompressed layer ended before it was complete")]
+    RecompressStopped,
+    /// Digests were to be preserved, but the operation would change one; nothing was written.
+    #[error("{image}: digests are to be preserved, but {change}; nothing was written")]
+    DigestsWouldChange {
+        /// The image, as the user named it.
+        image: String,
+        /// What would change a digest.
+        change: DigestChange,
+    },
+
     /// An error with the registry, repository or digest it happened to.
     #[error("{context}: {source}")]
     WithContext {
@@ -854,6 +928,7 @@ impl Error {
     pub fn digest_mismatch(&self) -> Option<&Mismatch> {
         match self.root() {
             Error::DigestMismatch(mismatch) => Some(mismatch),
+            Error::DiffIdMismatch { mismatch, .. } => Some(mismatch),
             _ => None,
         }
     }
@@ -893,6 +968,70 @@ impl From<oci_digest::Error> for Error {
             oci_digest::Error::Mismatch(mismatch) => Error::DigestMismatch(mismatch),
             other => Error::Digest(other),
         }
+    }
+}
+
+/// What would change a digest, for [`Error::DigestsWouldChange`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DigestChange {
+    /// A layer would be recompressed (and so would the manifests naming it).
+    Recompress {
+        /// The layer.
+        layer: Digest,
+        /// The packing it would get.
+        to: crate::image::LayerCompression,
+    },
+    /// The manifest would be converted into another format.
+    Convert {
+        /// The format it has.
+        from: oci_manifest::MediaType,
+        /// The format it would get.
+        to: oci_manifest::MediaType,
+    },
+    /// Some platforms of a list or index would be copied as a new list or index.
+    PlatformSubset,
+}
+
+impl fmt::Display for DigestChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DigestChange::Recompress { layer, to } => {
+                write!(f, "layer {layer} would be recompressed to {to}")
+            }
+            DigestChange::Convert { from, to } => {
+                write!(f, "the manifest would be converted from {from} to {to}")
+            }
+            DigestChange::PlatformSubset => {
+                f.write_str("a subset of the platforms would be written as a new list or index")
+            }
+        }
+    }
+}
+
+/// The levels a compression takes, for [`Error::CompressionLevel`].
+fn level_range(range: Option<(i32, i32)>) -> String {
+    match range {
+        Some((min, max)) => format!("{min} to {max}"),
+        None => "none".to_owned(),
+    }
+}
+
+/// Why layers cannot be packed so in a manifest format, for [`Error::CompressionUnsupported`].
+fn compression_unsupported(
+    manifest: &oci_manifest::MediaType,
+    compression: crate::image::LayerCompression,
+) -> String {
+    match manifest {
+        oci_manifest::MediaType::DockerSchema2 => format!(
+            "Docker schema2 manifests have no media type for {compression} layers; \
+             write an OCI manifest instead (convert --to oci)"
+        ),
+        m if m.is_schema1() => format!(
+            "schema1 manifests name no layer packing but gzip, so layers cannot become {compression}; \
+             convert the image to schema2 or OCI first"
+        ),
+        other => format!("{other} manifests cannot name {compression} layers"),
     }
 }
 

@@ -107,7 +107,7 @@ pub use client::{Client, ClientBuilder, DEFAULT_MONOLITHIC_LIMIT};
 pub use counters::RequestCounts;
 pub use diagnostic::{Diagnostic, ErrorCode};
 pub use environment::NetworkEnv;
-pub use error::{BoxError, Context, Error, Result};
+pub use error::{BoxError, Context, DigestChange, Error, Result};
 pub use listing::Names;
 pub use manifests::{FetchedManifest, ManifestHead};
 pub use referrers::{referrers_tag, ReferrerListing, Referrers};

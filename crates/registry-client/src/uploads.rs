@@ -4,9 +4,11 @@
 //! What is sent is always a [`VerifiedBlob`], which checks its own content, so nothing here
 //! hashes: a blob that fails ends the upload before its commit, and the upload is cancelled.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
+use futures_util::stream::{self, BoxStream};
 use futures_util::StreamExt;
 use http::header::{HeaderValue, CONTENT_RANGE, CONTENT_TYPE, LOCATION};
 use http::{Method, Response, StatusCode, Uri};
@@ -16,8 +18,9 @@ use crate::auth::Access;
 use crate::blobs::blob_context;
 use crate::client::{Call, Client, Target};
 use crate::dispatch::{expect_status, response_uri, Body};
-use crate::error::{display_url, Error};
-use crate::image::{BlobOutcome, VerifiedBlob};
+use crate::error::{display_url, Context, Error};
+use crate::image::{BlobOutcome, Computed, ComputedBlob, VerifiedBlob};
+
 use crate::manifests::content_digest;
 use crate::repository::RepositoryRef;
 use crate::transport::RequestBody;
@@ -149,9 +152,39 @@ impl Client {
         blob: VerifiedBlob,
         upload: BlobUpload,
     ) -> Result<(), Error> {
-        self.upload(repository, blob, upload.location)
+        self.upload(repository, Outgoing::verified(blob), upload.location)
             .await
+            .map(drop)
             .map_err(|e: Error| e.context(blob_context(repository, digest)))
+    }
+
+    /// Uploads content whose digest is known only at its end (a layer recompressed on the
+    /// way): no presence check and no mount (there is no digest to ask by), one `POST`, the
+    /// content streamed (`PATCH`, or chunked `PATCH`es), then `PUT ?digest=` with the digest
+    /// it turned out to have. Small content (up to the monolithic limit) goes in the `PUT`
+    /// itself. Returns the digest and size committed; when the content fails, the upload is
+    /// cancelled and that failure returned.
+    pub(crate) async fn push_computed_blob(
+        &self,
+        repository: &RepositoryRef,
+        blob: ComputedBlob,
+    ) -> Result<(Digest, u64), Error> {
+        let context = || Context::repository(repository.registry(), repository.repository().as_str());
+        let location = self
+            .start_upload(repository)
+            .await
+            .map_err(|e| e.context(context()))?;
+        let (chunks, computed) = blob.into_parts();
+        let content = Outgoing {
+            chunks,
+            size: None,
+            digest: OutgoingDigest::Computed(computed),
+        };
+        let digest = self
+            .upload(repository, content, location)
+            .await
+            .map_err(|e| e.context(context()))?;
+        Ok(digest)
     }
 
     /// Abandons an upload opened by [`Client::start_blob_upload`] (best effort).
@@ -233,30 +266,38 @@ impl Client {
         }
     }
 
-    /// Sends the content to an open upload and commits it; a failure of the
-    /// content itself cancels the upload.
+    /// Sends the content to an open upload and commits it under its digest, which it
+    /// returns with the size; a failure of the content itself cancels the upload.
     async fn upload(
         &self,
         repository: &RepositoryRef,
-        blob: VerifiedBlob,
+        content: Outgoing,
         location: Uri,
-    ) -> Result<(), Error> {
-        let digest = blob.digest().clone();
+    ) -> Result<(Digest, u64), Error> {
         let limits = self.limits();
-        let sent = if blob.size() <= limits.monolithic {
-            match blob.into_bytes().await {
-                Ok(bytes) => Ok((location, RequestBody::full(bytes))),
-                Err(error) => Err((error, Some(location))),
+        let Outgoing { chunks, size, digest } = content;
+        // Content up to the monolithic limit goes whole in the final `PUT`; content of
+        // unknown length is read that far to find out whether it is that small.
+        let sent = match read_prefix(chunks, size, limits.monolithic).await {
+            Err(error) => Err((error, Some(location))),
+            Ok(Prefix::Whole(bytes)) => Ok((location, bytes.len() as u64, RequestBody::full(bytes))),
+            Ok(Prefix::Partial(chunks)) => {
+                let sent = match limits.chunk_size {
+                    Some(chunk_size) => self.patch_chunks(repository, chunks, chunk_size, location).await,
+                    None => self.patch_stream(repository, chunks, location).await,
+                };
+                sent.map(|(location, length)| (location, length, RequestBody::empty()))
             }
-        } else {
-            let sent = match limits.chunk_size {
-                Some(chunk_size) => self.patch_chunks(repository, blob, chunk_size, location).await,
-                None => self.patch_stream(repository, blob, location).await,
-            };
-            sent.map(|location| (location, RequestBody::empty()))
         };
         match sent {
-            Ok((location, body)) => self.commit(repository, &digest, location, body).await,
+            Ok((location, length, body)) => {
+                let Some(digest) = digest.get() else {
+                    self.cancel_upload(repository, location).await;
+                    return Err(Error::RecompressStopped);
+                };
+                self.commit(repository, &digest, location, body).await?;
+                Ok((digest, length))
+            }
             Err((error, location)) => {
                 if let Some(location) = location {
                     self.cancel_upload(repository, location).await;
@@ -266,24 +307,33 @@ impl Client {
         }
     }
 
-    /// One `PATCH` streaming the whole content; returns the next upload URL.
-    /// On failure, the error and (when the content failed) the URL to cancel.
+    /// One `PATCH` streaming the whole content; returns the next upload URL and the bytes
+    /// sent. On failure, the error and (when the content failed) the URL to cancel.
     async fn patch_stream(
         &self,
         repository: &RepositoryRef,
-        blob: VerifiedBlob,
+        chunks: BoxStream<'static, Result<Bytes, Error>>,
         location: Uri,
-    ) -> Result<Uri, (Error, Option<Uri>)> {
-        let size = blob.size();
-        // A failure of the content is kept here: the transport sees only a broken body,
-        // which would look like a broken connection, worth a restart; a mismatch is not.
+    ) -> Result<(Uri, u64), (Error, Option<Uri>)> {
+        // A failure of the content is kept here, and ends the body early but cleanly: the
+        // registry then answers a complete request before the upload is cancelled. A body
+        // broken off instead would look like a broken connection, worth a restart (a
+        // mismatch is not), and the registry could still be writing the partial request
+        // into the upload when the cancel arrived, leaving it behind.
         let failed: Arc<Mutex<Option<Error>>> = Arc::default();
         let slot = Arc::clone(&failed);
-        let stream = blob.into_stream().map(move |chunk| {
-            chunk.map_err(|error| {
-                let message = error.to_string();
-                *slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(error);
-                std::io::Error::other(message)
+        let sent = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&sent);
+        let stream = chunks.scan((), move |(), chunk| {
+            futures_util::future::ready(match chunk {
+                Ok(chunk) => {
+                    counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                    Some(Ok::<Bytes, std::io::Error>(chunk))
+                }
+                Err(error) => {
+                    *slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(error);
+                    None
+                }
             })
         });
         let call = Call::new(
@@ -301,7 +351,12 @@ impl Client {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .take();
         if let Some(error) = content_failed {
-            return Err((error, Some(location)));
+            // The upload now lives where the registry's answer says, if it answered.
+            let cancel_at = response
+                .ok()
+                .and_then(|response| upload_location(&response).ok())
+                .unwrap_or(location);
+            return Err((error, Some(cancel_at)));
         }
         let response = expect_status(
             &Method::PATCH,
@@ -310,6 +365,7 @@ impl Client {
         )
         .await
         .map_err(|e| (e, None))?;
+        let size = sent.load(Ordering::Relaxed);
         if let Some(end) = range_end(&response) {
             if end + 1 != size {
                 let url = display_url(&response_uri(&response));
@@ -322,36 +378,40 @@ impl Client {
                 ));
             }
         }
-        upload_location(&response).map_err(|e| (e, None))
+        let location = upload_location(&response).map_err(|e| (e, None))?;
+        Ok((location, size))
     }
 
     /// `PATCH` requests of at most `chunk_size` bytes with `Content-Range`, resending whatever
-    /// the registry's `Range` says it did not keep; returns the next upload URL once the
-    /// content reached its end verified. On failure, the error and (when the content failed)
-    /// the URL to cancel.
+    /// the registry's `Range` says it did not keep; returns the next upload URL and the bytes
+    /// sent once the content reached its end (verified, for a known digest). On failure, the
+    /// error and (when the content failed) the URL to cancel.
     async fn patch_chunks(
         &self,
         repository: &RepositoryRef,
-        mut blob: VerifiedBlob,
+        mut chunks: BoxStream<'static, Result<Bytes, Error>>,
         chunk_size: u64,
         mut location: Uri,
-    ) -> Result<Uri, (Error, Option<Uri>)> {
-        let size = blob.size();
+    ) -> Result<(Uri, u64), (Error, Option<Uri>)> {
         let mut pending = Bytes::new();
         let mut offset = 0u64;
-        while offset < size {
-            let want = chunk_size.min(size - offset);
-            let mut chunk = BytesMut::with_capacity(want as usize);
-            while (chunk.len() as u64) < want {
+        let mut ended = false;
+        while !ended {
+            let mut chunk =
+                BytesMut::with_capacity(usize::try_from(chunk_size).unwrap_or(usize::MAX).min(1 << 24));
+            while (chunk.len() as u64) < chunk_size {
                 if pending.is_empty() {
-                    match blob.next_chunk().await {
+                    // The read past the last byte is where verified content proves its digest.
+                    match chunks.next().await {
                         Some(Ok(next)) => pending = next,
                         Some(Err(error)) => return Err((error, Some(location))),
-                        // The blob holds itself to its size; this is the end it checked.
-                        None => break,
+                        None => {
+                            ended = true;
+                            break;
+                        }
                     }
                 }
-                let take = pending.len().min(want as usize - chunk.len());
+                let take = pending.len().min((chunk_size - chunk.len() as u64) as usize);
                 chunk.extend_from_slice(&pending.split_to(take));
             }
             let chunk = chunk.freeze();
@@ -404,13 +464,9 @@ impl Client {
                 sent_from = (stored - offset) as usize;
                 location = upload_location(&response).map_err(|e| (e, None))?;
             }
-            offset += want;
+            offset += chunk.len() as u64;
         }
-        // The read past the last byte is where the content proves its digest.
-        if let Some(Err(error)) = blob.next_chunk().await {
-            return Err((error, Some(location)));
-        }
-        Ok(location)
+        Ok((location, offset))
     }
 
     /// The final `PUT ?digest=`; the digest the registry reports must be the one sent.
@@ -441,6 +497,73 @@ impl Client {
         let url = display_url(&response_uri(&response));
         check_reported_digest(&response, digest, &url)
     }
+}
+
+/// What an upload sends: content checked against a digest known before (a
+/// [`VerifiedBlob`]), or hashed on the way for a digest known only at its end (a
+/// [`ComputedBlob`]).
+struct Outgoing {
+    chunks: BoxStream<'static, Result<Bytes, Error>>,
+    /// The length, when known before.
+    size: Option<u64>,
+    digest: OutgoingDigest,
+}
+
+impl Outgoing {
+    fn verified(blob: VerifiedBlob) -> Outgoing {
+        let digest = OutgoingDigest::Known(blob.digest().clone());
+        let size = Some(blob.size());
+        Outgoing {
+            chunks: blob.into_stream(),
+            size,
+            digest,
+        }
+    }
+}
+
+/// The digest an upload is committed under.
+enum OutgoingDigest {
+    Known(Digest),
+    /// Appears once the content was read to its end.
+    Computed(Computed),
+}
+
+impl OutgoingDigest {
+    fn get(&self) -> Option<Digest> {
+        match self {
+            OutgoingDigest::Known(digest) => Some(digest.clone()),
+            OutgoingDigest::Computed(computed) => computed.get().map(|(digest, _)| digest),
+        }
+    }
+}
+
+/// The start of an upload's content.
+enum Prefix {
+    /// All of it, at most the monolithic limit, read to its end (and so verified).
+    Whole(Bytes),
+    /// More than that: the whole content still to send, what was read first included.
+    Partial(BoxStream<'static, Result<Bytes, Error>>),
+}
+
+/// Reads `chunks` whole when `size` says they fit in `limit`, or when `size` is unknown and
+/// they turn out to; otherwise hands them back untouched or with what was read in front.
+async fn read_prefix(
+    mut chunks: BoxStream<'static, Result<Bytes, Error>>,
+    size: Option<u64>,
+    limit: u64,
+) -> Result<Prefix, Error> {
+    if size.is_some_and(|size| size > limit) {
+        return Ok(Prefix::Partial(chunks));
+    }
+    let mut read = BytesMut::new();
+    while let Some(chunk) = chunks.next().await {
+        read.extend_from_slice(&chunk?);
+        if read.len() as u64 > limit {
+            let first = stream::once(futures_util::future::ready(Ok(read.freeze())));
+            return Ok(Prefix::Partial(first.chain(chunks).boxed()));
+        }
+    }
+    Ok(Prefix::Whole(read.freeze()))
 }
 
 fn check_reported_digest(response: &Response<Body>, digest: &Digest, url: &str) -> Result<(), Error> {

@@ -166,7 +166,8 @@ pub(crate) enum Command {
     #[command(after_help = "Examples:\n  \
         skiff copy localhost:5000/team/app:1.0 localhost:5000/team/app:stable\n  \
         skiff copy docker://localhost:5000/team/app:1.0 oci:./app-layout:1.0\n  \
-        skiff copy --platform linux/arm64 oci:./app-layout:1.0 other.example:5000/app:arm64")]
+        skiff copy --platform linux/arm64 oci:./app-layout:1.0 other.example:5000/app:arm64\n  \
+        skiff copy --dest-compress zstd --dest-compress-level 19 oci:./app-layout:1.0 oci:./small:1.0")]
     Copy(CopyArgs),
     /// Mirror many images: every tag of a repository, or what a `skopeo sync` YAML file names.
     ///
@@ -194,7 +195,8 @@ pub(crate) enum Command {
     #[command(after_help = "Examples:\n  \
         skiff convert --to oci localhost:5000/legacy/app:1.0 localhost:5000/app:1.0-oci\n  \
         skiff convert --to v2s1 localhost:5000/app:1.0 old-registry.internal:5000/app:1.0\n  \
-        skiff convert --to v2s2 localhost:5000/legacy/app:1.0 oci:./app-layout:1.0")]
+        skiff convert --to v2s2 localhost:5000/legacy/app:1.0 oci:./app-layout:1.0\n  \
+        skiff convert --to oci --dest-compress zstd localhost:5000/app:1.0 localhost:5000/app:1.0-zstd")]
     Convert(ConvertArgs),
     /// Save images into one archive: a `docker load`-able tarball (`--format docker`, the
     /// default) or a tar of an OCI image layout (`--format oci`).
@@ -312,6 +314,8 @@ pub(crate) struct PullArgs {
     /// The OCI image layout directory, optionally with the tag to give the image there.
     #[arg(value_name = "DIR[:TAG]", value_parser = parse_layout)]
     pub(crate) layout: LayoutRef,
+    #[command(flatten)]
+    pub(crate) layers: LayerArgs,
 }
 
 #[derive(Debug, Args)]
@@ -321,6 +325,42 @@ pub(crate) struct PushArgs {
     pub(crate) layout: LayoutRef,
     /// The destination on a registry.
     pub(crate) image: ImageName,
+    #[command(flatten)]
+    pub(crate) layers: LayerArgs,
+}
+
+/// How the layers of a copy are written: recompressed or not, digests kept or not.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct LayerArgs {
+    /// Recompress layers on the way: every image layer packed otherwise is unpacked,
+    /// checked against its diffID in the image config and packed again, so layer and
+    /// manifest digests change. Layers already packed so pass through unchanged. Docker
+    /// schema2 has no zstd layers: use `convert --to oci` for zstd.
+    #[arg(long, value_enum, value_name = "gzip|zstd|none")]
+    pub(crate) dest_compress: Option<CompressArg>,
+    /// The level for `--dest-compress`: gzip 1 to 9 (default 6), zstd 1 to 22 (default 3).
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "dest_compress",
+        allow_negative_numbers = true
+    )]
+    pub(crate) dest_compress_level: Option<i32>,
+    /// Refuse any operation that would change a digest (a recompressed layer, another
+    /// manifest format, a subset of a list's platforms): exit 1 before anything is written.
+    #[arg(long)]
+    pub(crate) preserve_digests: bool,
+}
+
+/// The layer packings `--dest-compress` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CompressArg {
+    /// gzip.
+    Gzip,
+    /// Zstandard (OCI manifests only).
+    Zstd,
+    /// A plain tar.
+    None,
 }
 
 #[derive(Debug, Args)]
@@ -336,6 +376,8 @@ pub(crate) struct CopyArgs {
     /// fallback index current. Registry to registry.
     #[arg(long)]
     pub(crate) referrers: bool,
+    #[command(flatten)]
+    pub(crate) layers: LayerArgs,
 }
 
 #[derive(Debug, Args)]
@@ -421,6 +463,8 @@ pub(crate) struct ConvertArgs {
     /// Where the converted image goes.
     #[arg(value_name = "DST")]
     pub(crate) destination: ImageName,
+    #[command(flatten)]
+    pub(crate) layers: LayerArgs,
 }
 
 /// The manifest formats `convert` writes, named as skopeo's `--format` names them.

@@ -8,7 +8,7 @@
 
 use std::io::{self, BufRead, BufReader, Read};
 
-use oci_digest::{known, Digest, Digester, Mismatch};
+use oci_digest::{known, Digest, HashingReader, Mismatch};
 
 use crate::Error;
 
@@ -103,20 +103,6 @@ impl LayerSummary {
     }
 }
 
-/// Passes bytes through while hashing them.
-struct Hashing<R> {
-    inner: R,
-    digester: Digester,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.digester.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
 /// Reads a whole layer blob once and reports its digest, diffID, compression
 /// and unpacked size; fails if the blob does not hash to `expected`.
 ///
@@ -136,10 +122,7 @@ pub fn scan_layer<R: Read>(reader: R, expected: &Digest) -> Result<LayerSummary,
         blob: expected.clone(),
         source,
     };
-    let mut blob = Hashing {
-        inner: reader,
-        digester: Digester::new(expected.algorithm().clone())?,
-    };
+    let mut blob = HashingReader::new(reader, expected.algorithm().clone())?;
 
     let (compression, diff_id, unpacked_size) = {
         let mut buffered = BufReader::with_capacity(BUFFER, &mut blob);
@@ -154,21 +137,18 @@ pub fn scan_layer<R: Read>(reader: R, expected: &Digest) -> Result<LayerSummary,
                 })
             }
         };
-        let mut tar = Hashing {
-            inner: tar,
-            digester: Digester::sha256(),
-        };
+        let mut tar = HashingReader::sha256(tar);
         let unpacked_size = tar_content_size(&mut tar).map_err(read_error)?;
         // The tar reader stops at the end-of-archive marker; the diffID covers
         // everything after it too (the second zero block, padding).
         io::copy(&mut tar, &mut io::sink()).map_err(read_error)?;
-        (compression, tar.digester.finish(), unpacked_size)
+        (compression, tar.finish(), unpacked_size)
     };
     // Whatever follows the compressed stream is still part of the blob.
     io::copy(&mut blob, &mut io::sink()).map_err(read_error)?;
 
-    let blob_size = blob.digester.bytes_hashed();
-    let blob_digest = blob.digester.finish();
+    let blob_size = blob.bytes_read();
+    let blob_digest = blob.finish();
     if &blob_digest != expected {
         return Err(Error::LayerDigestMismatch(Mismatch::new(
             expected.clone(),

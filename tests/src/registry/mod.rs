@@ -297,6 +297,51 @@ impl Registry {
         self.dir.path().join("storage")
     }
 
+    /// The digests (`sha256:HEX`) of every blob the registry stores, read from its storage:
+    /// what a refused or failed write must leave as it was.
+    pub fn stored_blobs(&self) -> std::collections::BTreeSet<String> {
+        let root = self.storage().join("docker/registry/v2/blobs/sha256");
+        let Ok(prefixes) = std::fs::read_dir(&root) else {
+            return std::collections::BTreeSet::new();
+        };
+        prefixes
+            .flat_map(|prefix| {
+                std::fs::read_dir(prefix.expect("read blob storage").path())
+                    .into_iter()
+                    .flatten()
+            })
+            .map(|blob| {
+                format!(
+                    "sha256:{}",
+                    blob.expect("read blob storage").file_name().to_string_lossy()
+                )
+            })
+            .collect()
+    }
+
+    /// The uploads, in any repository, that still hold data (distribution leaves the empty
+    /// directory of a cancelled upload behind, without its data).
+    pub fn uploads_holding_data(&self) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        let mut dirs = vec![self.storage().join("docker/registry/v2/repositories")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten() {
+                let path = entry.expect("read repository storage").path();
+                if path.file_name().is_some_and(|name| name == "_uploads") {
+                    let uploads = std::fs::read_dir(&path).into_iter().flatten();
+                    found.extend(
+                        uploads
+                            .map(|upload| upload.expect("read upload storage").path().join("data"))
+                            .filter(|data| data.exists()),
+                    );
+                } else if path.is_dir() {
+                    dirs.push(path);
+                }
+            }
+        }
+        found
+    }
+
     /// Everything the registry logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()

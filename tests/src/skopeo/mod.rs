@@ -103,6 +103,17 @@ impl Skopeo {
         dst: &ImageRef,
         format: Option<ImageFormat>,
     ) -> Result<String, SkopeoFailure> {
+        self.copy_with(src, dst, format, &[])
+    }
+
+    /// [`Skopeo::copy`] with more flags (`--dest-compress-format zstd`, `--dest-decompress`).
+    pub fn copy_with(
+        &self,
+        src: &ImageRef,
+        dst: &ImageRef,
+        format: Option<ImageFormat>,
+        extra: &[&str],
+    ) -> Result<String, SkopeoFailure> {
         let digest_file = self.scratch.path().join(format!("digest-{}", fastrand::u64(..)));
         let mut args: Vec<OsString> = vec!["copy".into(), "--quiet".into()];
         args.extend(src.flags("src-", &self.authfile()));
@@ -111,6 +122,7 @@ impl Skopeo {
             args.push("--format".into());
             args.push(format.as_str().into());
         }
+        args.extend(extra.iter().map(OsString::from));
         args.push("--digestfile".into());
         args.push(digest_file.clone().into());
         args.push(src.name().into());

@@ -9,12 +9,12 @@
 //! the end never keeps unverified data.
 
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::{Bytes, BytesMut};
-use futures_util::stream::{self, BoxStream};
+use futures_util::stream::{self, BoxStream, Stream};
 use futures_util::StreamExt;
-use oci_digest::{Digest, Verifier};
+use oci_digest::{Digest, Digester, Verifier};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::Progress;
@@ -246,6 +246,86 @@ impl VerifiedBlob {
     /// The content as a stream of chunks.
     pub(crate) fn into_stream(self) -> BoxStream<'static, Result<Bytes, Error>> {
         self.chunks
+    }
+}
+
+/// Content made on the way, such as a layer recompressed while it streams: its digest
+/// and size are known only once it has been read to its end, so it is hashed here as it
+/// flows, and a destination commits it under the digest it turned out to have.
+///
+/// The stream ends with an error instead of its end when the content could not be made
+/// (its source failed its digest, the layer inside was not what its config says), so a
+/// sink that commits only after the end never keeps it.
+pub struct ComputedBlob {
+    chunks: BoxStream<'static, Result<Bytes, Error>>,
+    computed: Arc<OnceLock<(Digest, u64)>>,
+}
+
+impl std::fmt::Debug for ComputedBlob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComputedBlob")
+            .field("computed", &self.computed.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ComputedBlob {
+    /// The content `chunks` yield, hashed with SHA-256 as it passes.
+    pub fn from_stream(chunks: impl Stream<Item = Result<Bytes, Error>> + Send + 'static) -> ComputedBlob {
+        let computed: Arc<OnceLock<(Digest, u64)>> = Arc::default();
+        let slot = Arc::clone(&computed);
+        let chunks = stream::try_unfold(
+            (chunks.boxed(), Some(Digester::sha256())),
+            move |(mut chunks, digester)| {
+                let slot = Arc::clone(&slot);
+                async move {
+                    let Some(mut digester) = digester else {
+                        return Ok(None);
+                    };
+                    match chunks.next().await.transpose()? {
+                        Some(chunk) => {
+                            digester.update(&chunk);
+                            Ok(Some((chunk, (chunks, Some(digester)))))
+                        }
+                        None => {
+                            let size = digester.bytes_hashed();
+                            let _ = slot.set((digester.finish(), size));
+                            Ok(None)
+                        }
+                    }
+                }
+            },
+        );
+        ComputedBlob {
+            chunks: chunks.boxed(),
+            computed,
+        }
+    }
+
+    /// The next piece of content; an error instead of the end when it could not be made.
+    pub async fn next_chunk(&mut self) -> Option<Result<Bytes, Error>> {
+        self.chunks.next().await
+    }
+
+    /// The digest and size of the content, once it was read to its end (`None` before).
+    pub fn computed(&self) -> Option<(Digest, u64)> {
+        self.computed.get().cloned()
+    }
+
+    /// The content as a stream of chunks, and where its digest and size appear at its end.
+    pub(crate) fn into_parts(self) -> (BoxStream<'static, Result<Bytes, Error>>, Computed) {
+        (self.chunks, Computed(self.computed))
+    }
+}
+
+/// Where a [`ComputedBlob`] taken apart leaves its digest and size at its end.
+#[derive(Debug, Clone)]
+pub(crate) struct Computed(Arc<OnceLock<(Digest, u64)>>);
+
+impl Computed {
+    /// The digest and size, once the content was read to its end.
+    pub(crate) fn get(&self) -> Option<(Digest, u64)> {
+        self.0.get().cloned()
     }
 }
 

@@ -15,7 +15,7 @@ use futures_util::future::BoxFuture;
 use oci_digest::Digest;
 
 use super::destination::{BlobStart, ImageDestination};
-use super::{BlobOutcome, Progress, VerifiedBlob};
+use super::{BlobOutcome, ComputedBlob, Progress, VerifiedBlob};
 use crate::{Error, RepositoryRef};
 
 /// Reads one layer while the copier moves it, for a rewrite that needs to
@@ -73,15 +73,14 @@ async fn copy(
         scan_only(blob).await?;
         return Ok(BlobOutcome::AlreadyPresent);
     }
-    let mut mount_from = blob.mount_from.filter(|from| destination.can_mount_from(from));
-    let mut restarts = 0;
-    let mut reauthorized = false;
-    loop {
+    let mount_from = blob.mount_from.filter(|from| destination.can_mount_from(from));
+    restarting(destination, blob.digest, |attempt| async move {
         // A declined mount is not asked again on a restart.
-        let sink = match destination.start_blob(blob.digest, mount_from.take()).await? {
+        let mount_from = mount_from.filter(|_| attempt == 0);
+        let sink = match destination.start_blob(blob.digest, mount_from).await? {
             BlobStart::Mounted => {
                 scan_only(blob).await?;
-                return Ok(BlobOutcome::Mounted);
+                return Ok(Attempt::Done(BlobOutcome::Mounted));
             }
             BlobStart::Open(sink) => sink,
         };
@@ -98,18 +97,82 @@ async fn copy(
                 if let Some(scan) = scan {
                     scan.finish().await?;
                 }
-                return Ok(BlobOutcome::Transferred);
+                Ok(Attempt::Done(BlobOutcome::Transferred))
             }
-            Err(error)
+            Err(error) => Ok(Attempt::Broke(error)),
+        }
+    })
+    .await
+}
+
+/// One blob the copier makes on the way from a source blob (a layer recompressed while
+/// it streams), whose digest is known only once it is written.
+pub(crate) struct ComputedCopy<'a> {
+    /// The source blob, as progress names it.
+    pub(crate) source: &'a Digest,
+    pub(crate) size: Option<u64>,
+    pub(crate) open: OpenBlob<'a>,
+    /// Makes the new content out of the source's (called once per attempt).
+    pub(crate) make: &'a (dyn Fn(VerifiedBlob) -> ComputedBlob + Send + Sync),
+}
+
+/// Makes `destination` hold the blob `blob` makes, reporting it to `progress` under the
+/// source's digest; returns the new blob's digest and size. No presence check, no mount:
+/// the digest is known only at the end. The source is opened for each attempt.
+pub(crate) async fn copy_computed_blob(
+    destination: &dyn ImageDestination,
+    blob: ComputedCopy<'_>,
+    progress: &Arc<dyn Progress>,
+) -> Result<(Digest, u64), Error> {
+    progress.blob_started(blob.source, blob.size);
+    let blob = &blob;
+    let made = restarting(destination, blob.source, |_| async move {
+        let content = (blob.open)().await?.with_progress(Arc::clone(progress));
+        Ok(match destination.put_computed_blob((blob.make)(content)).await {
+            Ok(made) => Attempt::Done(made),
+            Err(error) => Attempt::Broke(error),
+        })
+    })
+    .await?;
+    progress.blob_done(blob.source, BlobOutcome::Transferred);
+    Ok(made)
+}
+
+/// How one attempt at a blob ended, when it did not fail for good.
+enum Attempt<T> {
+    Done(T),
+    /// The write failed: worth another attempt if the failure is a broken connection or
+    /// a first 401.
+    Broke(Error),
+}
+
+/// Runs `attempt` (given its number, from 0) until it is done, starting it once more after
+/// a write broke off on a connection or a 401 (an expired token), as often as the
+/// destination allows; any other failure is final.
+async fn restarting<T, F, Fut>(
+    destination: &dyn ImageDestination,
+    digest: &Digest,
+    mut attempt: F,
+) -> Result<T, Error>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = Result<Attempt<T>, Error>>,
+{
+    let mut restarts = 0;
+    let mut reauthorized = false;
+    loop {
+        match attempt(restarts).await? {
+            Attempt::Done(done) => return Ok(done),
+            Attempt::Broke(error)
                 if restarts < destination.max_restarts()
                     && (error.is_broken_connection() || (error.is_unauthorized() && !reauthorized)) =>
             {
-                tracing::debug!(digest = %blob.digest, %error, "restarting a blob transfer");
+                tracing::debug!(%digest, %error, "restarting a blob transfer");
                 reauthorized |= error.is_unauthorized();
                 tokio::time::sleep(destination.restart_delay(restarts)).await;
                 restarts += 1;
             }
-            Err(error) => return Err(error),
+            Attempt::Broke(error) => return Err(error),
         }
     }
 }

@@ -13,7 +13,8 @@ use futures_util::future::BoxFuture;
 use oci_digest::Digest;
 use oci_manifest::{Descriptor, MediaType, Reference};
 
-use super::{ManifestData, VerifiedBlob};
+use super::{ComputedBlob, ManifestData, VerifiedBlob};
+use crate::layout::{create_temp_file, temp_path, TempFile};
 use crate::layout::{LayoutTag, OciLayout};
 use crate::uploads::{BlobUpload, UploadStart};
 use crate::{Client, Error, RepositoryRef};
@@ -113,6 +114,51 @@ pub trait ImageDestination: Send + Sync + fmt::Display {
         manifest: &'a ManifestData,
         role: ManifestRole<'a>,
     ) -> BoxFuture<'a, Result<Digest, Error>>;
+
+    /// Receives a blob whose digest is known only at its end (a layer recompressed on the
+    /// way) and commits it under that digest, which it returns with the size; nothing is
+    /// committed unless the content reached its end. There is no presence check and no
+    /// mount: there is no digest to ask by before the bytes.
+    ///
+    /// By default the content is spooled to a temp file, hashed, and then written as any
+    /// other blob ([`has_blob`](Self::has_blob), [`start_blob`](Self::start_blob)); a
+    /// registry streams it into an upload instead and a layout writes it in place.
+    fn put_computed_blob(&self, blob: ComputedBlob) -> BoxFuture<'_, Result<(Digest, u64), Error>> {
+        Box::pin(spool_computed(self, blob))
+    }
+}
+
+/// [`ImageDestination::put_computed_blob`] for a destination that must know a blob's
+/// digest before its bytes: the content goes to a temp file first.
+async fn spool_computed<D: ImageDestination + ?Sized>(
+    destination: &D,
+    mut blob: ComputedBlob,
+) -> Result<(Digest, u64), Error> {
+    use tokio::io::AsyncWriteExt as _;
+
+    let dir = std::env::temp_dir();
+    let temp = TempFile::new(temp_path(&dir, "spool"));
+    let mut file = tokio::fs::File::from_std(create_temp_file(temp.path())?);
+    while let Some(chunk) = blob.next_chunk().await {
+        file.write_all(&chunk?)
+            .await
+            .map_err(Error::io("cannot write", temp.path()))?;
+    }
+    file.flush()
+        .await
+        .map_err(Error::io("cannot write", temp.path()))?;
+    drop(file);
+    let (digest, size) = blob.computed().ok_or(Error::RecompressStopped)?;
+    if destination.has_blob(&digest).await? {
+        return Ok((digest, size));
+    }
+    if let BlobStart::Open(sink) = destination.start_blob(&digest, None).await? {
+        let file = tokio::fs::File::open(temp.path())
+            .await
+            .map_err(Error::io("cannot open", temp.path()))?;
+        sink.write(VerifiedBlob::hashing(file, &digest, size)?).await?;
+    }
+    Ok((digest, size))
 }
 
 /// A repository on a registry, with the tag or digest the top manifest gets.
@@ -233,6 +279,11 @@ impl ImageDestination for RegistryDestination {
         self.client.retry_backoff(attempt)
     }
 
+    /// Streamed into an upload: `POST`, `PATCH`, then `PUT ?digest=` once it is known.
+    fn put_computed_blob(&self, blob: ComputedBlob) -> BoxFuture<'_, Result<(Digest, u64), Error>> {
+        Box::pin(self.client.push_computed_blob(&self.repository, blob))
+    }
+
     fn put_manifest<'a>(
         &'a self,
         manifest: &'a ManifestData,
@@ -330,6 +381,11 @@ impl ImageDestination for LayoutDestination {
 
     fn has_blob<'a>(&'a self, digest: &'a Digest) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move { self.layout.has_blob(digest).await })
+    }
+
+    /// Written to a temp file in the layout's root and renamed to its digest at its end.
+    fn put_computed_blob(&self, blob: ComputedBlob) -> BoxFuture<'_, Result<(Digest, u64), Error>> {
+        Box::pin(self.layout.write_computed_blob(blob))
     }
 
     fn start_blob<'a>(

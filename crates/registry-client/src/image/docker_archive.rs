@@ -267,7 +267,7 @@ impl ImageSource for DockerArchiveSource {
             let (path, name) = (opened.index.path().to_path_buf(), layer.member.name().to_owned());
             Ok(blob.map_err(move |error| match error {
                 Error::DigestMismatch(mismatch) => Error::DiffIdMismatch {
-                    path: path.clone(),
+                    path: Some(path.clone()),
                     layer: name.clone(),
                     mismatch: Box::new(mismatch),
                 },
@@ -554,7 +554,7 @@ impl ArchivedImage {
         for ((layer, descriptor), expected) in layers.iter().zip(&self.layers).zip(diff_ids) {
             if layer.diff_id != *expected {
                 return Err(Error::DiffIdMismatch {
-                    path: path.to_path_buf(),
+                    path: Some(path.to_path_buf()),
                     layer: descriptor.digest().to_string(),
                     mismatch: Box::new(Mismatch::new(expected.clone(), layer.diff_id.clone())),
                 });

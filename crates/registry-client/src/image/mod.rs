@@ -34,6 +34,7 @@
 
 mod artifact;
 mod blob;
+mod compression;
 mod copier;
 mod destination;
 mod docker_archive;
@@ -44,7 +45,9 @@ mod name;
 mod oci_archive;
 mod platform;
 mod progress;
+mod recompress;
 mod referrers;
+mod relayer;
 mod resolve;
 mod rewrite;
 mod save;
@@ -55,7 +58,9 @@ pub use artifact::{
     push_artifact, Artifact, ArtifactFile, ArtifactPull, PulledFile, DEFAULT_ARTIFACT_TYPE,
     DEFAULT_CONFIG_TYPE, DEFAULT_FILE_TYPE, TITLE_ANNOTATION,
 };
-pub use blob::VerifiedBlob;
+pub(crate) use blob::Computed;
+pub use blob::{ComputedBlob, VerifiedBlob};
+pub use compression::{LayerCompression, Recompress, DOCKER_LAYER_TAR};
 pub use copier::{scan_blob, LayerScan, ScanFactory};
 pub use destination::{
     BlobSink, BlobStart, ImageDestination, LayoutDestination, ManifestRole, RegistryDestination,

@@ -53,6 +53,24 @@ impl ResolvedImage {
     pub fn config(&self) -> Option<&Bytes> {
         self.config.as_ref()
     }
+
+    /// The same image with another image manifest (its layers recompressed): config, entry
+    /// and top kept, the top replaced too when it was the image manifest itself.
+    pub(crate) fn with_image(&self, image: ManifestData) -> Result<ResolvedImage, Error> {
+        let manifest = image.parse()?;
+        let top = if self.top == self.image {
+            image.clone()
+        } else {
+            self.top.clone()
+        };
+        Ok(ResolvedImage {
+            top,
+            image,
+            manifest,
+            entry: self.entry.clone(),
+            config: self.config.clone(),
+        })
+    }
 }
 
 /// Resolves `location` to one image: fetches the manifest it names; when that

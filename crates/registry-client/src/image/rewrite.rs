@@ -1,6 +1,6 @@
-//! A change made to an image while the engine copies it (a format
-//! conversion today; recompression and the like later), as pure functions the
-//! engine applies in its one pass.
+//! A change made to an image while the engine copies it (a format conversion), as pure
+//! functions the engine applies in its one pass. Recompression is the engine's own
+//! (`relayer`), applied before a rewrite sees the image.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -21,8 +21,17 @@ use crate::Error;
 /// calls [`finish`](Self::finish) and writes the blobs and manifest that
 /// returns.
 pub trait Rewrite: Send + Sync {
-    /// The source blobs the new image uses, and which layers to read.
+    /// The source blobs the new image uses, and which layers to read. It may be asked
+    /// more than once (with recompression: first for the image as it will be, then for it
+    /// as it is once its layers are made), and must not depend on being asked once.
     fn plan(&self, image: &ResolvedImage) -> Result<RewritePlan, Error>;
+
+    /// The type of manifest the rewrite makes, when that is known before the image is (a
+    /// conversion's target format): lets the engine refuse, before reading anything, layer
+    /// packings the format cannot name.
+    fn target_type(&self) -> Option<MediaType> {
+        None
+    }
 
     /// A fresh reader of layer `digest` (called once per attempt at it).
     fn scan(&self, digest: &Digest) -> Arc<dyn LayerScan>;

@@ -13,18 +13,21 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use oci_digest::Digest;
 use oci_manifest::{Descriptor, Flavour, ImageIndex, Manifest, Platform};
 
+use super::compression::{LayerCompression, Recompress};
 use super::copier::{copy_blob, BlobCopy, ScanFactory};
 use super::destination::{
     ImageDestination, LayoutDestination, ManifestRole, RegistryDestination, SMALL_BLOB,
 };
 use super::files::put_bytes;
 use super::location::{ImageLocation, ManifestData};
+use super::relayer::{ImageToRelayer, Made, Relayering};
 use super::resolve::resolve_from;
+use super::resolve::ResolvedImage;
 use super::rewrite::Rewrite;
 use super::source::{ImageSource, LayoutSource, RegistrySource};
 use super::{BlobOutcome, Progress};
 use crate::layout::{LayoutTag, OciLayout};
-use crate::{Client, Error, RepositoryRef};
+use crate::{Client, DigestChange, Error, RepositoryRef};
 
 /// Concurrent blob transfers when nothing else is asked for.
 pub const DEFAULT_JOBS: usize = 4;
@@ -37,6 +40,8 @@ pub struct TransferOptions {
     subset: Vec<Platform>,
     jobs: usize,
     mount_from: Option<RepositoryRef>,
+    recompress: Option<Recompress>,
+    preserve_digests: bool,
 }
 
 impl Default for TransferOptions {
@@ -46,6 +51,8 @@ impl Default for TransferOptions {
             subset: Vec::new(),
             jobs: DEFAULT_JOBS,
             mount_from: None,
+            recompress: None,
+            preserve_digests: false,
         }
     }
 }
@@ -114,6 +121,46 @@ impl TransferOptions {
     pub fn mount_from(mut self, repository: RepositoryRef) -> TransferOptions {
         self.mount_from = Some(repository);
         self
+    }
+
+    /// Recompresses the layers of every image on the way (see [`Recompress`]): each layer
+    /// packed otherwise is unpacked, checked against its config's diffID, packed again and
+    /// written under its new digest, before any other blob; the manifests (and a list or
+    /// index naming them) are rewritten with the new layers, so their digests change. A
+    /// packing the destination's manifest format cannot name (zstd in Docker schema2) is
+    /// refused before anything is written.
+    pub fn recompress(mut self, recompress: Recompress) -> TransferOptions {
+        self.recompress = Some(recompress);
+        self
+    }
+
+    /// Refuses, before anything is written, a transfer that would change a digest: a layer
+    /// recompressed, a manifest converted, a subset of a list written as a new list
+    /// ([`Error::DigestsWouldChange`]).
+    pub fn preserve_digests(mut self, preserve: bool) -> TransferOptions {
+        self.preserve_digests = preserve;
+        self
+    }
+
+    /// The recompression asked for, if any.
+    pub fn recompression(&self) -> Option<&Recompress> {
+        self.recompress.as_ref()
+    }
+
+    /// Whether digests are to be preserved.
+    pub fn preserves_digests(&self) -> bool {
+        self.preserve_digests
+    }
+
+    /// Refuses `change` when digests are to be preserved.
+    fn refuse(&self, image: &dyn ImageSource, change: DigestChange) -> Result<(), Error> {
+        if self.preserve_digests {
+            return Err(Error::DigestsWouldChange {
+                image: image.to_string(),
+                change,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -189,6 +236,8 @@ struct Plan {
     blobs: Vec<PlannedBlob>,
     /// The platform entry chosen out of a list, to annotate a layout entry.
     chosen: Option<Descriptor>,
+    /// Whether the top is a new list of a subset of the source's platforms.
+    subset: bool,
 }
 
 /// Pulls `reference` into `layout`, named `tag` there (untagged when `None`).
@@ -243,22 +292,73 @@ pub async fn copy_image(
     progress: Arc<dyn Progress>,
 ) -> Result<TransferReport, Error> {
     let plan = plan(source, options).await?;
+    if plan.subset {
+        options.refuse(source, DigestChange::PlatformSubset)?;
+    }
+    // The image manifests: the children of a list, or the one image.
+    let images: Vec<(&ManifestData, Manifest)> = if plan.children.is_empty() {
+        vec![(&plan.top, plan.top.parse()?)]
+    } else {
+        plan.children
+            .iter()
+            .map(|child| Ok((child, child.parse()?)))
+            .collect::<Result<_, Error>>()?
+    };
+    let relayering = match options.recompress {
+        None => None,
+        Some(recompress) => {
+            let to_relayer: Vec<ImageToRelayer<'_>> = images
+                .iter()
+                .map(|(data, manifest)| ImageToRelayer {
+                    data,
+                    manifest,
+                    config: None,
+                    written_as: data.media_type(),
+                })
+                .collect();
+            Some(Relayering::plan(source, &to_relayer, recompress).await?)
+        }
+    };
+    refuse_recompression(options, source, relayering.as_ref())?;
     for manifest in plan.children.iter().chain(std::iter::once(&plan.top)) {
         destination.accepts(manifest.media_type())?;
     }
     destination.prepare().await;
-    let outcomes = move_blobs(source, destination, &plan.blobs, None, options, &progress).await?;
-    for child in &plan.children {
+    let (made, mut outcomes) =
+        make_layers(source, destination, relayering.as_ref(), options, &progress).await?;
+    let blobs: Vec<PlannedBlob> = plan
+        .blobs
+        .iter()
+        .filter(|blob| relayering.as_ref().map_or(true, |r| r.keeps(&blob.digest)))
+        .cloned()
+        .collect();
+    outcomes.extend(move_blobs(source, destination, &blobs, None, options, &progress).await?);
+    let (children, top) = match &relayering {
+        None => (plan.children.clone(), plan.top.clone()),
+        Some(relayering) => {
+            let mut rewritten = Vec::with_capacity(images.len());
+            for (data, manifest) in &images {
+                rewritten.push(relayering.apply(data, manifest, data.media_type(), &made)?);
+            }
+            if plan.children.is_empty() {
+                (Vec::new(), rewritten.remove(0))
+            } else {
+                let top = relist(&plan.top, &plan.children, &rewritten)?;
+                (rewritten, top)
+            }
+        }
+    };
+    for child in &children {
         destination.put_manifest(child, ManifestRole::Child).await?;
     }
     let chosen = plan.chosen.as_ref();
     let digest = destination
-        .put_manifest(&plan.top, ManifestRole::Top { chosen })
+        .put_manifest(&top, ManifestRole::Top { chosen })
         .await?;
     Ok(TransferReport::new(
-        plan.top.with_digest(digest),
+        top.with_digest(digest),
         &outcomes,
-        plan.children.len() + 1,
+        children.len() + 1,
     ))
 }
 
@@ -268,6 +368,10 @@ pub async fn copy_image(
 /// rewritten by `rewrite` on the way: its blobs move in one concurrent pass
 /// (each layer the rewrite reads is read once, while it streams), then the
 /// blobs the rewrite made, then the new manifest.
+///
+/// With [`TransferOptions::recompress`], the layers are recompressed first and the rewrite
+/// is given the image with its new layers: a conversion into a format that cannot name the
+/// packing asked for (zstd in Docker schema2) is refused before anything is written.
 pub async fn convert(
     source: &dyn ImageSource,
     destination: &dyn ImageDestination,
@@ -276,19 +380,82 @@ pub async fn convert(
     progress: Arc<dyn Progress>,
 ) -> Result<TransferReport, Error> {
     let image = resolve_from(source, options.platform.as_ref()).await?;
-    let plan = rewrite.plan(&image)?;
+    let relayering = match options.recompress {
+        None => None,
+        Some(recompress) => {
+            let written_as = rewrite
+                .target_type()
+                .unwrap_or_else(|| image.image().media_type().clone());
+            let to_relayer = ImageToRelayer {
+                data: image.image(),
+                manifest: image.manifest(),
+                config: image.config().map(|config| &config[..]),
+                written_as: &written_as,
+            };
+            Some(Relayering::plan(source, &[to_relayer], recompress).await?)
+        }
+    };
+    // What the rewrite plans for is the image as recompression will leave it.
+    let relayered = |made: &Made| -> Result<ResolvedImage, Error> {
+        match &relayering {
+            Some(relayering) if relayering.changes_anything() => {
+                let data =
+                    relayering.apply(image.image(), image.manifest(), image.image().media_type(), made)?;
+                image.with_image(data)
+            }
+            _ => Ok(image.clone()),
+        }
+    };
+    let provisional = relayering
+        .as_ref()
+        .map(Relayering::provisional)
+        .unwrap_or_default();
+    let plan = rewrite.plan(&relayered(&provisional)?)?;
+    if plan.media_type() != image.image().media_type() {
+        options.refuse(
+            source,
+            DigestChange::Convert {
+                from: image.image().media_type().clone(),
+                to: plan.media_type().clone(),
+            },
+        )?;
+    }
+    refuse_recompression(options, source, relayering.as_ref())?;
+    if let Some(relayering) = relayering.as_ref().filter(|r| r.changes_anything()) {
+        if relayering
+            .compression()
+            .media_type_in(plan.media_type())
+            .is_none()
+        {
+            return Err(Error::CompressionUnsupported {
+                manifest: plan.media_type().clone(),
+                compression: relayering.compression(),
+            });
+        }
+    }
     destination.accepts(plan.media_type())?;
     destination.prepare().await;
+    let (made, mut outcomes) =
+        make_layers(source, destination, relayering.as_ref(), options, &progress).await?;
+    let (image, plan) = if made.digests().is_empty() {
+        (image.clone(), plan)
+    } else {
+        let image = relayered(&made)?;
+        let plan = rewrite.plan(&image)?;
+        (image, plan)
+    };
+    let made_digests = made.digests();
     let blobs: Vec<PlannedBlob> = plan
         .blobs()
         .iter()
+        .filter(|(digest, _)| !made_digests.contains(digest))
         .map(|(digest, size)| PlannedBlob {
             digest: digest.clone(),
             size: *size,
             scan: plan.scans(digest),
         })
         .collect();
-    let mut outcomes = move_blobs(source, destination, &blobs, Some(rewrite), options, &progress).await?;
+    outcomes.extend(move_blobs(source, destination, &blobs, Some(rewrite), options, &progress).await?);
     let rewritten = rewrite.finish(&image)?;
     destination.accepts(rewritten.manifest().media_type())?;
     for content in rewritten.blobs() {
@@ -304,6 +471,82 @@ pub async fn convert(
         &outcomes,
         1,
     ))
+}
+
+/// Refuses a recompression that changes a layer when digests are to be preserved.
+fn refuse_recompression(
+    options: &TransferOptions,
+    source: &dyn ImageSource,
+    relayering: Option<&Relayering>,
+) -> Result<(), Error> {
+    match relayering.and_then(Relayering::first_change) {
+        Some(edit) => options.refuse(
+            source,
+            DigestChange::Recompress {
+                layer: edit.source().clone(),
+                to: relayering.map_or(LayerCompression::Gzip, Relayering::compression),
+            },
+        ),
+        None => Ok(()),
+    }
+}
+
+/// Makes the recompressed layers (before any other blob, so a layer that fails its check
+/// leaves the rest of the image unwritten), reporting each as transferred.
+async fn make_layers(
+    source: &dyn ImageSource,
+    destination: &dyn ImageDestination,
+    relayering: Option<&Relayering>,
+    options: &TransferOptions,
+    progress: &Arc<dyn Progress>,
+) -> Result<(Made, Vec<BlobOutcome>), Error> {
+    let Some(relayering) = relayering.filter(|r| r.changes_anything()) else {
+        return Ok((Made::default(), Vec::new()));
+    };
+    let made = relayering
+        .make_layers(source, destination, options.jobs, progress)
+        .await?;
+    let outcomes = vec![BlobOutcome::Transferred; made.digests().len()];
+    Ok((made, outcomes))
+}
+
+/// The list or index `top` with each entry for one of `before` pointing at the matching
+/// manifest of `after` (its digest and size); the same bytes when none changed.
+fn relist(
+    top: &ManifestData,
+    before: &[ManifestData],
+    after: &[ManifestData],
+) -> Result<ManifestData, Error> {
+    if before.iter().zip(after).all(|(b, a)| b.digest() == a.digest()) {
+        return Ok(top.clone());
+    }
+    let parsed = top.parse()?;
+    let replaced: std::collections::HashMap<&Digest, &ManifestData> =
+        before.iter().map(ManifestData::digest).zip(after).collect();
+    let entries = parsed
+        .manifests()
+        .unwrap_or_default()
+        .iter()
+        .map(|entry| match replaced.get(entry.digest()) {
+            None => entry.clone(),
+            Some(new) => {
+                let mut moved = Descriptor::new(
+                    entry.media_type().clone(),
+                    new.digest().clone(),
+                    new.bytes().len() as u64,
+                )
+                .with_annotations(entry.annotations().clone());
+                if let Some(platform) = entry.platform() {
+                    moved = moved.with_platform(platform.clone());
+                }
+                if let Some(artifact_type) = entry.artifact_type() {
+                    moved = moved.with_artifact_type(artifact_type.clone());
+                }
+                moved
+            }
+        })
+        .collect();
+    list_with(top, &parsed, entries)
 }
 
 /// Moves `blobs`, concurrently and bounded by `options`; each layer marked
@@ -397,6 +640,7 @@ async fn plan(source: &dyn ImageSource, options: &TransferOptions) -> Result<Pla
             top,
             blobs,
             chosen: None,
+            subset: false,
         });
     }
     if !options.subset.is_empty() {
@@ -411,6 +655,7 @@ async fn plan(source: &dyn ImageSource, options: &TransferOptions) -> Result<Pla
             top: child,
             blobs,
             chosen: Some(entry),
+            subset: false,
         });
     }
     // Every entry must be an image manifest: nested indexes exist in the
@@ -451,6 +696,7 @@ async fn plan(source: &dyn ImageSource, options: &TransferOptions) -> Result<Pla
         top,
         blobs,
         chosen: None,
+        subset: false,
     })
 }
 
@@ -488,6 +734,7 @@ async fn plan_subset(
         top: subset,
         blobs,
         chosen: None,
+        subset: true,
     })
 }
 
@@ -511,24 +758,26 @@ fn subset_list(
         .filter(|entry| chosen.remove(entry.digest()))
         .cloned()
         .collect();
-    let subset = || -> Result<Vec<u8>, oci_manifest::Error> {
+    let list = list_with(top, parsed, entries.clone())?;
+    Ok((entries, list))
+}
+
+/// A list or index of the same format as `parsed` (with its annotations, for an OCI
+/// index) naming `entries`: a subset of its platforms, or its images rewritten.
+fn list_with(top: &ManifestData, parsed: &Manifest, entries: Vec<Descriptor>) -> Result<ManifestData, Error> {
+    let build = || -> Result<Vec<u8>, oci_manifest::Error> {
         let Manifest::Index(index) = parsed else {
-            return Ok(ImageIndex::new(Flavour::Docker, entries.clone())?
-                .as_bytes()
-                .to_vec());
+            return Ok(ImageIndex::new(Flavour::Docker, entries)?.as_bytes().to_vec());
         };
-        let mut subset = ImageIndex::new(index.flavour(), entries.clone())?;
+        let mut list = ImageIndex::new(index.flavour(), entries)?;
         if !index.annotations().is_empty() {
-            subset = subset.with_annotations(index.annotations().clone())?;
+            list = list.with_annotations(index.annotations().clone())?;
         }
-        Ok(subset.as_bytes().to_vec())
+        Ok(list.as_bytes().to_vec())
     };
-    let bytes = subset()?;
+    let bytes = build()?;
     let digest = Digest::sha256(&bytes);
-    Ok((
-        entries,
-        ManifestData::new(top.media_type().clone(), digest, bytes.into()),
-    ))
+    Ok(ManifestData::new(top.media_type().clone(), digest, bytes.into()))
 }
 
 /// The digest a copy of the image whose top manifest is `top` leaves at its

@@ -125,77 +125,33 @@ impl EarlyFlush {
     }
 }
 
-/// A blob being written into a layout.
-///
-/// Feed it with [`write`](Self::write), then [`commit`](Self::commit): the
-/// content is checked against the expected digest (and size, when known) and
-/// only then appears under `blobs/ALG/HEX`. Dropping the writer without
-/// committing, or a failed commit, removes the temp file, so an interrupted
-/// or corrupted transfer leaves nothing behind.
+/// A temp file in a layout's root being filled with a blob's bytes, flushed to disk in the
+/// background as it grows, then made durable and renamed into place; removed when dropped
+/// before that.
 #[derive(Debug)]
-pub struct BlobWriter {
+pub(crate) struct TempBlob {
     file: BufWriter<tokio::fs::File>,
     early_flush: EarlyFlush,
     temp: TempFile,
-    final_path: PathBuf,
-    verifier: Verifier,
-    /// Off for a `VerifiedBlob`, which checks its content itself: the bytes
-    /// are then hashed once, not twice.
-    hash: bool,
-    expected_size: Option<u64>,
     written: u64,
 }
 
-impl BlobWriter {
-    /// Opens a fresh temp file in `temp_dir` (the layout's root: same file
-    /// system as `final_path`, outside `blobs/`). The directory of
-    /// `final_path` must exist.
-    pub(crate) fn create(
-        temp_dir: &Path,
-        final_path: PathBuf,
-        expected: &Digest,
-        expected_size: Option<u64>,
-    ) -> Result<BlobWriter, Error> {
-        let verifier = Verifier::new(expected).map_err(|_| Error::UnsupportedDigest {
-            digest: expected.clone(),
-        })?;
-        let path = temp_path(temp_dir, temp_label(expected));
+impl TempBlob {
+    /// Opens a fresh temp file in `temp_dir`, named after `label`.
+    pub(crate) fn create(temp_dir: &Path, label: &str) -> Result<TempBlob, Error> {
+        let path = temp_path(temp_dir, label);
         let file = create_temp_file(&path)?;
         let flush_handle = file.try_clone().map_err(Error::io("cannot open", &path))?;
-        Ok(BlobWriter {
+        Ok(TempBlob {
             file: BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(file)),
             early_flush: EarlyFlush::new(flush_handle),
             temp: TempFile::new(path),
-            final_path,
-            verifier,
-            hash: true,
-            expected_size,
             written: 0,
         })
     }
 
-    /// Turns hashing off, for a [`VerifiedBlob`](crate::image::VerifiedBlob)'s
-    /// content, which fails before its end on a mismatch (see
-    /// [`OciLayout::blob_writer_for`](super::OciLayout::blob_writer_for)).
-    pub(crate) fn without_hashing(mut self) -> BlobWriter {
-        self.hash = false;
-        self
-    }
-
-    /// Appends `chunk`. Fails early when the content outgrows the expected
-    /// size, so a misbehaving source cannot fill the disk.
-    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), Error> {
-        let written = self.written + chunk.len() as u64;
-        if let Some(expected) = self.expected_size.filter(|&expected| written > expected) {
-            return Err(Error::SourceSize {
-                digest: self.verifier.expected().clone(),
-                expected,
-                actual: written,
-            });
-        }
-        if self.hash {
-            self.verifier.update(chunk);
-        }
+    /// Appends `chunk`.
+    pub(crate) async fn write(&mut self, chunk: &[u8]) -> Result<(), Error> {
         self.file
             .write_all(chunk)
             .await
@@ -204,37 +160,18 @@ impl BlobWriter {
             .wrote(chunk.len() as u64)
             .await
             .map_err(Error::io("cannot sync", self.temp.path()))?;
-        self.written = written;
+        self.written += chunk.len() as u64;
         Ok(())
     }
 
     /// How many bytes were written so far.
-    pub fn bytes_written(&self) -> u64 {
+    pub(crate) fn written(&self) -> u64 {
         self.written
     }
 
-    /// The digest the content must have.
-    pub fn expected(&self) -> &Digest {
-        self.verifier.expected()
-    }
-
-    /// Verifies the content, makes it durable and moves it into place;
+    /// Makes the content durable and moves it to `final_path` (whose directory exists);
     /// returns its size. On any failure the temp file is removed.
-    pub async fn commit(mut self) -> Result<u64, Error> {
-        let digest = self.verifier.expected().clone();
-        if let Some(expected) = self.expected_size.filter(|&expected| expected != self.written) {
-            return Err(Error::SourceSize {
-                digest,
-                expected,
-                actual: self.written,
-            });
-        }
-        if self.hash {
-            self.verifier.finish().map_err(|error| match error {
-                oci_digest::Error::Mismatch(mismatch) => Error::DigestMismatch(mismatch),
-                _ => Error::UnsupportedDigest { digest },
-            })?;
-        }
+    pub(crate) async fn persist(mut self, final_path: &Path) -> Result<u64, Error> {
         let temp_path = self.temp.path().to_path_buf();
         self.file
             .flush()
@@ -251,11 +188,108 @@ impl BlobWriter {
             .sync_all()
             .await
             .map_err(Error::io("cannot sync", &temp_path))?;
-        tokio::fs::rename(&temp_path, &self.final_path)
+        tokio::fs::rename(&temp_path, final_path)
             .await
-            .map_err(Error::io("cannot move into place", &self.final_path))?;
+            .map_err(Error::io("cannot move into place", final_path))?;
         self.temp.disarm();
         Ok(self.written)
+    }
+}
+
+/// A blob being written into a layout.
+///
+/// Feed it with [`write`](Self::write), then [`commit`](Self::commit): the
+/// content is checked against the expected digest (and size, when known) and
+/// only then appears under `blobs/ALG/HEX`. Dropping the writer without
+/// committing, or a failed commit, removes the temp file, so an interrupted
+/// or corrupted transfer leaves nothing behind.
+#[derive(Debug)]
+pub struct BlobWriter {
+    blob: TempBlob,
+    final_path: PathBuf,
+    verifier: Verifier,
+    /// Off for a `VerifiedBlob`, which checks its content itself: the bytes
+    /// are then hashed once, not twice.
+    hash: bool,
+    expected_size: Option<u64>,
+}
+
+impl BlobWriter {
+    /// Opens a fresh temp file in `temp_dir` (the layout's root: same file
+    /// system as `final_path`, outside `blobs/`). The directory of
+    /// `final_path` must exist.
+    pub(crate) fn create(
+        temp_dir: &Path,
+        final_path: PathBuf,
+        expected: &Digest,
+        expected_size: Option<u64>,
+    ) -> Result<BlobWriter, Error> {
+        let verifier = Verifier::new(expected).map_err(|_| Error::UnsupportedDigest {
+            digest: expected.clone(),
+        })?;
+        Ok(BlobWriter {
+            blob: TempBlob::create(temp_dir, temp_label(expected))?,
+            final_path,
+            verifier,
+            hash: true,
+            expected_size,
+        })
+    }
+
+    /// Turns hashing off, for a [`VerifiedBlob`](crate::image::VerifiedBlob)'s
+    /// content, which fails before its end on a mismatch (see
+    /// [`OciLayout::blob_writer_for`](super::OciLayout::blob_writer_for)).
+    pub(crate) fn without_hashing(mut self) -> BlobWriter {
+        self.hash = false;
+        self
+    }
+
+    /// Appends `chunk`. Fails early when the content outgrows the expected
+    /// size, so a misbehaving source cannot fill the disk.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        let written = self.blob.written() + chunk.len() as u64;
+        if let Some(expected) = self.expected_size.filter(|&expected| written > expected) {
+            return Err(Error::SourceSize {
+                digest: self.verifier.expected().clone(),
+                expected,
+                actual: written,
+            });
+        }
+        if self.hash {
+            self.verifier.update(chunk);
+        }
+        self.blob.write(chunk).await
+    }
+
+    /// How many bytes were written so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.blob.written()
+    }
+
+    /// The digest the content must have.
+    pub fn expected(&self) -> &Digest {
+        self.verifier.expected()
+    }
+
+    /// Verifies the content, makes it durable and moves it into place;
+    /// returns its size. On any failure the temp file is removed.
+    pub async fn commit(self) -> Result<u64, Error> {
+        let digest = self.verifier.expected().clone();
+        let written = self.blob.written();
+        if let Some(expected) = self.expected_size.filter(|&expected| expected != written) {
+            return Err(Error::SourceSize {
+                digest,
+                expected,
+                actual: written,
+            });
+        }
+        if self.hash {
+            self.verifier.finish().map_err(|error| match error {
+                oci_digest::Error::Mismatch(mismatch) => Error::DigestMismatch(mismatch),
+                _ => Error::UnsupportedDigest { digest },
+            })?;
+        }
+        self.blob.persist(&self.final_path).await
     }
 }
 

@@ -61,7 +61,8 @@ pub use reference::LayoutRef;
 pub use tag::LayoutTag;
 
 use crate::Error;
-use blob_writer::{create_temp_file, temp_label, temp_path, TempFile, TEMP_PREFIX};
+pub(crate) use blob_writer::{create_temp_file, temp_path, TempFile};
+use blob_writer::{temp_label, TempBlob, TEMP_PREFIX};
 
 /// The one image layout version this crate writes.
 const LAYOUT_VERSION: &str = "1.0.0";
@@ -258,6 +259,24 @@ impl OciLayout {
     ) -> Result<(), Error> {
         self.make_blob_dir(digest).await?;
         blob_writer::write_small_blob(self.root(), temp_label(digest), self.blob_path(digest), content).await
+    }
+
+    /// Writes content whose digest is known only at its end (a layer recompressed on the
+    /// way): to a temp file in the layout's root, then, once the content ended and so has
+    /// its digest, made durable and renamed to `blobs/ALG/ENCODED`. Returns the digest and
+    /// size. Content that fails leaves nothing: the temp file is removed.
+    pub(crate) async fn write_computed_blob(
+        &self,
+        mut blob: crate::image::ComputedBlob,
+    ) -> Result<(Digest, u64), Error> {
+        let mut temp = TempBlob::create(self.root(), "computed")?;
+        while let Some(chunk) = blob.next_chunk().await {
+            temp.write(&chunk?).await?;
+        }
+        let (digest, size) = blob.computed().ok_or(Error::RecompressStopped)?;
+        self.make_blob_dir(&digest).await?;
+        temp.persist(&self.blob_path(&digest)).await?;
+        Ok((digest, size))
     }
 
     /// Creates `blobs/ALG` for `digest` unless this layout made it already.

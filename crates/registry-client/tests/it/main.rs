@@ -22,6 +22,7 @@ mod manifests;
 mod mirrors;
 #[cfg(feature = "tls")]
 mod proxies;
+mod recompress;
 mod referrers;
 mod reliability;
 mod sync;

@@ -34,13 +34,19 @@ pub(crate) async fn run(invocation: &Invocation, args: &ConvertArgs) -> Result<(
             (target_format(to), None)
         }
     };
+    let (recompress, preserve_digests) = super::layer_options(&args.layers, &what())?;
     let client = invocation.client_for_images(&[&args.source, &args.destination])?;
     let source = super::source_location(&args.source).await?.source(&client);
     let destination = super::destination_location(&args.destination)
         .await?
         .destination(&client);
     let global = &invocation.global;
-    let mut options = v1_compat::ConvertOptions::new().jobs(global.jobs.get());
+    let mut options = v1_compat::ConvertOptions::new()
+        .jobs(global.jobs.get())
+        .preserve_digests(preserve_digests);
+    if let Some(recompress) = recompress {
+        options = options.recompress(recompress);
+    }
     if let Some(platform) = global.platform() {
         options = options.platform(platform.clone());
     }

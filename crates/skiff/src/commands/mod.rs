@@ -19,11 +19,11 @@ mod tags;
 mod transfer;
 mod verify;
 
-use registry_client::image::ImageLocation;
+use registry_client::image::{ImageLocation, LayerCompression, Recompress};
 use registry_client::layout::OciLayout;
 use registry_client::{Client, RepositoryRef};
 
-use crate::cli::{ArtifactCommand, BlobCommand, Command, GlobalArgs, IndexCommand};
+use crate::cli::{ArtifactCommand, BlobCommand, Command, CompressArg, GlobalArgs, IndexCommand, LayerArgs};
 use crate::connect::{self, ExplicitCredentials};
 use crate::failure::Failure;
 use registry_client::image::ImageName;
@@ -104,6 +104,29 @@ async fn source_location(image: &ImageName) -> Result<ImageLocation, Failure> {
     ImageLocation::open(image)
         .await
         .map_err(|e| Failure::new(format!("opening {}", place(image)), e))
+}
+
+/// The recompression `--dest-compress` and `--dest-compress-level` ask for (a level the
+/// compression does not take is a usage error), and whether digests are to be preserved.
+fn layer_options(args: &LayerArgs, what: &str) -> Result<(Option<Recompress>, bool), Failure> {
+    let recompress = match args.dest_compress {
+        None => None,
+        Some(compression) => {
+            let compression = match compression {
+                CompressArg::Gzip => LayerCompression::Gzip,
+                CompressArg::Zstd => LayerCompression::Zstd,
+                CompressArg::None => LayerCompression::None,
+            };
+            let recompress = Recompress::new(compression);
+            Some(match args.dest_compress_level {
+                None => recompress,
+                Some(level) => recompress
+                    .with_level(level)
+                    .map_err(|e| Failure::usage(what, e))?,
+            })
+        }
+    };
+    Ok((recompress, args.preserve_digests))
 }
 
 /// Where an image goes: a registry reference, a layout created when missing, an archive.

@@ -1,7 +1,7 @@
 //! `skiff pull`, `push` and `copy`: moving images between registries and OCI layouts, with
 //! progress on stderr.
 
-use registry_client::image::{self, ImageLocation, ImageName, TransferOptions};
+use registry_client::image::{self, ImageLocation, ImageName, Recompress, TransferOptions};
 use std::sync::Arc;
 
 use registry_client::archive::ArchiveImage;
@@ -15,6 +15,7 @@ use crate::progress;
 
 pub(crate) async fn pull(invocation: &Invocation, args: &PullArgs) -> Result<(), Failure> {
     let what = format!("pulling {} into {}", args.image, args.layout);
+    let layers = super::layer_options(&args.layers, &what)?;
     // Without an explicit tag the image keeps its own tag in the layout.
     let tag = match (args.layout.tag(), &args.image) {
         (Some(tag), _) => Some(tag.clone()),
@@ -36,18 +37,38 @@ pub(crate) async fn pull(invocation: &Invocation, args: &PullArgs) -> Result<(),
         layout: super::create_layout(&args.layout).await?,
         tag,
     };
-    transfer(invocation, &args.image, &destination, &[&args.image], what, None).await
+    transfer(
+        invocation,
+        &args.image,
+        &destination,
+        &[&args.image],
+        layers,
+        what,
+        None,
+    )
+    .await
 }
 
 pub(crate) async fn push(invocation: &Invocation, args: &PushArgs) -> Result<(), Failure> {
     let what = format!("pushing {} to {}", args.layout, args.image);
+    let layers = super::layer_options(&args.layers, &what)?;
     let source = ImageName::Layout(args.layout.clone());
     let destination = super::destination_location(&args.image).await?;
-    transfer(invocation, &source, &destination, &[&args.image], what, None).await
+    transfer(
+        invocation,
+        &source,
+        &destination,
+        &[&args.image],
+        layers,
+        what,
+        None,
+    )
+    .await
 }
 
 pub(crate) async fn copy(invocation: &Invocation, args: &CopyArgs) -> Result<(), Failure> {
     let what = format!("copying {} to {}", args.source, args.destination);
+    let layers = super::layer_options(&args.layers, &what)?;
     // Referrers are listed per registry repository: both ends must be one.
     let referrer_ends =
         match (args.referrers, &args.source, &args.destination) {
@@ -67,6 +88,7 @@ pub(crate) async fn copy(invocation: &Invocation, args: &CopyArgs) -> Result<(),
         &args.source,
         &destination,
         &images,
+        layers,
         what,
         referrer_ends,
     )
@@ -78,6 +100,7 @@ async fn transfer(
     source: &ImageName,
     destination: &ImageLocation,
     registries: &[&ImageName],
+    (recompress, preserve_digests): (Option<Recompress>, bool),
     what: String,
     referrers: Option<(RepositoryRef, RepositoryRef)>,
 ) -> Result<(), Failure> {
@@ -85,7 +108,12 @@ async fn transfer(
     let source = super::source_location(source).await?;
     let global = &invocation.global;
     let mut options = TransferOptions::new().jobs(global.jobs.get());
-    options = options.platforms(global.platforms.iter().cloned());
+    options = options
+        .platforms(global.platforms.iter().cloned())
+        .preserve_digests(preserve_digests);
+    if let Some(recompress) = recompress {
+        options = options.recompress(recompress);
+    }
     if global.platforms.is_empty() && matches!(destination, ImageLocation::DockerArchive(_)) {
         // A docker-archive holds single images: a list resolves to this machine's
         // platform, as skopeo and `docker save` resolve it.

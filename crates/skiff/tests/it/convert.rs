@@ -8,12 +8,7 @@ use skiff_integration::{
     Fault, FaultProxy, ImageFormat, ImageRef, Match, RandomImage, Registry, Route, Rule, Skopeo,
 };
 
-use super::util::{put_manifest, sha256, Skiff, COMMAND_LIMIT};
-
-/// The manifest `image` names, as JSON.
-fn raw_manifest(skiff: &Skiff, image: &str) -> Value {
-    serde_json::from_slice(&skiff.ok_within(&["inspect", "--raw", image], COMMAND_LIMIT)).unwrap()
-}
+use super::util::{put_manifest, raw_manifest, sha256, Skiff, COMMAND_LIMIT};
 
 /// `field` of every layer of a manifest.
 fn layer_field<'a>(manifest: &'a Value, field: &str) -> Vec<&'a Value> {

@@ -5,6 +5,7 @@
 mod archives;
 mod artifacts;
 mod auth;
+mod compress;
 mod conformance;
 mod convert;
 mod errors;

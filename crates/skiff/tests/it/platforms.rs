@@ -6,7 +6,7 @@ use skiff_integration::{RandomImage, Registry};
 use super::util::{sha256, Skiff};
 
 /// A layout holding an OCI index (tag `1`) over two images, as linux/amd64 and linux/arm64.
-fn index_layout(dir: &std::path::Path, amd64: &RandomImage, arm64: &RandomImage) -> String {
+pub(super) fn index_layout(dir: &std::path::Path, amd64: &RandomImage, arm64: &RandomImage) -> String {
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();
     for image in [amd64, arm64] {

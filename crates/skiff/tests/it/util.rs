@@ -188,6 +188,11 @@ pub(crate) fn describe(out: &Output) -> String {
     )
 }
 
+/// The manifest `image` names, as JSON (`skiff inspect --raw`).
+pub(crate) fn raw_manifest(skiff: &Skiff, image: &str) -> serde_json::Value {
+    serde_json::from_slice(&skiff.ok_within(&["inspect", "--raw", image], COMMAND_LIMIT)).unwrap()
+}
+
 /// `sha256:HEX` of `bytes`.
 pub(crate) fn sha256(bytes: &[u8]) -> String {
     oci_digest::Digest::sha256(bytes).to_string()

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use oci_digest::Digest;
 use oci_manifest::{MediaType, Platform, Reference};
 use registry_client::image::{
-    self, host_platform, ImageDestination, ImageSource, NoProgress, Progress, RegistryDestination,
-    RegistrySource, TransferOptions, DEFAULT_JOBS,
+    self, host_platform, ImageDestination, ImageSource, NoProgress, Progress, Recompress,
+    RegistryDestination, RegistrySource, TransferOptions, DEFAULT_JOBS,
 };
 use registry_client::Client;
 
@@ -33,6 +33,8 @@ use crate::format::TargetFormat;
 pub struct ConvertOptions {
     platform: Option<Platform>,
     jobs: usize,
+    recompress: Option<Recompress>,
+    preserve_digests: bool,
 }
 
 impl Default for ConvertOptions {
@@ -40,6 +42,8 @@ impl Default for ConvertOptions {
         ConvertOptions {
             platform: None,
             jobs: DEFAULT_JOBS,
+            recompress: None,
+            preserve_digests: false,
         }
     }
 }
@@ -60,6 +64,21 @@ impl ConvertOptions {
     /// Moves at most `jobs` blobs at once (at least one).
     pub fn jobs(mut self, jobs: usize) -> ConvertOptions {
         self.jobs = jobs.max(1);
+        self
+    }
+
+    /// Recompresses the layers on the way, before the conversion sees them (see
+    /// [`TransferOptions::recompress`]): a target format that cannot name the packing (zstd
+    /// in `v2s2`, anything but gzip in `v2s1`) is refused before anything is written.
+    pub fn recompress(mut self, recompress: Recompress) -> ConvertOptions {
+        self.recompress = Some(recompress);
+        self
+    }
+
+    /// Refuses a conversion that would change a digest (another format, a recompressed
+    /// layer) before anything is written (see [`TransferOptions::preserve_digests`]).
+    pub fn preserve_digests(mut self, preserve: bool) -> ConvertOptions {
+        self.preserve_digests = preserve;
         self
     }
 
@@ -176,9 +195,14 @@ pub async fn convert_image(
     progress: Arc<dyn Progress>,
 ) -> Result<Converted, Error> {
     let rewrite = FormatRewrite::new(target, name);
-    let mut transfer = TransferOptions::new().jobs(options.jobs);
+    let mut transfer = TransferOptions::new()
+        .jobs(options.jobs)
+        .preserve_digests(options.preserve_digests);
     if let Some(platform) = &options.platform {
         transfer = transfer.platform(platform.clone());
+    }
+    if let Some(recompress) = options.recompress {
+        transfer = transfer.recompress(recompress);
     }
     let report = image::convert(source, destination, &rewrite, &transfer, progress)
         .await

@@ -168,6 +168,10 @@ impl Rewrite for FormatRewrite {
         self.plan_for(image).map_err(rewrite_error)
     }
 
+    fn target_type(&self) -> Option<MediaType> {
+        Some(self.target.media_type())
+    }
+
     fn scan(&self, digest: &Digest) -> Arc<dyn LayerScan> {
         Arc::new(ChannelScan::start(digest, &self.summaries))
     }
