@@ -807,6 +807,17 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Layers were to be recompressed for a destination that stores every layer in another
+    /// packing (a docker-archive keeps plain tars); nothing was written.
+    #[error("{destination} stores layers as {packing}, so they cannot be recompressed to {asked}")]
+    DestinationPacking {
+        /// The destination.
+        destination: String,
+        /// The packing it stores layers in.
+        packing: crate::image::LayerCompression,
+        /// The packing asked for.
+        asked: crate::image::LayerCompression,
+    },
     /// Content made on the way (a recompressed layer) ended before it was complete: what
     /// made it stopped. Nothing was committed.
     #[error("a recompressed layer ended before it was complete")]

@@ -427,6 +427,8 @@ pub(crate) struct SyncArgs {
     /// seconds, error) to FILE.
     #[arg(long, value_name = "FILE")]
     pub(crate) report: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) layers: LayerArgs,
 }
 
 /// What `sync`'s SOURCE is.
@@ -479,6 +481,8 @@ pub(crate) struct SaveArgs {
     /// The images to save.
     #[arg(value_name = "IMAGE", required = true)]
     pub(crate) images: Vec<ImageName>,
+    #[command(flatten)]
+    pub(crate) layers: LayerArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

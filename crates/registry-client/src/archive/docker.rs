@@ -28,7 +28,7 @@ fn null_as_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Ve
 pub(crate) const MANIFEST_JSON: &str = "manifest.json";
 
 /// The media type Docker gives uncompressed layers (`docker save` stores them so).
-pub(crate) const DOCKER_LAYER_TAR: &str = "application/vnd.docker.image.rootfs.diff.tar";
+pub(crate) use crate::image::DOCKER_LAYER_TAR;
 
 /// A descriptor as containerd's importer writes it: Go's `ocispec.Descriptor` order.
 #[derive(Serialize)]

@@ -13,7 +13,7 @@ use futures_util::future::BoxFuture;
 use oci_digest::Digest;
 use oci_manifest::{Descriptor, MediaType, Reference};
 
-use super::{ComputedBlob, ManifestData, VerifiedBlob};
+use super::{ComputedBlob, LayerCompression, ManifestData, VerifiedBlob};
 use crate::layout::{create_temp_file, temp_path, TempFile};
 use crate::layout::{LayoutTag, OciLayout};
 use crate::uploads::{BlobUpload, UploadStart};
@@ -114,6 +114,14 @@ pub trait ImageDestination: Send + Sync + fmt::Display {
         manifest: &'a ManifestData,
         role: ManifestRole<'a>,
     ) -> BoxFuture<'a, Result<Digest, Error>>;
+
+    /// The packing the destination stores every layer in, whatever it is given (a
+    /// docker-archive stores plain tars), if it has one: the engine then refuses a
+    /// recompression to another packing, and counts the layers packed otherwise as changed
+    /// when digests are to be preserved.
+    fn layer_packing(&self) -> Option<LayerCompression> {
+        None
+    }
 
     /// Receives a blob whose digest is known only at its end (a layer recompressed on the
     /// way) and commits it under that digest, which it returns with the size; nothing is

@@ -31,7 +31,7 @@ use tokio::sync::OnceCell;
 
 use super::destination::{BlobStart, ImageDestination, ManifestRole};
 use super::source::{check_size, ImageSource};
-use super::{ManifestData, VerifiedBlob, CONFIG_LIMIT};
+use super::{LayerCompression, ManifestData, VerifiedBlob, CONFIG_LIMIT};
 use crate::archive::docker::{digest_in_name, image_manifest, ManifestItem, DOCKER_LAYER_TAR, MANIFEST_JSON};
 use crate::archive::session::{blocking, ArchiveWriter, Format, Session};
 use crate::archive::stream::{copy_decompressing, Chunks};
@@ -426,6 +426,11 @@ impl fmt::Display for DockerArchiveDestination {
 }
 
 impl ImageDestination for DockerArchiveDestination {
+    /// Layers are stored decompressed, as `docker save` stores them.
+    fn layer_packing(&self) -> Option<LayerCompression> {
+        Some(LayerCompression::None)
+    }
+
     fn accepts(&self, media_type: &MediaType) -> Result<(), Error> {
         if let Some(reason) = self.refusal {
             return Err(Error::InvalidArchiveReference {

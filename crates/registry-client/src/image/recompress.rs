@@ -17,8 +17,8 @@ use oci_digest::{Digest, HashingReader, Mismatch};
 use tokio::sync::mpsc;
 
 use super::compression::{LayerCompression, Recompress};
-use crate::archive::tar_index::compression_of;
 use super::{ComputedBlob, VerifiedBlob};
+use crate::archive::tar_index::compression_of;
 use crate::Error;
 
 /// Chunks in flight on each side of the thread.
@@ -53,13 +53,13 @@ pub(crate) fn recompress(source: VerifiedBlob, diff_id: Digest, recompress: Reco
                     .take()
                     .unwrap_or(Error::Recompress { layer, source: error }),
             ),
-            Err(Failure::Unpack(compression, source)) => Piece::Failed(
-                lock(&source_failure).take().unwrap_or(Error::CorruptLayer {
+            Err(Failure::Unpack(compression, source)) => {
+                Piece::Failed(lock(&source_failure).take().unwrap_or(Error::CorruptLayer {
                     digest: layer,
                     compression,
                     source,
-                }),
-            ),
+                }))
+            }
             Err(Failure::Content(error)) => Piece::Failed(error),
         };
         let _ = output.blocking_send(piece);
@@ -446,7 +446,16 @@ mod tests {
         let err = run(truncated, &Digest::sha256(&content), LayerCompression::Zstd)
             .await
             .unwrap_err();
-        assert!(matches!(err, Error::CorruptLayer { compression: "gzip", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::CorruptLayer {
+                    compression: "gzip",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         let err = run(
             b"BZh91AY&SY".to_vec(),
             &Digest::sha256(&content),

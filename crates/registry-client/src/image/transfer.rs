@@ -304,22 +304,16 @@ pub async fn copy_image(
             .map(|child| Ok((child, child.parse()?)))
             .collect::<Result<_, Error>>()?
     };
-    let relayering = match options.recompress {
-        None => None,
-        Some(recompress) => {
-            let to_relayer: Vec<ImageToRelayer<'_>> = images
-                .iter()
-                .map(|(data, manifest)| ImageToRelayer {
-                    data,
-                    manifest,
-                    config: None,
-                    written_as: data.media_type(),
-                })
-                .collect();
-            Some(Relayering::plan(source, &to_relayer, recompress).await?)
-        }
-    };
-    refuse_recompression(options, source, relayering.as_ref())?;
+    let to_relayer: Vec<ImageToRelayer<'_>> = images
+        .iter()
+        .map(|(data, manifest)| ImageToRelayer {
+            data,
+            manifest,
+            config: None,
+            written_as: data.media_type(),
+        })
+        .collect();
+    let relayering = relayering_for(source, destination, &to_relayer, options).await?;
     for manifest in plan.children.iter().chain(std::iter::once(&plan.top)) {
         destination.accepts(manifest.media_type())?;
     }
@@ -380,21 +374,16 @@ pub async fn convert(
     progress: Arc<dyn Progress>,
 ) -> Result<TransferReport, Error> {
     let image = resolve_from(source, options.platform.as_ref()).await?;
-    let relayering = match options.recompress {
-        None => None,
-        Some(recompress) => {
-            let written_as = rewrite
-                .target_type()
-                .unwrap_or_else(|| image.image().media_type().clone());
-            let to_relayer = ImageToRelayer {
-                data: image.image(),
-                manifest: image.manifest(),
-                config: image.config().map(|config| &config[..]),
-                written_as: &written_as,
-            };
-            Some(Relayering::plan(source, &[to_relayer], recompress).await?)
-        }
+    let written_as = rewrite
+        .target_type()
+        .unwrap_or_else(|| image.image().media_type().clone());
+    let to_relayer = ImageToRelayer {
+        data: image.image(),
+        manifest: image.manifest(),
+        config: image.config().map(|config| &config[..]),
+        written_as: &written_as,
     };
+    let relayering = relayering_for(source, destination, &[to_relayer], options).await?;
     // What the rewrite plans for is the image as recompression will leave it.
     let relayered = |made: &Made| -> Result<ResolvedImage, Error> {
         match &relayering {
@@ -420,7 +409,6 @@ pub async fn convert(
             },
         )?;
     }
-    refuse_recompression(options, source, relayering.as_ref())?;
     if let Some(relayering) = relayering.as_ref().filter(|r| r.changes_anything()) {
         if relayering
             .compression()
@@ -471,6 +459,37 @@ pub async fn convert(
         &outcomes,
         1,
     ))
+}
+
+/// The recompression a transfer of `images` to `destination` makes, if any: the one asked
+/// for (see [`Relayering::plan`]). Refuses, before anything is written, a packing the
+/// destination does not store layers in, and, when digests are to be preserved, any layer
+/// change, the one a destination makes itself (a docker-archive unpacks layers) included;
+/// such a destination is given the layers as they are.
+async fn relayering_for(
+    source: &dyn ImageSource,
+    destination: &dyn ImageDestination,
+    images: &[ImageToRelayer<'_>],
+    options: &TransferOptions,
+) -> Result<Option<Relayering>, Error> {
+    let (planned, made) = match (options.recompress, destination.layer_packing()) {
+        (Some(asked), Some(packing)) if asked.compression() != packing => {
+            return Err(Error::DestinationPacking {
+                destination: destination.to_string(),
+                packing,
+                asked: asked.compression(),
+            })
+        }
+        (_, Some(packing)) if options.preserve_digests => (Some(Recompress::new(packing)), false),
+        (_, Some(_)) => (None, false),
+        (asked, None) => (asked, true),
+    };
+    let Some(recompress) = planned else {
+        return Ok(None);
+    };
+    let relayering = Relayering::plan(source, images, recompress).await?;
+    refuse_recompression(options, source, Some(&relayering))?;
+    Ok(made.then_some(relayering))
 }
 
 /// Refuses a recompression that changes a layer when digests are to be preserved.

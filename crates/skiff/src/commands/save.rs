@@ -10,6 +10,7 @@ use crate::progress;
 
 pub(crate) async fn run(invocation: &Invocation, args: &SaveArgs) -> Result<(), Failure> {
     let what = || format!("saving into {}", args.output.display());
+    let (recompress, preserve_digests) = super::layer_options(&args.layers, &what())?;
     let images: Vec<&_> = args.images.iter().collect();
     let client = invocation.client_for_images(&images)?;
     let mut locations: Vec<ImageLocation> = Vec::with_capacity(images.len());
@@ -21,7 +22,12 @@ pub(crate) async fn run(invocation: &Invocation, args: &SaveArgs) -> Result<(), 
         SaveFormatArg::Docker => ArchiveFormat::Docker,
         SaveFormatArg::Oci => ArchiveFormat::Oci,
     };
-    let mut options = TransferOptions::new().jobs(global.jobs.get());
+    let mut options = TransferOptions::new()
+        .jobs(global.jobs.get())
+        .preserve_digests(preserve_digests);
+    if let Some(recompress) = recompress {
+        options = options.recompress(recompress);
+    }
     options = match (global.platform(), format) {
         (Some(platform), _) => options.platform(platform.clone()),
         // A docker-archive holds single images: a list resolves to this machine's platform.

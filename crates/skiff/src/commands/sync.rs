@@ -45,9 +45,14 @@ pub(crate) async fn run(invocation: &Invocation, args: &SyncArgs) -> Result<(), 
     };
     let client = client(invocation, &config, args)?;
     let global = &invocation.global;
-    let transfer = TransferOptions::new()
+    let (recompress, preserve_digests) = super::layer_options(&args.layers, "sync")?;
+    let mut transfer = TransferOptions::new()
         .jobs(global.jobs.get())
-        .platforms(global.platforms.iter().cloned());
+        .platforms(global.platforms.iter().cloned())
+        .preserve_digests(preserve_digests);
+    if let Some(recompress) = recompress {
+        transfer = transfer.recompress(recompress);
+    }
     let options = SyncOptions::new()
         .parallel(args.parallel.get())
         .dry_run(args.dry_run)

@@ -599,3 +599,142 @@ fn levels_are_checked_before_anything_runs() {
         }
     );
 }
+
+#[test]
+fn save_and_sync_recompress_and_a_docker_archive_keeps_its_plain_layers() {
+    let registry = Registry::anonymous();
+    let skopeo = Skopeo::new();
+    let skiff = Skiff::new();
+    let pushed = skopeo.push_random_image(&registry, "arch/app:1", &[6000, 70], ImageFormat::Oci);
+    let work = tempfile::tempdir().unwrap();
+
+    // save --format oci: the archive holds zstd layers skopeo unpacks to the same tars.
+    let oci = work.path().join("zstd.tar");
+    skiff.ok_within(
+        &[
+            "save",
+            "-q",
+            "--format",
+            "oci",
+            "--dest-compress",
+            "zstd",
+            "--output",
+            oci.to_str().unwrap(),
+            pushed.reference(),
+        ],
+        COMMAND_LIMIT,
+    );
+    let archived = format!("oci-archive:{}:{}", oci.display(), pushed.reference());
+    let manifest = raw_manifest(&skiff, &archived);
+    assert!(layers(&manifest).iter().all(|(t, _)| t == ZSTD), "{manifest}");
+    let restored = registry.reference("arch/restored:1");
+    skiff.ok_within(&["copy", "-q", &archived, &restored], COMMAND_LIMIT);
+    assert_eq!(
+        skopeo_unpacked_layers(&skopeo, &registry, "arch/restored:1"),
+        pushed.image().diff_ids()
+    );
+
+    // A docker-archive stores plain tars: another packing is refused, and so is keeping
+    // digests, since its layers are unpacked.
+    let docker = work.path().join("docker.tar");
+    let stderr = skiff.fails(
+        &[
+            "save",
+            "--dest-compress",
+            "zstd",
+            "--output",
+            docker.to_str().unwrap(),
+            pushed.reference(),
+        ],
+        1,
+    );
+    assert!(
+        stderr.contains("stores layers as none, so they cannot be recompressed to zstd"),
+        "{stderr}"
+    );
+    let stderr = skiff.fails(
+        &[
+            "copy",
+            "--preserve-digests",
+            pushed.reference(),
+            &format!("docker-archive:{}:arch/app:1", docker.display()),
+        ],
+        1,
+    );
+    assert!(stderr.contains("would be recompressed to none"), "{stderr}");
+    assert!(!docker.exists());
+
+    // Read back, a docker-archive's plain layers go to a registry as they are, or gzipped.
+    skiff.ok_within(
+        &[
+            "copy",
+            "-q",
+            pushed.reference(),
+            &format!("docker-archive:{}:arch/app:1", docker.display()),
+        ],
+        COMMAND_LIMIT,
+    );
+    let from_archive = format!("docker-archive:{}", docker.display());
+    let kept = skiff.ok_text_within(
+        &[
+            "copy",
+            "-q",
+            "--preserve-digests",
+            &from_archive,
+            &registry.reference("arch/plain:1"),
+        ],
+        COMMAND_LIMIT,
+    );
+    assert_eq!(kept, skiff.ok_text(&["digest", &from_archive]));
+    skiff.fails(
+        &[
+            "copy",
+            "--preserve-digests",
+            "--dest-compress",
+            "gzip",
+            &from_archive,
+            &registry.reference("arch/gzip:1"),
+        ],
+        1,
+    );
+    skiff.ok_within(
+        &[
+            "copy",
+            "-q",
+            "--dest-compress",
+            "gzip",
+            &from_archive,
+            &registry.reference("arch/gzip:1"),
+        ],
+        COMMAND_LIMIT,
+    );
+    let manifest = raw_manifest(&skiff, &registry.reference("arch/gzip:1"));
+    assert!(
+        layers(&manifest).iter().all(|(t, _)| t == DOCKER_GZIP),
+        "{manifest}"
+    );
+    assert_eq!(
+        skopeo_unpacked_layers(&skopeo, &registry, "arch/gzip:1"),
+        pushed.image().diff_ids()
+    );
+
+    // sync: every image of the repository, recompressed.
+    let mirror = Registry::anonymous();
+    let out = skiff.run_within(
+        &[
+            "sync",
+            "--dest-compress",
+            "zstd",
+            &registry.reference("arch/app"),
+            &mirror.reference("mirror"),
+        ],
+        COMMAND_LIMIT,
+    );
+    assert!(out.status.success(), "{}", super::util::describe(&out));
+    let synced = raw_manifest(&skiff, &mirror.reference("mirror/app:1"));
+    assert!(layers(&synced).iter().all(|(t, _)| t == ZSTD), "{synced}");
+    assert_eq!(
+        skopeo_unpacked_layers(&skopeo, &mirror, "mirror/app:1"),
+        pushed.image().diff_ids()
+    );
+}
