@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 
 use skiff_integration::{ImageFormat, PushedImage, Registry, Skopeo};
 
-use measure::Invocation;
 use scenario::{BenchImage, Programs, Scenario, Target, Tool};
 
 const MIB: usize = 1 << 20;
@@ -118,8 +117,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         describe(&huge, "1 x 512 MiB"),
     );
     prime_warm_copy(&programs, &registry, &big_image)?;
+    let archives = Archives {
+        big: write_archive(&programs, &registry, &big_image, work.path())?,
+        huge: write_archive(&programs, &registry, &huge_image, work.path())?,
+    };
 
-    let scenarios = scenarios(&programs, &big_image, &small_image, &huge_image, &big);
+    let scenarios = scenarios(&programs, &big_image, &small_image, &huge_image, &big, &archives);
     let mut outcomes = Vec::new();
     for scenario in &scenarios {
         eprintln!("# {}", scenario.name);
@@ -142,6 +145,29 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// The docker-archives the load scenarios read, written once (untimed) by skopeo.
+struct Archives {
+    big: PathBuf,
+    huge: PathBuf,
+}
+
+/// Writes `image` into a docker-archive under `work` with skopeo, untimed.
+fn write_archive(
+    programs: &Programs,
+    registry: &Registry,
+    image: &BenchImage,
+    work: &Path,
+) -> Result<PathBuf, String> {
+    let file = work.join(format!("{}.tar", image.name.replace(['/', ':'], "-")));
+    scenario::skopeo_copy(
+        programs,
+        format!("docker://{}/{}", registry.addr(), image.name),
+        format!("docker-archive:{}:{}", file.display(), image.name),
+    )
+    .run()?;
+    Ok(file)
+}
+
 /// Every scenario, in the order the report lists them.
 fn scenarios(
     programs: &Programs,
@@ -149,6 +175,7 @@ fn scenarios(
     small: &BenchImage,
     huge: &BenchImage,
     big_pushed: &PushedImage,
+    archives: &Archives,
 ) -> Vec<Scenario> {
     let first_layer = &big_pushed.image().layers()[0];
     let layer_file = big_pushed.image().blob_path(first_layer.digest());
@@ -179,6 +206,35 @@ fn scenarios(
     );
     // Peak memory is what this one is for; one round each is enough.
     pull_huge.max_rounds = Some(1);
+    // Archives: as fast as skopeo both ways, memory independent of layer size (a 512 MiB
+    // layer within 1.25x of 64 MiB ones), and no more than skopeo's.
+    let archive_targets = |baseline: Option<String>| {
+        let mut targets = vec![
+            Target::Speed {
+                versus: Tool::Skopeo,
+                factor: 1.0,
+            },
+            Target::RssNotAbove(Tool::Skopeo),
+        ];
+        if let Some(baseline) = baseline {
+            targets.push(Target::RssCloseTo {
+                baseline,
+                factor: 1.25,
+            });
+        }
+        targets
+    };
+    let save_big = scenario::save_archive(programs, big, archive_targets(None));
+    let load_big = scenario::load_archive(programs, big, &archives.big, archive_targets(None));
+    let mut save_huge = scenario::save_archive(programs, huge, archive_targets(Some(save_big.name.clone())));
+    let mut load_huge = scenario::load_archive(
+        programs,
+        huge,
+        &archives.huge,
+        archive_targets(Some(load_big.name.clone())),
+    );
+    save_huge.max_rounds = Some(2);
+    load_huge.max_rounds = Some(2);
     vec![
         scenario::startup(programs),
         scenario::inspect(programs, big),
@@ -210,6 +266,10 @@ fn scenarios(
         scenario::copy_mount(programs, big),
         scenario::copy_warm(programs, big, WARM_PREFIX),
         pull_huge,
+        save_big,
+        load_big,
+        save_huge,
+        load_huge,
     ]
 }
 
@@ -239,19 +299,10 @@ fn describe(pushed: &PushedImage, label: &str) -> BenchImage {
 /// Fills the warm-copy destination once, untimed.
 fn prime_warm_copy(programs: &Programs, registry: &Registry, image: &BenchImage) -> Result<(), String> {
     let host = registry.addr();
-    Invocation::new(
-        "skopeo",
-        [
-            "--insecure-policy".to_owned(),
-            "copy".to_owned(),
-            "--quiet".to_owned(),
-            "--authfile".to_owned(),
-            programs.skopeo_authfile.display().to_string(),
-            "--src-tls-verify=false".to_owned(),
-            "--dest-tls-verify=false".to_owned(),
-            format!("docker://{host}/{}", image.name),
-            format!("docker://{host}/{WARM_PREFIX}/{}", image.name),
-        ],
+    scenario::skopeo_copy(
+        programs,
+        format!("docker://{host}/{}", image.name),
+        format!("docker://{host}/{WARM_PREFIX}/{}", image.name),
     )
     .run()
 }

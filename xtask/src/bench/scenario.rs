@@ -196,7 +196,8 @@ fn skopeo(programs: &Programs, command: &str, args: Vec<String>) -> Invocation {
     Invocation::new("skopeo", all)
 }
 
-fn skopeo_copy(programs: &Programs, source: String, destination: String) -> Invocation {
+/// `skopeo copy --quiet` from `source` to `destination`, plain http at both ends.
+pub(crate) fn skopeo_copy(programs: &Programs, source: String, destination: String) -> Invocation {
     let args = vec![
         "--quiet".to_owned(),
         "--src-tls-verify=false".to_owned(),
@@ -381,6 +382,75 @@ pub(crate) fn push(programs: &Programs, image: &BenchImage, targets: Vec<Target>
         fresh_registry: true,
         max_rounds: None,
         contenders,
+        targets,
+    }
+}
+
+/// Registry to a docker-archive: the layers are decompressed into the tar as they stream
+/// (both tools store them uncompressed, as `docker save` does).
+pub(crate) fn save_archive(programs: &Programs, image: &BenchImage, targets: Vec<Target>) -> Scenario {
+    let (a, b) = (programs.clone(), programs.clone());
+    let (n1, n2) = (image.name.clone(), image.name.clone());
+    Scenario {
+        name: format!("registry -> docker-archive ({})", image.label),
+        bytes: Some(image.bytes),
+        fresh_registry: false,
+        max_rounds: None,
+        contenders: vec![
+            Contender::new(Tool::Skiff, move |run| {
+                let archive = format!("docker-archive:{}:{n1}", run.scratch.join("image.tar").display());
+                skiff(
+                    &a,
+                    vec![
+                        "-q".into(),
+                        "copy".into(),
+                        format!("{}/{n1}", run.source),
+                        archive,
+                    ],
+                )
+            }),
+            Contender::new(Tool::Skopeo, move |run| {
+                let archive = format!("docker-archive:{}:{n2}", run.scratch.join("image.tar").display());
+                skopeo_copy(&b, format!("docker://{}/{n2}", run.source), archive)
+            }),
+        ],
+        targets,
+    }
+}
+
+/// A docker-archive (written once by skopeo, untimed) to an empty registry. skiff sends the
+/// layers as the archive holds them, uncompressed; skopeo gzips each on the way.
+pub(crate) fn load_archive(
+    programs: &Programs,
+    image: &BenchImage,
+    archive: &Path,
+    targets: Vec<Target>,
+) -> Scenario {
+    let (a, b) = (programs.clone(), programs.clone());
+    let (n1, n2) = (image.name.clone(), image.name.clone());
+    let archive = format!("docker-archive:{}", archive.display());
+    let (s1, s2) = (archive.clone(), archive);
+    Scenario {
+        name: format!("docker-archive -> registry ({})", image.label),
+        bytes: Some(image.bytes),
+        fresh_registry: true,
+        max_rounds: None,
+        contenders: vec![
+            Contender::new(Tool::Skiff, move |run| {
+                skiff(
+                    &a,
+                    vec![
+                        "-q".into(),
+                        "copy".into(),
+                        s1.clone(),
+                        format!("{}/{n1}", run.destination),
+                    ],
+                )
+            }),
+            Contender::new(Tool::Skopeo, move |run| {
+                skopeo_copy(&b, s2.clone(), format!("docker://{}/{n2}", run.destination))
+            }),
+        ],
         targets,
     }
 }
