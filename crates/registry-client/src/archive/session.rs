@@ -14,7 +14,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::stream::{write_blocking, Chunks};
 use super::tar_writer::TarWriter;
-use crate::image::{BlobSink, BlobStart, VerifiedBlob};
+use crate::image::{BlobSink, BlobStart, Computed, ComputedBlob, VerifiedBlob};
 use crate::Error;
 
 /// What one archive format (docker-archive, OCI archive) does with the tar.
@@ -143,6 +143,28 @@ impl<F: Format> ArchiveWriter<F> {
         blocking(move || session.attempt(|session| work(session, &path))).await
     }
 
+    /// Writes content whose digest is learnt only at its end (a layer recompressed on the
+    /// way) straight into the archive, as `receive` says once the end is reached; nothing
+    /// is spooled.
+    pub(crate) async fn put_computed(
+        &self,
+        blob: ComputedBlob,
+        receive: impl FnOnce(&mut TarWriter, &mut F, Chunks, &Computed) -> Result<(Digest, u64), Error>
+            + Send
+            + 'static,
+    ) -> Result<(Digest, u64), Error> {
+        let mut session = Arc::clone(&self.session).lock_owned().await;
+        let path = self.path.clone();
+        let (chunks, computed) = blob.into_parts();
+        write_blocking(chunks, move |chunks| {
+            session.attempt(|session| {
+                let (writer, format) = session.parts(&path)?;
+                receive(writer, format, chunks, &computed)
+            })
+        })
+        .await
+    }
+
     /// Finishes the archive and renames it over its target.
     pub(crate) async fn commit(&self) -> Result<(), Error> {
         self.with_session(|session, path| session.commit(path)).await
@@ -163,7 +185,7 @@ impl<F: Format> BlobSink for ArchiveSink<F> {
             path,
             digest,
         } = *self;
-        Box::pin(write_blocking(blob, move |chunks| {
+        Box::pin(write_blocking(blob.into_stream(), move |chunks| {
             session.attempt(|session| {
                 let (writer, format) = session.parts(&path)?;
                 format.receive(writer, &path, &digest, chunks)

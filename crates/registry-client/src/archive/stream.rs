@@ -11,11 +11,12 @@
 use std::io::Write;
 
 use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
 use oci_digest::{Digest, Digester};
 use tokio::sync::mpsc;
 
 use super::tar_index::compression_of;
-use crate::image::VerifiedBlob;
 use crate::Error;
 
 /// Chunks in flight between the reader and the writer.
@@ -54,9 +55,13 @@ fn write_error(source: std::io::Error) -> Error {
     Error::Source(source)
 }
 
-/// Runs `write` on the blocking pool with `blob`'s content, read here; the
-/// source's failure wins over the writer's (which then only saw the content stop).
-pub(crate) async fn write_blocking<T, F>(mut blob: VerifiedBlob, write: F) -> Result<T, Error>
+/// Runs `write` on the blocking pool with the content of `chunks` (a verified or a
+/// computed blob's), read here; the source's failure wins over the writer's (which then
+/// only saw the content stop).
+pub(crate) async fn write_blocking<T, F>(
+    mut chunks: BoxStream<'static, Result<Bytes, Error>>,
+    write: F,
+) -> Result<T, Error>
 where
     T: Send + 'static,
     F: FnOnce(Chunks) -> Result<T, Error> + Send + 'static,
@@ -64,7 +69,7 @@ where
     let (sender, receiver) = mpsc::channel(IN_FLIGHT);
     let writer = tokio::task::spawn_blocking(move || write(Chunks { receiver }));
     let pump = async move {
-        while let Some(chunk) = blob.next_chunk().await {
+        while let Some(chunk) = chunks.next().await {
             if sender.send(Message::Chunk(chunk?)).await.is_err() {
                 // The writer stopped; its error says why.
                 return Ok(());

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use oci_digest::{Digest, Mismatch};
+use oci_digest::{Algorithm, Digest, Mismatch};
 use oci_manifest::{Descriptor, MediaType};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
@@ -21,7 +21,7 @@ use tokio::sync::OnceCell;
 use super::destination::{BlobStart, ImageDestination, ManifestRole};
 use super::docker_archive::{index, read_json};
 use super::source::{check_size, manifest_type, ImageSource};
-use super::{ManifestData, VerifiedBlob};
+use super::{ComputedBlob, ManifestData, VerifiedBlob};
 use crate::archive::session::{ArchiveWriter, Format};
 use crate::archive::stream::Chunks;
 use crate::archive::tar_index::TarIndex;
@@ -181,9 +181,9 @@ pub(crate) struct OciFormat {
 }
 
 impl OciFormat {
-    /// Adds the directory of `digest`'s algorithm to the archive when it is not there.
-    fn directory_for(&mut self, writer: &mut TarWriter, digest: &Digest) -> Result<(), Error> {
-        let directory = format!("blobs/{}/", digest.algorithm());
+    /// Adds the directory of `algorithm`'s blobs to the archive when it is not there.
+    fn directory_for(&mut self, writer: &mut TarWriter, algorithm: &Algorithm) -> Result<(), Error> {
+        let directory = format!("blobs/{algorithm}/");
         if !self.directories.contains(&directory) {
             writer.directory(&directory)?;
             self.directories.insert(directory);
@@ -210,7 +210,7 @@ impl Format for OciFormat {
         digest: &Digest,
         mut chunks: Chunks,
     ) -> Result<(), Error> {
-        self.directory_for(writer, digest)?;
+        self.directory_for(writer, digest.algorithm())?;
         let mut member = writer.begin()?;
         chunks.copy_to(&mut member)?;
         member.finish(&blob_member(digest))?;
@@ -303,6 +303,28 @@ impl ImageDestination for OciArchiveDestination {
         Box::pin(self.archive.start_blob(digest))
     }
 
+    /// Streamed straight into its member, whose header (and so its name, `blobs/ALG/HEX`)
+    /// is written once the digest is known; a blob the archive holds already is cut off.
+    fn put_computed_blob(&self, blob: ComputedBlob) -> BoxFuture<'_, Result<(Digest, u64), Error>> {
+        Box::pin(
+            self.archive
+                .put_computed(blob, |writer, state, mut chunks, computed| {
+                    // Computed blobs are named by their SHA-256.
+                    state.directory_for(writer, &Algorithm::Sha256)?;
+                    let mut member = writer.begin()?;
+                    chunks.copy_to(&mut member)?;
+                    let (digest, size) = computed.get().ok_or(Error::RecompressStopped)?;
+                    if state.blobs.contains(&digest) {
+                        drop(member);
+                        return Ok((digest, size));
+                    }
+                    member.finish(&blob_member(&digest))?;
+                    state.blobs.insert(digest.clone());
+                    Ok((digest, size))
+                }),
+        )
+    }
+
     fn put_manifest<'a>(
         &'a self,
         manifest: &'a ManifestData,
@@ -327,7 +349,7 @@ impl ImageDestination for OciArchiveDestination {
                 .with_session(move |session, path| {
                     let (writer, state) = session.parts(path)?;
                     if !state.blobs.contains(manifest.digest()) {
-                        state.directory_for(writer, manifest.digest())?;
+                        state.directory_for(writer, manifest.digest().algorithm())?;
                         writer.file(&blob_member(manifest.digest()), manifest.bytes())?;
                         state.blobs.insert(manifest.digest().clone());
                     }

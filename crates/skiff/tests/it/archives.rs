@@ -546,3 +546,42 @@ fn containerd_imports_what_skiff_writes_under_the_same_digests_and_skiff_reads_i
         "registry -> containerd -> registry, digest for digest"
     );
 }
+
+#[test]
+fn layers_recompressed_on_the_way_stream_into_an_oci_archive() {
+    let registry = Registry::anonymous();
+    let skopeo = Skopeo::new();
+    let pushed = skopeo.push_random_image(&registry, "rc/app:1", &[7000, 50], ImageFormat::Oci);
+    let skiff = Skiff::new();
+    let work = tempfile::tempdir().unwrap();
+    let archive = format!("oci-archive:{}:1", path(work.path(), "zstd.tar"));
+    let digest = skiff.ok_text_within(
+        &[
+            "copy",
+            "-q",
+            "--dest-compress",
+            "zstd",
+            pushed.reference(),
+            &archive,
+        ],
+        LIMIT,
+    );
+    assert_ne!(digest, pushed.digest(), "new layer digests, a new manifest");
+    let raw: Value =
+        serde_json::from_slice(&skiff.ok_within(&["inspect", "--raw", &archive], LIMIT)).unwrap();
+    for layer in raw["layers"].as_array().unwrap() {
+        assert_eq!(layer["mediaType"], "application/vnd.oci.image.layer.v1.tar+zstd");
+        let name = format!(
+            "blobs/sha256/{}",
+            &layer["digest"].as_str().unwrap()["sha256:".len()..]
+        );
+        let content = member(&work.path().join("zstd.tar"), &name);
+        assert_eq!(sha256(&content), layer["digest"].as_str().unwrap(), "{name}");
+    }
+    // skopeo reads it, and it goes back to a registry as it is.
+    let theirs = skopeo.inspect(&ImageRef::local(&archive)).unwrap();
+    assert_eq!(theirs["Digest"], digest.as_str());
+    let back = skiff.ok_text_within(&["copy", "-q", &archive, &registry.reference("rc/zstd:1")], LIMIT);
+    assert_eq!(back, digest);
+    assert_eq!(file_names(work.path()), ["zstd.tar"], "nothing spooled beside it");
+}
