@@ -29,7 +29,7 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use oci_digest::Digest;
 use oci_manifest::{Descriptor, Reference};
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
 
 use super::ledger::{Ledger, LedgerDestination, Place};
 use super::plan::repository_destination;
@@ -43,6 +43,10 @@ use crate::{Client, Error, RepositoryRef};
 
 /// Images copied at once when nothing else is asked for.
 pub const DEFAULT_PARALLEL: usize = 4;
+
+/// How many images are checked (their two manifest HEADs) per image copied at once: checks
+/// are single small reads, so a mirror that is mostly in step is checked quickly.
+const CHECKS_PER_COPY: usize = 4;
 
 /// How a sync runs.
 #[derive(Debug, Clone)]
@@ -72,8 +76,9 @@ impl SyncOptions {
         SyncOptions::default()
     }
 
-    /// At most `images` images at once (at least one), each with its own
-    /// blob concurrency ([`TransferOptions::jobs`]).
+    /// At most `images` images copied at once (at least one), each with its
+    /// own blob concurrency ([`TransferOptions::jobs`]); four times as many are
+    /// checked (listed, HEADed) at once, since checks are single small reads.
     pub fn parallel(mut self, images: usize) -> SyncOptions {
         self.parallel = images.max(1);
         self
@@ -397,7 +402,17 @@ pub async fn run(
     options: &SyncOptions,
     progress: Arc<dyn SyncProgress>,
 ) -> Result<SyncReport, Error> {
-    let plan = plan(client, config, plan_options, shard, options.parallel).await?;
+    let listings = options.parallel * CHECKS_PER_COPY;
+    // The destination registry is reached (its scheme and challenge learnt) while the
+    // sources are listed, not after; whatever goes wrong there, the first check reports.
+    let reach = async {
+        if let Some(registry) = destination_registry(plan_options) {
+            let _ = client.ping(&registry).await;
+        }
+    };
+    let (plan, ()) =
+        futures_util::future::join(plan(client, config, plan_options, shard, listings), reach).await;
+    let plan = plan?;
     progress.planned(plan.images.len() + plan.failures.len());
     for failure in &plan.failures {
         progress.image_done(failure);
@@ -409,10 +424,21 @@ pub async fn run(
     Ok(SyncReport { images })
 }
 
-/// Runs planned images: [`SyncOptions::parallel`] at once, sharing `client`
-/// (its connections, tokens and per-registry limits) and one blob ledger.
-/// Without [`SyncOptions::keep_going`], no image starts after one failed;
-/// those already running finish. The report lists the images that ran.
+/// The registry a registry prefix names, `None` for layouts or a prefix that names none.
+fn destination_registry(options: &PlanOptions) -> Option<String> {
+    if options.kind != super::DestinationKind::Registry {
+        return None;
+    }
+    let prefix = options.destination.trim_end_matches('/');
+    let reference = Reference::parse(&format!("{prefix}/x")).ok()?;
+    Some(reference.registry().to_owned())
+}
+
+/// Runs planned images: [`SyncOptions::parallel`] copied at once (and four
+/// times as many checked), sharing `client` (its connections, tokens and
+/// per-registry limits) and one blob ledger. Without
+/// [`SyncOptions::keep_going`], no image starts copying after one failed;
+/// those already copying finish. The report lists the images that ran.
 pub async fn execute(
     client: &Client,
     images: Vec<PlannedImage>,
@@ -426,6 +452,7 @@ pub async fn execute(
         ledger: Arc::default(),
         layouts: Layouts::default(),
         stopped: AtomicBool::new(false),
+        copies: Semaphore::new(options.parallel),
     };
     let run = &run;
     let mut results: Vec<(usize, ImageResult)> = stream::iter(images.into_iter().enumerate())
@@ -433,14 +460,14 @@ pub async fn execute(
             if run.stopped.load(Ordering::SeqCst) {
                 return None;
             }
-            let result = run.one(&image).await;
+            let result = run.one(&image).await?;
             if result.status == ImageStatus::Failed && !run.options.keep_going {
                 run.stopped.store(true, Ordering::SeqCst);
             }
             run.progress.image_done(&result);
             Some((index, result))
         })
-        .buffer_unordered(options.parallel)
+        .buffer_unordered(options.parallel * CHECKS_PER_COPY)
         .filter_map(std::future::ready)
         .collect()
         .await;
@@ -500,6 +527,8 @@ struct Run<'a> {
     ledger: Arc<Ledger>,
     layouts: Layouts,
     stopped: AtomicBool,
+    /// One permit per image being copied.
+    copies: Semaphore,
 }
 
 /// The source as step 1 found it.
@@ -513,7 +542,9 @@ struct Source {
 }
 
 impl Run<'_> {
-    async fn one(&self, image: &PlannedImage) -> ImageResult {
+    /// The image's result; `None` when it was not started (a failure stopped the run while
+    /// it waited to be copied).
+    async fn one(&self, image: &PlannedImage) -> Option<ImageResult> {
         let started = Instant::now();
         let bytes = Arc::new(ImageBytes {
             bytes: AtomicU64::new(0),
@@ -523,10 +554,11 @@ impl Run<'_> {
             .sync_image(image, Arc::clone(&bytes) as Arc<dyn Progress>)
             .await;
         let (status, digest, error) = match outcome {
-            Ok((status, digest)) => (status, Some(digest), None),
+            Ok(Some((status, digest))) => (status, Some(digest), None),
+            Ok(None) => return None,
             Err(error) => (ImageStatus::Failed, None, Some(Arc::new(error))),
         };
-        ImageResult {
+        Some(ImageResult {
             source: image.source.to_string(),
             destination: image.destination.to_string(),
             digest,
@@ -534,45 +566,74 @@ impl Run<'_> {
             bytes: bytes.bytes.load(Ordering::Relaxed),
             elapsed: started.elapsed(),
             error,
-        }
+        })
     }
 
+    /// Checks the image and copies it when the destination lacks it; `None` when a failure
+    /// elsewhere stopped the run before its copy could start.
     async fn sync_image(
         &self,
         image: &PlannedImage,
         progress: Arc<dyn Progress>,
-    ) -> Result<(ImageStatus, Digest), Error> {
-        let transfer = &self.options.transfer;
-        let mut source = self.inspect_source(&image.source).await?;
-        if self.holds(&image.destination, &source.expected).await? {
+    ) -> Result<Option<(ImageStatus, Digest)>, Error> {
+        // Both HEADs at once: the destination's answer does not depend on the source's.
+        let (mut source, held) = match &image.destination {
+            Target::Registry(reference) => {
+                let (source, held) =
+                    futures_util::future::try_join(self.inspect_source(&image.source), self.held(reference))
+                        .await?;
+                let holds = held.as_ref() == Some(&source.expected);
+                (source, holds)
+            }
+            target @ Target::Layout { .. } => {
+                let source = self.inspect_source(&image.source).await?;
+                let holds = self.layout_holds(target, &source.expected).await?;
+                (source, holds)
+            }
+        };
+        if held {
             if self.options.referrers && !self.options.dry_run {
                 let subjects = self.subjects_unchanged(&mut source).await?;
                 self.copy_referrers(image, &subjects, &progress).await?;
             }
-            return Ok((ImageStatus::Unchanged, source.expected));
+            return Ok(Some((ImageStatus::Unchanged, source.expected)));
         }
         if self.options.dry_run {
-            return Ok((ImageStatus::Planned, source.expected));
+            return Ok(Some((ImageStatus::Planned, source.expected)));
         }
-        let registry_source = RegistrySource::new(self.client, &source.pinned);
-        let prefetched;
-        let from: &dyn ImageSource = match source.top.take() {
-            Some(top) => {
-                prefetched = Prefetched {
-                    inner: registry_source,
-                    top,
-                };
-                &prefetched
-            }
-            None => &registry_source,
+        // The manifest is read before the copy's turn comes, so the turn is spent on blobs.
+        let top = match source.top.take() {
+            Some(top) => top,
+            None => self.fetch(&source.pinned).await?,
+        };
+        let Ok(_turn) = self.copies.acquire().await else {
+            return Ok(None);
+        };
+        if self.stopped.load(Ordering::SeqCst) {
+            return Ok(None);
+        }
+        let from = Prefetched {
+            inner: RegistrySource::new(self.client, &source.pinned),
+            top,
         };
         let destination = self.destination(&image.destination).await?;
-        let report = image::copy_image(from, &destination, transfer, Arc::clone(&progress)).await?;
+        let report =
+            image::copy_image(&from, &destination, &self.options.transfer, Arc::clone(&progress)).await?;
         if self.options.referrers {
             let subjects = image::subjects_of(report.manifest())?;
             self.copy_referrers(image, &subjects, &progress).await?;
         }
-        Ok((ImageStatus::Copied, report.digest().clone()))
+        Ok(Some((ImageStatus::Copied, report.digest().clone())))
+    }
+
+    /// A manifest as the engine holds it.
+    async fn fetch(&self, reference: &Reference) -> Result<ManifestData, Error> {
+        let fetched = self.client.get_manifest(reference).await?;
+        Ok(ManifestData::new(
+            fetched.media_type().clone(),
+            fetched.digest().clone(),
+            fetched.into_bytes(),
+        ))
     }
 
     /// Step 1: the digest the source has now, and the one the destination will have.
@@ -589,12 +650,7 @@ impl Run<'_> {
             }
             // No `Docker-Content-Digest`: the digest comes from the bytes.
         }
-        let fetched = self.client.get_manifest(source).await?;
-        let top = ManifestData::new(
-            fetched.media_type().clone(),
-            fetched.digest().clone(),
-            fetched.into_bytes(),
-        );
+        let top = self.fetch(source).await?;
         let expected = image::destination_digest(&top, transfer, &source.to_string())?;
         Ok(Source {
             pinned: source.with_digest(top.digest().clone()).map_err(Error::from)?,
@@ -603,26 +659,30 @@ impl Run<'_> {
         })
     }
 
-    /// Step 2: whether the destination holds `expected` under the image's name.
-    async fn holds(&self, target: &Target, expected: &Digest) -> Result<bool, Error> {
-        match target {
-            Target::Registry(reference) => match self.client.head_manifest(reference).await {
-                Ok(head) => Ok(head.digest() == Some(expected)),
-                Err(error) if error.is_not_found() => Ok(false),
-                Err(error) => Err(error),
-            },
-            Target::Layout { dir, tag } => {
-                let Some(layout) = self.layouts.existing(dir).await? else {
-                    return Ok(false);
-                };
-                let index = layout.index().await?;
-                let entry = match tag {
-                    Some(tag) => index.find_tag(tag),
-                    None => index.find_digest(expected),
-                };
-                Ok(entry.map(Descriptor::digest) == Some(expected))
-            }
+    /// Step 2 at a registry: the digest the destination holds under the image's name (one
+    /// HEAD), if any.
+    async fn held(&self, reference: &Reference) -> Result<Option<Digest>, Error> {
+        match self.client.head_manifest(reference).await {
+            Ok(head) => Ok(head.digest().cloned()),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error),
         }
+    }
+
+    /// Step 2 in a layout: whether its `index.json` names `expected` as the image.
+    async fn layout_holds(&self, target: &Target, expected: &Digest) -> Result<bool, Error> {
+        let Target::Layout { dir, tag } = target else {
+            return Ok(false);
+        };
+        let Some(layout) = self.layouts.existing(dir).await? else {
+            return Ok(false);
+        };
+        let index = layout.index().await?;
+        let entry = match tag {
+            Some(tag) => index.find_tag(tag),
+            None => index.find_digest(expected),
+        };
+        Ok(entry.map(Descriptor::digest) == Some(expected))
     }
 
     /// The engine's destination for `target`, behind the run's ledger.
@@ -659,14 +719,7 @@ impl Run<'_> {
         }
         let top = match source.top.take() {
             Some(top) => top,
-            None => {
-                let fetched = self.client.get_manifest(&source.pinned).await?;
-                ManifestData::new(
-                    fetched.media_type().clone(),
-                    fetched.digest().clone(),
-                    fetched.into_bytes(),
-                )
-            }
+            None => self.fetch(&source.pinned).await?,
         };
         image::subjects_of(&top)
     }

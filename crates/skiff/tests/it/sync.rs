@@ -164,20 +164,26 @@ fn bad_input_is_one_line_with_file_and_line_exit_2_and_nothing_written() {
 fn failures_exit_1_and_keep_going_goes_on() {
     let source = Registry::anonymous();
     let destination = Registry::anonymous();
+    let skiff = Skiff::new();
     Skopeo::new().push_random_image(&source, "team/app:1", &[100], ImageFormat::Oci);
-    Skopeo::new().push_random_image(&source, "team/app:3", &[100], ImageFormat::Oci);
+    let more: Vec<String> = (2..=9).map(|t| t.to_string()).collect();
+    let mut tag = vec!["tag", "-q"];
+    let first = source.reference("team/app:1");
+    tag.push(&first);
+    tag.extend(more.iter().map(String::as_str));
+    skiff.ok(&tag);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sync.yml");
+    // The missing tag first: the run stops right after it.
     std::fs::write(
         &file,
         format!(
-            "{}:\n  images:\n    team/app: [\"1\", \"2\", \"3\"]\n",
+            "{}:\n  images:\n    team/app: [gone, \"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"7\", \"8\", \"9\"]\n",
             source.addr()
         ),
     )
     .unwrap();
     let report = dir.path().join("report.json");
-    let skiff = Skiff::new();
     let prefix = destination.reference("m");
     let (file, report_path) = (file.to_str().unwrap(), report.to_str().unwrap());
 
@@ -186,12 +192,14 @@ fn failures_exit_1_and_keep_going_goes_on() {
         LIMIT,
     );
     assert_eq!(stopped.status.code(), Some(1), "{}", describe(&stopped));
-    let statuses: Vec<String> = rows(&stopped.stdout).into_iter().map(|r| r[0].clone()).collect();
-    assert_eq!(statuses, ["copied", "failed"]);
-    assert_eq!(
-        last_line(&stopped.stderr),
-        "sync: 1 copied, 0 unchanged, 1 failed"
-    );
+    let lines = rows(&stopped.stdout);
+    assert!(lines
+        .iter()
+        .any(|r| r[0] == "failed" && r[1].ends_with(":gone") && r[3].is_empty()));
+    // No image started after the failure but the first wave of checks.
+    assert!(lines.len() <= 4, "{}", describe(&stopped));
+    assert!(last_line(&stopped.stderr).ends_with(" unchanged, 1 failed"));
+    assert!(destination.tagged_images().len() <= 1);
 
     let going = skiff.run_within(
         &[
@@ -207,18 +215,24 @@ fn failures_exit_1_and_keep_going_goes_on() {
         LIMIT,
     );
     assert_eq!(going.status.code(), Some(1), "{}", describe(&going));
-    assert_eq!(last_line(&going.stderr), "sync: 1 copied, 1 unchanged, 1 failed");
+    assert!(last_line(&going.stderr).ends_with(" unchanged, 1 failed"));
+    assert_eq!(destination.tagged_images().len(), 9);
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     let images = json["images"].as_array().unwrap();
-    assert_eq!(images.len(), 3);
-    for (image, status) in images.iter().zip(["unchanged", "failed", "copied"]) {
-        assert_eq!(image["status"], status, "{json}");
+    assert_eq!(images.len(), 10);
+    assert_eq!(images[0]["status"], "failed", "{json}");
+    assert!(images[0]["error"].as_str().unwrap().contains("404"), "{json}");
+    for image in images {
         for key in ["source", "destination", "digest", "bytes", "seconds", "error"] {
             assert!(image.get(key).is_some(), "{key} in {image}");
         }
     }
-    assert!(images[1]["error"].as_str().unwrap().contains("404"), "{json}");
-    assert_eq!(images[2]["destination"], format!("{prefix}/app:3"));
+    assert_eq!(images[9]["destination"], format!("{prefix}/app:9"));
+    assert_eq!(json["failed"], 1);
+    assert_eq!(
+        json["copied"].as_u64().unwrap() + json["unchanged"].as_u64().unwrap(),
+        9
+    );
 }
 
 /// The example file of skopeo-sync(1) as skopeo 1.9.3 installs it (EXAMPLES, "YAML file
