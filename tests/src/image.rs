@@ -66,17 +66,25 @@ impl RandomImage {
 
     /// [`RandomImage::build`] for another platform, `OS/ARCH[/VARIANT]`, written into its config.
     pub fn build_for(seed: &str, layer_sizes: &[usize], platform: &str) -> RandomImage {
-        RandomImage::build_with(seed, layer_sizes, platform, LayerCompression::Gzip)
+        RandomImage::build_with(seed, &[], layer_sizes, platform, LayerCompression::Gzip)
+    }
+
+    /// An image whose first layers are shared: each `(LAYER_SEED, SIZE)` of `shared` is the
+    /// same blob in every image built with it (whatever the image's own seed), followed by
+    /// layers of `own_sizes` as [`RandomImage::build`] makes them.
+    pub fn build_sharing(seed: &str, shared: &[(&str, usize)], own_sizes: &[usize]) -> RandomImage {
+        RandomImage::build_with(seed, shared, own_sizes, "linux/amd64", LayerCompression::Gzip)
     }
 
     /// [`RandomImage::build`] with zstd-compressed layers, typed
     /// `application/vnd.oci.image.layer.v1.tar+zstd`.
     pub fn build_zstd(seed: &str, layer_sizes: &[usize]) -> RandomImage {
-        RandomImage::build_with(seed, layer_sizes, "linux/amd64", LayerCompression::Zstd)
+        RandomImage::build_with(seed, &[], layer_sizes, "linux/amd64", LayerCompression::Zstd)
     }
 
     fn build_with(
         seed: &str,
+        shared: &[(&str, usize)],
         layer_sizes: &[usize],
         platform: &str,
         compression: LayerCompression,
@@ -95,7 +103,17 @@ impl RandomImage {
 
         let mut layers = Vec::new();
         let mut diff_ids = Vec::new();
+        for (index, &(layer_seed, size)) in shared.iter().enumerate() {
+            let tar = layer_tar(
+                &mut fastrand::Rng::with_seed(seed_number(layer_seed)),
+                index,
+                size,
+            );
+            diff_ids.push(sha256(&tar));
+            layers.push(write_blob(&blobs, &compression.compress(&tar)));
+        }
         for (index, &size) in layer_sizes.iter().enumerate() {
+            let index = shared.len() + index;
             let tar = layer_tar(&mut rng, index, size);
             diff_ids.push(sha256(&tar));
             layers.push(write_blob(&blobs, &compression.compress(&tar)));

@@ -167,7 +167,18 @@ impl Skopeo {
         layer_sizes: &[usize],
         format: ImageFormat,
     ) -> PushedImage {
-        let image = RandomImage::build(name, layer_sizes);
+        self.push_image(registry, name, RandomImage::build(name, layer_sizes), format)
+    }
+
+    /// Pushes `image` (one built with [`RandomImage::build_sharing`], say) to `registry/name` as
+    /// [`Skopeo::push_random_image`] does.
+    pub fn push_image(
+        &self,
+        registry: &Registry,
+        name: &str,
+        image: RandomImage,
+        format: ImageFormat,
+    ) -> PushedImage {
         let destination = ImageRef::registry(registry, name);
         let digest = self
             .copy(

@@ -120,12 +120,12 @@ fn count_requests(
     let fresh = scenario.fresh_registry.then(Registry::anonymous);
     let proxy = FaultProxy::start(fresh.as_ref().unwrap_or(registry));
     let proxied = proxy.addr();
-    // A pushed image comes from a layout: only the destination is counted.
-    let source = if fresh.is_some() {
-        registry.addr().to_owned()
-    } else {
-        proxied.clone()
-    };
+    // With a fresh destination the source registry gets a proxy of its own, so both sides
+    // are counted (a pushed image comes from a layout: its source proxy sees nothing).
+    let source_proxy = fresh.is_some().then(|| FaultProxy::start(registry));
+    let source = source_proxy
+        .as_ref()
+        .map_or_else(|| proxied.clone(), FaultProxy::addr);
     let id = format!("count-{}", contender.tool.slug());
     let run = Run {
         source: &source,
@@ -134,7 +134,11 @@ fn count_requests(
         id: &id,
     };
     contender.command(&run).run()?;
-    Ok(RequestCount::of(&proxy.requests()))
+    let mut seen = proxy.requests();
+    if let Some(source_proxy) = &source_proxy {
+        seen.extend(source_proxy.requests());
+    }
+    Ok(RequestCount::of(&seen))
 }
 
 fn scratch_dir(work: &Path) -> Result<tempfile::TempDir, String> {

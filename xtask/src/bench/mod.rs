@@ -1,9 +1,12 @@
-//! `cargo xtask bench [--quick] [--rounds N]`: skiff against skopeo, end to end.
+//! `cargo xtask bench [--quick] [--rounds N] [--only transfer|sync]`: skiff against skopeo, end
+//! to end.
 //!
 //! Starts Debian's `docker-registry` on a loopback port in a temp dir, builds
 //! and pushes (with skopeo) the benchmark images, builds skiff in release
 //! mode, then runs every scenario with the contenders alternating, and writes
-//! the results between the markers of `docs/PERFORMANCE.md`.
+//! the results between the markers of `docs/PERFORMANCE.md`: one section per
+//! group of scenarios (single images; sync), so that `--only` one group
+//! leaves the other's last results in place.
 
 mod driver;
 mod measure;
@@ -13,9 +16,10 @@ mod scenario;
 
 use std::path::{Path, PathBuf};
 
-use skiff_integration::{ImageFormat, PushedImage, Registry, Skopeo};
+use skiff_integration::{ImageFormat, PushedImage, RandomImage, Registry, Skopeo};
 
-use scenario::{BenchImage, Programs, Scenario, Target, Tool};
+use measure::Invocation;
+use scenario::{BenchImage, Programs, Scenario, SyncSet, Target, Tool};
 
 const MIB: usize = 1 << 20;
 /// Rounds when not told otherwise; the issue asks for at least five.
@@ -23,15 +27,53 @@ const DEFAULT_ROUNDS: usize = 5;
 const QUICK_ROUNDS: usize = 3;
 /// Repository prefix the warm-copy destination lives under.
 const WARM_PREFIX: &str = "warm";
+/// Repository prefix the no-op sync's destination lives under.
+const SYNCED_PREFIX: &str = "synced";
+/// The sync benchmark's images: repositories, tags each, and layer sizes (one shared by every
+/// image, one of each image's own).
+const SYNC_REPOSITORIES: usize = 8;
+const SYNC_TAGS: usize = 3;
+const SYNC_SHARED_LAYER: usize = 32 * 1024;
+const SYNC_OWN_LAYER: usize = 16 * 1024;
 /// Programs the benchmark runs besides the integration peers, with their
 /// Debian packages.
 const BENCH_TOOLS: [(&str, &str); 2] = [("/usr/bin/time", "time"), ("/usr/bin/curl", "curl")];
+
+/// A group of scenarios, reported in a section of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    /// One image at a time: start-up, inspect, digest, pull, push, copy.
+    Transfer,
+    /// Many images: `skiff sync` against `skopeo sync`.
+    Sync,
+}
+
+impl Group {
+    const ALL: [Group; 2] = [Group::Transfer, Group::Sync];
+
+    fn name(self) -> &'static str {
+        match self {
+            Group::Transfer => "transfer",
+            Group::Sync => "sync",
+        }
+    }
+
+    /// The markers of its section in `docs/PERFORMANCE.md`.
+    fn markers(self) -> (&'static str, &'static str) {
+        match self {
+            Group::Transfer => (report::START_MARKER, report::END_MARKER),
+            Group::Sync => ("<!-- bench:sync:start -->", "<!-- bench:sync:end -->"),
+        }
+    }
+}
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq, Eq)]
 struct Options {
     rounds: usize,
     quick: bool,
+    /// One group only; both when `None`.
+    only: Option<Group>,
 }
 
 impl Options {
@@ -39,6 +81,7 @@ impl Options {
         let mut options = Options {
             rounds: DEFAULT_ROUNDS,
             quick: false,
+            only: None,
         };
         let mut rounds = None;
         let mut args = args.iter();
@@ -55,9 +98,18 @@ impl Options {
                     }
                     rounds = Some(n);
                 }
+                "--only" => {
+                    let value = args.next().ok_or("--only needs transfer or sync")?;
+                    options.only = Some(
+                        Group::ALL
+                            .into_iter()
+                            .find(|g| g.name() == value)
+                            .ok_or_else(|| format!("--only {value:?}: not transfer or sync"))?,
+                    );
+                }
                 other => {
                     return Err(format!(
-                        "bench: unknown argument {other:?} (try --quick, --rounds N)"
+                        "bench: unknown argument {other:?} (try --quick, --rounds N, --only transfer|sync)"
                     ))
                 }
             }
@@ -80,7 +132,14 @@ impl Options {
         if self.rounds != default {
             line.push_str(&format!(" --rounds {}", self.rounds));
         }
+        if let Some(group) = self.only {
+            line.push_str(&format!(" --only {}", group.name()));
+        }
         line
+    }
+
+    fn runs(&self, group: Group) -> bool {
+        self.only.is_none_or(|only| only == group)
     }
 }
 
@@ -108,39 +167,53 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let registry = Registry::anonymous();
     eprintln!("# registry on {}; generating and pushing images", registry.addr());
     let skopeo = Skopeo::new();
-    let big = push_image(&skopeo, &registry, "bench/big:1", &[64 * MIB; 4]);
-    let small = push_image(&skopeo, &registry, "bench/small:1", &[4096; 200]);
-    let huge = push_image(&skopeo, &registry, "bench/huge:1", &[512 * MIB]);
-    let (big_image, small_image, huge_image) = (
-        describe(&big, "4 x 64 MiB"),
-        describe(&small, "200 x 4 KiB"),
-        describe(&huge, "1 x 512 MiB"),
-    );
-    prime_warm_copy(&programs, &registry, &big_image)?;
-    let archives = Archives {
-        big: write_archive(&programs, &registry, &big_image, work.path())?,
-        huge: write_archive(&programs, &registry, &huge_image, work.path())?,
-    };
-
-    let scenarios = scenarios(&programs, &big_image, &small_image, &huge_image, &big, &archives);
-    let mut outcomes = Vec::new();
-    for scenario in &scenarios {
-        eprintln!("# {}", scenario.name);
-        outcomes.push(driver::run(scenario, &registry, options.rounds, work.path())?);
+    let mut groups: Vec<(Group, Vec<Scenario>)> = Vec::new();
+    if options.runs(Group::Transfer) {
+        let big = push_image(&skopeo, &registry, "bench/big:1", &[64 * MIB; 4]);
+        let small = push_image(&skopeo, &registry, "bench/small:1", &[4096; 200]);
+        let huge = push_image(&skopeo, &registry, "bench/huge:1", &[512 * MIB]);
+        let (big_image, small_image, huge_image) = (
+            describe(&big, "4 x 64 MiB"),
+            describe(&small, "200 x 4 KiB"),
+            describe(&huge, "1 x 512 MiB"),
+        );
+        prime_warm_copy(&programs, &registry, &big_image)?;
+        let archives = Archives {
+            big: write_archive(&programs, &registry, &big_image, work.path())?,
+            huge: write_archive(&programs, &registry, &huge_image, work.path())?,
+        };
+        let scenarios = scenarios(&programs, &big_image, &small_image, &huge_image, &big, &archives);
+        groups.push((Group::Transfer, scenarios));
+    }
+    if options.runs(Group::Sync) {
+        let sync_set = push_sync_set(&skopeo, &registry);
+        prime_synced(&programs, &registry, &sync_set, work.path())?;
+        let scenarios = vec![
+            scenario::sync_into_empty(&programs, &sync_set),
+            scenario::sync_no_op(&programs, &sync_set),
+        ];
+        groups.push((Group::Sync, scenarios));
     }
 
-    let section = report::render(
-        &machine,
-        &options.command_line(),
-        options.rounds,
-        &report::load_average(),
-        &outcomes,
-    );
     let doc_path = crate::project_root().join("docs").join("PERFORMANCE.md");
-    let doc = std::fs::read_to_string(&doc_path).unwrap_or_else(|_| "# Performance\n".to_owned());
-    std::fs::write(&doc_path, report::splice(&doc, &section))
-        .map_err(|e| format!("writing {}: {e}", doc_path.display()))?;
-    println!("{section}");
+    let mut doc = std::fs::read_to_string(&doc_path).unwrap_or_else(|_| "# Performance\n".to_owned());
+    for (group, scenarios) in &groups {
+        let mut outcomes = Vec::new();
+        for scenario in scenarios {
+            eprintln!("# {}", scenario.name);
+            outcomes.push(driver::run(scenario, &registry, options.rounds, work.path())?);
+        }
+        let section = report::render(
+            &machine,
+            &options.command_line(),
+            options.rounds,
+            &report::load_average(),
+            &outcomes,
+        );
+        doc = report::splice(&doc, &section, group.markers());
+        println!("{section}");
+    }
+    std::fs::write(&doc_path, doc).map_err(|e| format!("writing {}: {e}", doc_path.display()))?;
     eprintln!("# wrote {}", doc_path.display());
     Ok(())
 }
@@ -307,6 +380,52 @@ fn prime_warm_copy(programs: &Programs, registry: &Registry, image: &BenchImage)
     .run()
 }
 
+/// Pushes the sync benchmark's images: `SYNC_REPOSITORIES` repositories of `SYNC_TAGS` tags,
+/// every image with the one shared layer and one of its own.
+fn push_sync_set(skopeo: &Skopeo, registry: &Registry) -> SyncSet {
+    eprintln!(
+        "  sync set: {SYNC_REPOSITORIES} repositories x {SYNC_TAGS} tags, a shared {} KiB layer and {} KiB of their own",
+        SYNC_SHARED_LAYER >> 10,
+        SYNC_OWN_LAYER >> 10
+    );
+    let repositories: Vec<String> = (0..SYNC_REPOSITORIES).map(|i| format!("sync/repo{i}")).collect();
+    for repository in &repositories {
+        for tag in 1..=SYNC_TAGS {
+            let name = format!("{repository}:{tag}");
+            let image =
+                RandomImage::build_sharing(&name, &[("sync-base", SYNC_SHARED_LAYER)], &[SYNC_OWN_LAYER]);
+            skopeo.push_image(registry, &name, image, ImageFormat::Oci);
+        }
+    }
+    SyncSet {
+        repositories,
+        images: SYNC_REPOSITORIES * SYNC_TAGS,
+        synced_prefix: SYNCED_PREFIX.to_owned(),
+    }
+}
+
+/// Fills the no-op sync's destination once, untimed.
+fn prime_synced(programs: &Programs, registry: &Registry, set: &SyncSet, work: &Path) -> Result<(), String> {
+    let yaml = work.join("prime-sync.yml");
+    let mut text = format!("{}:\n  images:\n", registry.addr());
+    for repository in &set.repositories {
+        text.push_str(&format!("    {repository}: []\n"));
+    }
+    std::fs::write(&yaml, text).map_err(|e| format!("writing {}: {e}", yaml.display()))?;
+    Invocation::new(
+        &programs.skiff,
+        [
+            "-q".to_owned(),
+            "sync".to_owned(),
+            "--src".to_owned(),
+            "yaml".to_owned(),
+            yaml.display().to_string(),
+            format!("{}/{}", registry.addr(), set.synced_prefix),
+        ],
+    )
+    .run()
+}
+
 /// GNU time and curl: not integration peers, but the benchmark needs them.
 fn require_bench_tools() -> Result<(), String> {
     let missing: Vec<&str> = BENCH_TOOLS
@@ -344,26 +463,41 @@ mod tests {
     #[test]
     fn options_parse_and_print_back() {
         let cases = [
-            ("", 5, false, "cargo xtask bench"),
-            ("--quick", 3, true, "cargo xtask bench --quick"),
-            ("--rounds 7", 7, false, "cargo xtask bench --rounds 7"),
+            ("", 5, false, None, "cargo xtask bench"),
+            ("--quick", 3, true, None, "cargo xtask bench --quick"),
+            ("--rounds 7", 7, false, None, "cargo xtask bench --rounds 7"),
             (
                 "--quick --rounds 1",
                 1,
                 true,
+                None,
                 "cargo xtask bench --quick --rounds 1",
             ),
+            (
+                "--only sync",
+                5,
+                false,
+                Some(Group::Sync),
+                "cargo xtask bench --only sync",
+            ),
         ];
-        for (line, rounds, quick, printed) in cases {
+        for (line, rounds, quick, only, printed) in cases {
             let options = Options::parse(&args(line)).unwrap();
-            assert_eq!(options, Options { rounds, quick }, "{line}");
+            assert_eq!(options, Options { rounds, quick, only }, "{line}");
             assert_eq!(options.command_line(), printed);
         }
     }
 
     #[test]
     fn bad_options_are_refused() {
-        for line in ["--rounds", "--rounds x", "--rounds 0", "--fast"] {
+        for line in [
+            "--rounds",
+            "--rounds x",
+            "--rounds 0",
+            "--fast",
+            "--only",
+            "--only pull",
+        ] {
             assert!(Options::parse(&args(line)).is_err(), "{line}");
         }
     }

@@ -188,6 +188,19 @@ fn judge(outcome: &Outcome, target: &Target, all: &[Outcome]) -> Option<(String,
                 },
             ))
         }
+        Target::RequestsPerImage { images } => {
+            let per_image = |tool: Tool| {
+                outcome
+                    .result(tool)
+                    .and_then(|r| r.requests)
+                    .map(|r| format!("{tool} {:.1}", r.total as f64 / (*images).max(1) as f64))
+            };
+            let measured: Vec<String> = [Tool::Skiff, Tool::Skopeo]
+                .into_iter()
+                .filter_map(per_image)
+                .collect();
+            Some((measured.join(", "), "reported".to_owned()))
+        }
         Target::RssCloseTo { baseline, factor } => {
             let base = all
                 .iter()
@@ -245,13 +258,13 @@ fn mib_per_s(bytes: u64, d: Duration) -> String {
     )
 }
 
-/// Puts `section` between the markers of `doc`, adding the markers at the end
-/// when the document has none yet.
-pub(crate) fn splice(doc: &str, section: &str) -> String {
-    let body = format!("{START_MARKER}\n{section}{END_MARKER}");
-    match (doc.find(START_MARKER), doc.find(END_MARKER)) {
+/// Puts `section` between the `(start, end)` markers of `doc`, adding the
+/// markers at the end when the document has none yet.
+pub(crate) fn splice(doc: &str, section: &str, (start_marker, end_marker): (&str, &str)) -> String {
+    let body = format!("{start_marker}\n{section}{end_marker}");
+    match (doc.find(start_marker), doc.find(end_marker)) {
         (Some(start), Some(end)) if start < end => {
-            format!("{}{body}{}", &doc[..start], &doc[end + END_MARKER.len()..])
+            format!("{}{body}{}", &doc[..start], &doc[end + end_marker.len()..])
         }
         _ => format!("{doc}\n## End-to-end results\n\n{body}\n"),
     }
@@ -274,7 +287,11 @@ mod tests {
             ),
         ];
         for (doc, expected) in cases {
-            assert_eq!(splice(doc, "new\n"), expected, "{doc:?}");
+            assert_eq!(
+                splice(doc, "new\n", (START_MARKER, END_MARKER)),
+                expected,
+                "{doc:?}"
+            );
         }
     }
 

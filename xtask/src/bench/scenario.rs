@@ -99,6 +99,9 @@ pub(crate) enum Target {
     /// skiff's peak RSS is at most `factor` times its peak in the scenario
     /// named `baseline`: memory independent of layer size.
     RssCloseTo { baseline: String, factor: f64 },
+    /// Not a goal but a figure: each registry client's requests divided by
+    /// the `images` it moved or checked.
+    RequestsPerImage { images: usize },
 }
 
 impl Target {
@@ -128,6 +131,7 @@ impl fmt::Display for Target {
             Target::RssCloseTo { baseline, factor } => {
                 write!(f, "peak RSS at most {factor}x skiff's in {baseline}")
             }
+            Target::RequestsPerImage { images } => write!(f, "requests per image ({images} images)"),
         }
     }
 }
@@ -544,6 +548,107 @@ fn copy(
         ],
         targets,
     }
+}
+
+/// The repositories a sync benchmark mirrors, each with every tag.
+#[derive(Debug, Clone)]
+pub(crate) struct SyncSet {
+    /// `NAME` of each repository in the source registry.
+    pub(crate) repositories: Vec<String>,
+    /// Images in all.
+    pub(crate) images: usize,
+    /// Destination path the no-op scenario's registry already holds them under.
+    pub(crate) synced_prefix: String,
+}
+
+impl SyncSet {
+    /// `skopeo sync`'s YAML for these repositories on `source`, written into `scratch`.
+    fn write_yaml(&self, source: &str, scratch: &Path) -> String {
+        let mut text = format!("{source}:\n  tls-verify: false\n  images:\n");
+        for repository in &self.repositories {
+            text.push_str(&format!("    {repository}: []\n"));
+        }
+        let path = scratch.join("sync.yml");
+        // A failed write shows as the contender's own failure to read it.
+        let _ = std::fs::write(&path, text);
+        path.display().to_string()
+    }
+}
+
+/// `skiff sync` against `skopeo sync` of the same YAML file, into `prefix` of
+/// the run's destination (a fresh registry when `fresh`); skiff is to be
+/// `factor` times as fast, and both tools' requests per image are reported.
+fn sync(
+    programs: &Programs,
+    set: &SyncSet,
+    name: String,
+    fresh: bool,
+    prefix: Option<String>,
+    factor: f64,
+) -> Scenario {
+    let targets = vec![
+        Target::Speed {
+            versus: Tool::Skopeo,
+            factor,
+        },
+        Target::RequestsPerImage { images: set.images },
+    ];
+    let (a, b) = (programs.clone(), programs.clone());
+    let (s1, s2) = (set.clone(), set.clone());
+    let (p1, p2) = (prefix.clone(), prefix);
+    let destination = |run: &Run<'_>, prefix: &Option<String>| match prefix {
+        Some(prefix) => format!("{}/{prefix}", run.destination),
+        None => format!("{}/mirror-{}", run.destination, run.id),
+    };
+    Scenario {
+        name,
+        bytes: None,
+        fresh_registry: fresh,
+        max_rounds: None,
+        contenders: vec![
+            Contender::new(Tool::Skiff, move |run| {
+                let yaml = s1.write_yaml(run.source, run.scratch);
+                skiff(
+                    &a,
+                    vec![
+                        "-q".into(),
+                        "sync".into(),
+                        "--src".into(),
+                        "yaml".into(),
+                        yaml,
+                        destination(run, &p1),
+                    ],
+                )
+            }),
+            Contender::new(Tool::Skopeo, move |run| {
+                let yaml = s2.write_yaml(run.source, run.scratch);
+                let args = vec![
+                    "--src".into(),
+                    "yaml".into(),
+                    "--dest".into(),
+                    "docker".into(),
+                    "--dest-tls-verify=false".into(),
+                    yaml,
+                    destination(run, &p2),
+                ];
+                skopeo(&b, "sync", args)
+            }),
+        ],
+        targets,
+    }
+}
+
+/// A sync of every image of `set` into an empty registry.
+pub(crate) fn sync_into_empty(programs: &Programs, set: &SyncSet) -> Scenario {
+    let name = format!("sync of {} images into an empty registry", set.images);
+    sync(programs, set, name, true, None, 4.0)
+}
+
+/// A sync of every image of `set` into a registry that holds them all.
+pub(crate) fn sync_no_op(programs: &Programs, set: &SyncSet) -> Scenario {
+    let name = format!("no-op re-sync of {} images", set.images);
+    let prefix = Some(set.synced_prefix.clone());
+    sync(programs, set, name, false, prefix, 10.0)
 }
 
 #[cfg(test)]
