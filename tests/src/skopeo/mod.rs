@@ -21,8 +21,9 @@ use failure::command_line;
 use crate::image::RandomImage;
 use crate::registry::Registry;
 
-/// The longest a `skopeo sync` run may take in a test.
-const SYNC_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+/// The longest one skopeo run (a copy, an inspection, a sync) may take in a test: a peer that
+/// hangs is killed and fails the test instead of stalling the suite.
+const RUN_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The skopeo program with an isolated, empty auth file.
 #[derive(Debug)]
@@ -200,21 +201,7 @@ impl Skopeo {
     pub fn sync(&self, args: &[&str]) -> Result<String, SkopeoFailure> {
         let mut all: Vec<OsString> = vec!["sync".into(), "--authfile".into(), self.authfile().into()];
         all.extend(args.iter().map(OsString::from));
-        let mut command = Command::new(&self.program);
-        command
-            .arg("--insecure-policy")
-            .args(&self.global)
-            .args(&all)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        for (name, value) in &self.env {
-            command.env(name, value);
-        }
-        let child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("run {}: {e}", self.program.display()));
-        let output = crate::wait_with_timeout(child, SYNC_LIMIT, "skopeo sync");
+        let output = self.spawn_bounded(&all);
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         if output.status.success() {
             return Ok(stderr);
@@ -241,14 +228,7 @@ impl Skopeo {
 
     /// Runs skopeo with `args` and returns its stdout.
     fn run(&self, args: &[OsString]) -> Result<Vec<u8>, SkopeoFailure> {
-        let mut command = Command::new(&self.program);
-        command.arg("--insecure-policy").args(&self.global).args(args);
-        for (name, value) in &self.env {
-            command.env(name, value);
-        }
-        let output = command
-            .output()
-            .unwrap_or_else(|e| panic!("run {}: {e}", self.program.display()));
+        let output = self.spawn_bounded(args);
         if output.status.success() {
             return Ok(output.stdout);
         }
@@ -258,5 +238,25 @@ impl Skopeo {
             String::from_utf8_lossy(&output.stdout).into_owned(),
             String::from_utf8_lossy(&output.stderr).into_owned(),
         ))
+    }
+
+    /// Runs skopeo with this instance's global flags and environment, no stdin, for at most
+    /// [`RUN_LIMIT`].
+    fn spawn_bounded(&self, args: &[OsString]) -> std::process::Output {
+        let mut command = Command::new(&self.program);
+        command
+            .arg("--insecure-policy")
+            .args(&self.global)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("run {}: {e}", self.program.display()));
+        crate::wait_with_timeout(child, RUN_LIMIT, &command_line(&self.program, args))
     }
 }
