@@ -72,7 +72,7 @@ pub use image::{gzip, sha256, BlobInfo, RandomImage, ACCEPT_MANIFESTS, LAYOUT_TA
 pub use oras::{Oras, OrasSubject};
 pub use pki::{TlsFiles, PROXY_ONLY_HOST};
 pub use podman::Podman;
-pub use proxy::{Fault, FaultProxy, Match, MirrorHit, Route, Rule, SeenRequest};
+pub use proxy::{Fault, FaultProxy, Latency, Match, MirrorHit, Route, Rule, SeenRequest};
 pub use registry::{free_port, Registry, RegistryBuilder};
 pub use runtime::runtime;
 pub use skopeo::{ImageFormat, ImageRef, PushedImage, Skopeo, SkopeoFailure};

@@ -1,7 +1,10 @@
 //! The fault proxy: an in-process loopback proxy in front of a real registry that passes requests
 //! on, except those a [`Rule`] selects, which get a [`Fault`]: a download or upload cut short, a
 //! stalled body, an ignored `Range`, a 429/503 with `Retry-After`, rate-limit headers, a 401 that
-//! forces a token refresh, a redirect to a second listener, a corrupted byte, or a delay.
+//! forces a token refresh, a redirect to a second listener, a corrupted byte, or a delay. A
+//! [`Latency`] set on the proxy delays every request and every answer on top of that: a far
+//! registry. Each request is recorded with when it arrived and when its answer left, so a run's
+//! timeline (what was in flight at once, which round trips waited on which) can be read back.
 //!
 //! Clients talk to [`FaultProxy::addr`] as if it were the registry; the registry sees the
 //! proxy's address in `Host`, so the upload URLs it hands out lead back through the proxy. The
@@ -9,6 +12,7 @@
 
 mod body;
 mod forward;
+mod latency;
 mod mirror;
 mod referrers;
 mod route;
@@ -16,6 +20,7 @@ mod rules;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -26,6 +31,7 @@ use hyper::header::{
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
 
+pub use latency::Latency;
 pub use mirror::MirrorHit;
 pub use route::Route;
 pub use rules::{Fault, Match, Rule};
@@ -51,6 +57,11 @@ pub struct SeenRequest {
     pub had_authorization: bool,
     /// The fault applied to it, if any.
     pub fault: Option<Fault>,
+    /// When it arrived, since the proxy started (before any delay).
+    pub arrived: Duration,
+    /// When its answer's headers left for the client, since the proxy started (after every
+    /// delay); `None` while it is in flight and for a connection dropped without an answer.
+    pub answered: Option<Duration>,
 }
 
 /// A running fault proxy; stops (with its mirror) on drop.
@@ -72,6 +83,10 @@ struct ProxyState {
     referrers_api: bool,
     /// The gate of [`Fault::HoldUntil`].
     gate: Gate,
+    /// The delays added to every request and answer.
+    latency: Mutex<Latency>,
+    /// What [`SeenRequest::arrived`] and [`SeenRequest::answered`] count from.
+    started: Instant,
 }
 
 /// Requests held by [`Fault::HoldUntil`] until enough are held at once.
@@ -91,7 +106,7 @@ struct GateState {
 impl Gate {
     /// Holds one request until `together` are held or `at_most` passed; the gate then stays
     /// open.
-    async fn hold(&self, together: usize, at_most: std::time::Duration) {
+    async fn hold(&self, together: usize, at_most: Duration) {
         let opened = self.opened.notified();
         tokio::pin!(opened);
         // Registered before the state is read, so an opening in between is not missed.
@@ -161,6 +176,8 @@ impl FaultProxy {
             mirror: Mirror::start(upstream),
             referrers_api,
             gate: Gate::default(),
+            latency: Mutex::new(Latency::default()),
+            started: Instant::now(),
         });
         let handler_state = Arc::clone(&state);
         let acceptor = tls.as_ref().map(|(_, files)| files.acceptor());
@@ -202,6 +219,18 @@ impl FaultProxy {
     /// Adds a rule after the existing ones; the first rule that applies to a request wins.
     pub fn add(&self, rule: Rule) {
         self.state.rules.lock().expect("rules lock").push(rule);
+    }
+
+    /// Delays every request and answer from now on by `latency` (on top of any fault), as a
+    /// registry that far away would; [`Latency::default`] takes the delays away again.
+    pub fn set_latency(&self, latency: Latency) {
+        *self.state.latency.lock().expect("latency lock") = latency;
+    }
+
+    /// The instant [`SeenRequest::arrived`] and [`SeenRequest::answered`] count from, for putting
+    /// the timelines of several proxies on one clock.
+    pub fn started(&self) -> Instant {
+        self.state.started
     }
 
     /// Removes every rule: from now on requests pass through untouched.
@@ -280,10 +309,33 @@ impl std::fmt::Debug for FaultProxy {
     }
 }
 
+/// Records the request, delays it and its answer by the proxy's [`Latency`], and answers it.
 async fn handle(
     state: Arc<ProxyState>,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, DropConnection> {
+    let arrived = state.started.elapsed();
+    let (index, fault) = record(&state, &request, arrived);
+    let latency = *state.latency.lock().expect("latency lock");
+    pause(latency.request).await;
+    let answer = respond(&state, request, fault).await;
+    if answer.is_ok() {
+        pause(latency.response).await;
+        state.seen.lock().expect("seen lock")[index].answered = Some(state.started.elapsed());
+    }
+    answer
+}
+
+/// A delay that costs nothing when there is none.
+async fn pause(delay: Duration) {
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// Adds the request to the seen list and takes the fault a rule has for it: its index there
+/// and the fault.
+fn record(state: &ProxyState, request: &Request<Incoming>, arrived: Duration) -> (usize, Option<Fault>) {
     let method = request.method().clone();
     let path = request
         .uri()
@@ -297,14 +349,30 @@ async fn handle(
         .expect("rules lock")
         .iter_mut()
         .find_map(|rule| rule.take(&method, route, &path));
-    state.seen.lock().expect("seen lock").push(SeenRequest {
+    let mut seen = state.seen.lock().expect("seen lock");
+    seen.push(SeenRequest {
         method,
-        path: path.clone(),
+        path,
         route,
         had_authorization: request.headers().contains_key(AUTHORIZATION),
         fault: fault.clone(),
+        arrived,
+        answered: None,
     });
+    (seen.len() - 1, fault)
+}
 
+/// The answer to `request`: the registry's, changed by `fault`, or one the fault makes up.
+async fn respond(
+    state: &ProxyState,
+    request: Request<Incoming>,
+    fault: Option<Fault>,
+) -> Result<Response<Body>, DropConnection> {
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
     let mut request = request;
     if state.referrers_api && fault.is_none() {
         request = match referrers::handle(&state.upstream, request).await {

@@ -66,6 +66,8 @@ mod tests {
             route: Route::of(path.split('?').next().unwrap()),
             had_authorization: false,
             fault: None,
+            arrived: std::time::Duration::ZERO,
+            answered: None,
         }
     }
 

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use hyper::Method;
 use skiff_integration::{
-    sha256, Fault, FaultProxy, HttpRequest, HttpResponse, ImageRef, Match, RandomImage, Registry, Route,
-    Rule, Skopeo, TokenService, TokenUser, User, SERVICE,
+    sha256, Fault, FaultProxy, HttpRequest, HttpResponse, ImageRef, Latency, Match, RandomImage, Registry,
+    Route, Rule, Skopeo, TokenService, TokenUser, User, SERVICE,
 };
 
 /// Pseudo-random bytes that gzip cannot shrink, so offsets in tests mean what they say.
@@ -502,4 +502,97 @@ fn hold_until_counts_the_requests_held_at_once() {
     let answer = HttpRequest::get(alone.url("/v2/")).send_blocking_within(Duration::from_secs(20));
     assert_eq!(answer.map(|r| r.status().as_u16()), Some(200));
     assert_eq!(alone.most_held(), 1);
+}
+
+/// The far-registry latency: every exchange costs at least both delays, and requests on many
+/// connections wait at once rather than one after the other, while a kept-alive connection
+/// carries request after request.
+#[test]
+fn latency_delays_every_exchange_without_serialising_connections() {
+    let registry = Registry::anonymous();
+    let proxy = FaultProxy::start(&registry);
+    // Long delays, so that the properties below hold with a wide margin on a loaded machine.
+    let latency = Latency::each_way(Duration::from_millis(300));
+    proxy.set_latency(latency);
+    let round_trip = latency.round_trip();
+
+    // A lower bound, seen by the client and recorded by the proxy.
+    let started = std::time::Instant::now();
+    let answer = HttpRequest::get(proxy.url("/v2/")).send_blocking_within(Duration::from_secs(20));
+    assert_eq!(answer.map(|r| r.status().as_u16()), Some(200));
+    assert!(
+        started.elapsed() >= round_trip,
+        "{:?} < {round_trip:?}",
+        started.elapsed()
+    );
+    let ping = &proxy.requests()[0];
+    let answered = ping.answered.expect("answered");
+    assert!(answered - ping.arrived >= round_trip, "{ping:?}");
+
+    // Eight at once, each on its own connection: all eight are in flight together (every one
+    // arrived before any answer left), which one-at-a-time forwarding could never show.
+    let url = proxy.url("/v2/");
+    let parallel: Vec<_> = (0..8)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || HttpRequest::get(url).send_blocking_within(Duration::from_secs(20)))
+        })
+        .collect();
+    for request in parallel {
+        let answer = request.join().unwrap();
+        assert_eq!(answer.map(|r| r.status().as_u16()), Some(200));
+    }
+    let eight = &proxy.requests()[1..];
+    assert_eq!(eight.len(), 8);
+    let last_arrival = eight.iter().map(|r| r.arrived).max().unwrap();
+    let first_answer = eight.iter().filter_map(|r| r.answered).min().unwrap();
+    assert!(
+        last_arrival < first_answer,
+        "the eight requests overlapped: {eight:?}"
+    );
+    assert!(eight
+        .iter()
+        .all(|r| r.answered.is_some_and(|a| a - r.arrived >= round_trip)));
+
+    // Two requests on one kept-alive connection: both answered, both delayed.
+    let mut stream = std::net::TcpStream::connect(proxy.addr()).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    for _ in 0..2 {
+        keep_alive_ping(&mut stream, &proxy.addr());
+    }
+    let both = &proxy.requests()[9..];
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert!(both[1].arrived >= both[0].answered.unwrap(), "{both:?}");
+    assert!(both
+        .iter()
+        .all(|r| r.answered.is_some_and(|a| a - r.arrived >= round_trip)));
+
+    // Taken away again: the answer no longer waits (a recorded duration, not a timing).
+    proxy.set_latency(Latency::default());
+    let answer = HttpRequest::get(proxy.url("/v2/")).send_blocking_within(Duration::from_secs(20));
+    assert_eq!(answer.map(|r| r.status().as_u16()), Some(200));
+    let last = proxy.requests().pop().unwrap();
+    assert!(last.answered.unwrap() - last.arrived < round_trip, "{last:?}");
+}
+
+/// Sends `GET /v2/` on an open connection and reads the answer (distribution's ping: a small
+/// body with a `Content-Length`), leaving the connection open.
+fn keep_alive_ping(stream: &mut std::net::TcpStream, host: &str) {
+    use std::io::{Read, Write};
+    write!(stream, "GET /v2/ HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut received = Vec::new();
+    let mut byte = [0u8; 1];
+    while !received.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "the connection stayed open");
+        received.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&received).to_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .map(|value| value.trim().parse().unwrap())
+        .expect("a Content-Length");
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).unwrap();
 }
