@@ -210,22 +210,16 @@ fn check_transport(
 ) -> Result<(), Error> {
     let realm = challenge.realm();
     let plain = realm.scheme_str() == Some("http");
-    if !plain || credential.is_anonymous() || options.allow_plain_http || is_local(realm.host()) {
+    if !plain
+        || credential.is_anonymous()
+        || options.allow_plain_http
+        || realm.host().is_some_and(crate::is_local_host)
+    {
         return Ok(());
     }
     Err(Error::InsecureRealm {
         realm: realm.to_string(),
     })
-}
-
-fn is_local(host: Option<&str>) -> bool {
-    let Some(host) = host else { return false };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-        return ip.is_loopback();
-    }
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    host == "localhost" || host.ends_with(".localhost") || host.ends_with(".local")
 }
 
 #[cfg(test)]

@@ -14,7 +14,6 @@
 //! as plain http second, so a registry that does have TLS keeps it.
 
 use std::fmt;
-use std::net::IpAddr;
 
 /// How a connection to a registry is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,15 +81,7 @@ pub(crate) fn candidate_schemes(host: &str, insecure: bool) -> &'static [Scheme]
 /// Whether `host` (`name[:port]`, `[v6]:port` or a bare address) only exists on this machine
 /// or network: localhost, loopback addresses and mDNS `*.local` names.
 pub(crate) fn is_local(host: &str) -> bool {
-    let name = strip_port(host);
-    if name.eq_ignore_ascii_case("localhost") || has_suffix_ignore_case(name, ".localhost") {
-        return true;
-    }
-    if has_suffix_ignore_case(name, ".local") {
-        return true;
-    }
-    let bare = name.trim_start_matches('[').trim_end_matches(']');
-    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    registry_auth::is_local_host(strip_port(host))
 }
 
 /// Whether a failed connection shows that the peer speaks TLS: a TLS error other than
@@ -119,10 +110,6 @@ fn next_cause<'a>(
         Some(wrapped) => Some(wrapped),
         None => error.source(),
     }
-}
-
-fn has_suffix_ignore_case(name: &str, suffix: &str) -> bool {
-    name.len() > suffix.len() && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
 }
 
 /// `host` without a trailing `:port`; bracketed IPv6 keeps its brackets, a bare IPv6 address
