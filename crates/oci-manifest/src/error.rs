@@ -169,12 +169,110 @@ pub enum Error {
         /// What the serialiser reported.
         source: serde_json::Error,
     },
+    // Docker v1 image metadata (`v1`): layer positions count from the base layer, 0.
+    /// A v1 image ID is not 64 lowercase hexadecimal characters.
+    #[error("invalid v1 image ID {id:?}: must be 64 lowercase hexadecimal characters")]
+    InvalidV1Id {
+        /// The rejected ID.
+        id: String,
+    },
+    /// A layer's `v1Compatibility` is not a JSON object of the expected shape.
+    #[error("layer {layer}: v1Compatibility is not valid v1 image JSON: {source}")]
+    V1Json {
+        /// Position of the layer, base first.
+        layer: usize,
+        /// What the JSON parser reported.
+        source: serde_json::Error,
+    },
+    /// A layer's `v1Compatibility` has a bad `id` or `parent`.
+    #[error("layer {layer}: {source}")]
+    LayerId {
+        /// Position of the layer, base first.
+        layer: usize,
+        /// The ID problem.
+        source: Box<Error>,
+    },
+    /// A timestamp is not an RFC 3339 date-time.
+    #[error("invalid timestamp {value:?}: {reason}")]
+    InvalidTimestamp {
+        /// The rejected text.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A layer's `created` timestamp could not be parsed.
+    #[error("layer {layer}: {source}")]
+    LayerCreated {
+        /// Position of the layer, base first.
+        layer: usize,
+        /// The timestamp problem.
+        source: Box<Error>,
+    },
+    /// The image has no layers at all.
+    #[error("the image has no layers")]
+    NoLayers,
+    /// The base layer names a parent.
+    #[error("the base layer {id} names parent {parent}, but a base layer has none")]
+    BaseLayerHasParent {
+        /// The base layer's ID.
+        id: String,
+        /// The parent it names.
+        parent: String,
+    },
+    /// The same v1 ID appears at two positions that are not next to each other.
+    #[error("v1 ID {id} appears at layer {first} and again at layer {again}")]
+    RepeatedId {
+        /// The repeated ID.
+        id: String,
+        /// Where it first appears.
+        first: usize,
+        /// Where it appears again.
+        again: usize,
+    },
+    /// A layer's parent is not the ID of the layer below it.
+    #[error("layer {layer} ({id}): parent should be {expected}, found {found:?}")]
+    ParentMismatch {
+        /// Position of the layer, base first.
+        layer: usize,
+        /// The layer's own ID.
+        id: String,
+        /// The ID of the layer below.
+        expected: String,
+        /// The parent the layer names (`None` when it names none).
+        found: Option<String>,
+    },
+    /// The number of diffIDs does not match the number of layers that carry content.
+    #[error("{non_empty_layers} layers carry content but {diff_ids} diffIDs were given")]
+    DiffIdCount {
+        /// Layers not marked `throwaway`.
+        non_empty_layers: usize,
+        /// diffIDs given.
+        diff_ids: usize,
+    },
+    /// The top layer was written by a Docker older than 1.8.3, whose config
+    /// Docker re-encodes through its own structs before converting.
+    #[error(
+        "the top layer was written by Docker {docker_version}; configs from Docker older than 1.8.3 \
+         cannot be converted byte-exactly"
+    )]
+    LegacyDockerVersion {
+        /// The `docker_version` the top layer names.
+        docker_version: String,
+    },
     /// A schema1 signature could not be read (or, with the `jws` feature, verified).
     #[error(transparent)]
     Signature(#[from] crate::jws::SignatureError),
 }
 
 impl Error {
+    /// Wraps an ID problem with the position of the layer it was found in.
+    pub(crate) fn at_layer(self, layer: usize) -> Error {
+        Error::LayerId {
+            layer,
+            source: Box::new(self),
+        }
+    }
+
     /// Whether this error comes from an image reference that could not be parsed.
     pub fn is_invalid_reference(&self) -> bool {
         matches!(
@@ -186,5 +284,20 @@ impl Error {
                 | Error::InvalidTag { .. }
                 | Error::InvalidReferenceDigest { .. }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_context_wraps_the_cause() {
+        let err = Error::InvalidV1Id { id: "x".into() }.at_layer(4);
+        assert_eq!(
+            err.to_string(),
+            "layer 4: invalid v1 image ID \"x\": must be 64 lowercase hexadecimal characters"
+        );
+        assert!(std::error::Error::source(&err).is_some());
     }
 }

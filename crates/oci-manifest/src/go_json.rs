@@ -66,6 +66,43 @@ pub fn compact(json: &str) -> String {
 }
 
 /// Go's escape for a character it escapes for HTML safety.
+/// A JSON object read the way Go reads `map[string]*json.RawMessage`: keys decoded (a
+/// repeated key keeps its last value) and kept sorted, values kept as raw text. Docker
+/// and containers/image convert v1 metadata to configs and back through such a map.
+pub type RawObject = std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>;
+
+/// `json.Marshal(value)` as text.
+pub fn to_string<T: Serialize + ?Sized>(value: &T) -> String {
+    let json = to_vec(value).expect("plain data serialises to JSON");
+    String::from_utf8(json).expect("JSON is UTF-8")
+}
+
+/// Parses a JSON object into a [`RawObject`].
+pub fn parse_raw_object(json: &str) -> Result<RawObject, serde_json::Error> {
+    serde_json::from_str(json)
+}
+
+/// Encodes a [`RawObject`] as Go's `json.Marshal` encodes the map: keys sorted
+/// bytewise, raw values compacted (the escapes their author chose survive).
+pub fn raw_object_to_string(object: &RawObject) -> String {
+    let mut out = String::from("{");
+    for (i, (key, value)) in object.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&to_string(key));
+        out.push(':');
+        out.push_str(&compact(value.get()));
+    }
+    out.push('}');
+    out
+}
+
+/// Wraps already-encoded JSON as a raw value for a [`RawObject`].
+pub fn raw(json: String) -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::from_string(json).expect("encoded by this module, so valid JSON")
+}
+
 fn html_escape(c: char) -> Option<&'static str> {
     Some(match c {
         '<' => "\\u003c",
@@ -261,5 +298,16 @@ mod tests {
             let once = compact(&serde_json::to_string_pretty(&value).unwrap());
             proptest::prop_assert_eq!(compact(&once), once.clone());
         }
+    }
+
+    #[test]
+    fn raw_objects_sort_keys_and_keep_the_last_duplicate() {
+        let object =
+            parse_raw_object("{\"b\": 1, \"a\": {\"z\": 1, \"y\": \"<\\b>\"}, \"b\": 3, \"\\u0041\": null}")
+                .unwrap();
+        assert_eq!(
+            raw_object_to_string(&object),
+            "{\"A\":null,\"a\":{\"z\":1,\"y\":\"\\u003c\\b\\u003e\"},\"b\":3}"
+        );
     }
 }

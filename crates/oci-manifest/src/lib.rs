@@ -10,6 +10,8 @@
 //!   version 2, each in a Docker and an OCI [`Flavour`]: image manifests
 //!   ([`ImageManifest`]: Docker schema2, OCI manifest) and indexes
 //!   ([`ImageIndex`]: Docker manifest list, OCI index).
+//! - [`v1`]: Docker v1 image metadata (schema1 `v1Compatibility`, a legacy
+//!   archive's `ID/json`) and the image config Docker builds from it.
 //! - [`jws`]: schema1 signatures (verification and signing need the default
 //!   `jws` feature; rebuilding the signed payload does not).
 //!
@@ -71,6 +73,7 @@ mod media_type;
 mod platform;
 mod reference;
 mod schema1;
+pub mod v1;
 
 pub use blob_info::BlobInfo;
 pub use config::{ContainerConfig, History, ImageConfig, RootFs};

@@ -54,29 +54,25 @@ mod error;
 #[cfg_attr(not(feature = "client"), allow(dead_code))]
 mod format;
 mod go_json;
-mod history;
 mod inspect;
 mod layer;
-mod metadata;
 mod rewrite;
-mod timestamp;
-mod to_config;
 mod to_schema1;
-mod v1_id;
 
 #[cfg(feature = "client")]
 pub use convert::{convert, convert_image, schema1_config, ConvertOptions, Converted};
 pub use error::Error;
 pub use format::TargetFormat;
-pub use history::{fix_layers, V1History};
 pub use inspect::InspectSummary;
 pub use layer::{scan_layer, Compression, LayerSummary};
-pub use metadata::{V1Layer, V1Metadata};
 pub use rewrite::{rewrite_ids, RewrittenLayer};
-pub use timestamp::Timestamp;
-pub use to_config::{schema1_to_config, ImageConfigBlob};
 pub use to_schema1::config_to_schema1;
-pub use v1_id::V1Id;
+// The v1 metadata itself lives in `oci_manifest::v1`, where the image engine reads legacy
+// archives with it; this crate builds on it and names it as its own.
+pub use oci_manifest::v1::{
+    fix_layers, legacy_to_config, schema1_to_config, ImageConfigBlob, Timestamp, V1History, V1Id, V1Layer,
+    V1Metadata,
+};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -140,7 +140,7 @@ pub fn rewrite_ids(layers: &[V1Layer], known: &HashMap<V1Id, Digest>) -> Result<
 /// their replacements, keeping every other field and the field order.
 fn reencode(layer: &V1Layer, position: usize, replaced: &HashMap<V1Id, V1Id>) -> Result<String, Error> {
     let mut json: serde_json::Map<String, Value> =
-        serde_json::from_str(layer.v1_compatibility()).map_err(|source| Error::V1Json {
+        serde_json::from_str(layer.v1_compatibility()).map_err(|source| oci_manifest::Error::V1Json {
             layer: position,
             source,
         })?;

@@ -107,7 +107,7 @@ pub fn config_to_schema1(config: &[u8], layers: &[Digest], name: &str, tag: &str
             .transpose()
             .map_err(|e| Error::HistoryCreated {
                 entry: entry_index,
-                source: Box::new(e),
+                source: Box::new(e.into()),
             })?
             .unwrap_or_default();
 

@@ -2,12 +2,13 @@
 
 use std::collections::BTreeMap;
 
+use crate::ContainerConfig;
 use oci_digest::Digest;
-use oci_manifest::ContainerConfig;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::{Error, Timestamp, V1Id};
+use super::{Timestamp, V1Id};
+use crate::Error;
 
 /// The v1Compatibility JSON as it is written; unmodelled fields land in `other`.
 /// A JSON array is refused, as Go refuses to fill a struct from one (the

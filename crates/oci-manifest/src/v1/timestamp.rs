@@ -13,12 +13,12 @@ use crate::Error;
 /// A point in time with its UTC offset, printed the way Go prints `time.Time` in JSON.
 ///
 /// ```
-/// use v1_compat::Timestamp;
+/// use oci_manifest::v1::Timestamp;
 ///
 /// let t: Timestamp = "2016-09-23T23:20:45.789764590+00:00".parse()?;
 /// assert_eq!(t.to_string(), "2016-09-23T23:20:45.78976459Z");
 /// assert_eq!(Timestamp::default().to_string(), "0001-01-01T00:00:00Z");
-/// # Ok::<(), v1_compat::Error>(())
+/// # Ok::<(), oci_manifest::Error>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Timestamp {

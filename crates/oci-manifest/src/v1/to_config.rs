@@ -10,8 +10,9 @@
 use oci_digest::Digest;
 use serde::Serialize;
 
+use super::{Timestamp, V1History, V1Metadata};
 use crate::go_json::{self, RawObject};
-use crate::{Error, Timestamp, V1History};
+use crate::Error;
 
 /// Top-level v1Compatibility fields that have no place in an image config.
 const V1_ONLY_FIELDS: [&str; 6] = ["id", "parent", "parent_id", "layer_id", "throwaway", "Size"];
@@ -101,6 +102,33 @@ pub fn schema1_to_config(history: &V1History, diff_ids: &[Digest]) -> Result<Ima
             diff_ids: diff_ids.len(),
         });
     }
+    build(history, diff_ids, V1Metadata::throwaway)
+}
+
+/// Builds the image config `docker load` builds for the top of a chain of v1
+/// images read from a legacy archive (Docker before 1.10: `ID/json` and
+/// `ID/layer.tar` directories): every v1 image is a layer, its diffID the
+/// digest of its uncompressed `layer.tar` (each [`V1Layer`]'s blob digest),
+/// and no history entry is empty (`throwaway` is a schema1 notion that
+/// Docker's legacy loader ignores).
+///
+/// [`V1Layer`]: super::V1Layer
+pub fn legacy_to_config(history: &V1History) -> Result<ImageConfigBlob, Error> {
+    let diff_ids: Vec<Digest> = history
+        .layers()
+        .iter()
+        .map(|layer| layer.blob_sum().clone())
+        .collect();
+    build(history, &diff_ids, |_| false)
+}
+
+/// Docker's `MakeConfigFromV1Config`: the top layer's v1 JSON without its v1-only fields,
+/// plus `rootfs` and one `history` entry per layer (`empty` says which are empty layers).
+fn build(
+    history: &V1History,
+    diff_ids: &[Digest],
+    empty: impl Fn(&V1Metadata) -> bool,
+) -> Result<ImageConfigBlob, Error> {
     let top = history.top();
     if let Some(version) = top.metadata().docker_version() {
         if version_less_than(version, FIRST_RAW_CONVERTIBLE_DOCKER) {
@@ -120,7 +148,7 @@ pub fn schema1_to_config(history: &V1History, diff_ids: &[Digest]) -> Result<Ima
                 author: v1.author(),
                 created_by: v1.created_by(),
                 comment: v1.comment(),
-                empty_layer: v1.throwaway(),
+                empty_layer: empty(v1),
             }
         })
         .collect();
@@ -147,7 +175,7 @@ pub fn schema1_to_config(history: &V1History, diff_ids: &[Digest]) -> Result<Ima
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::V1Layer;
+    use crate::v1::V1Layer;
 
     #[test]
     fn docker_version_comparison() {
@@ -246,5 +274,38 @@ mod tests {
             err.to_string(),
             "the top layer was written by Docker 1.6.2; configs from Docker older than 1.8.3 cannot be converted byte-exactly"
         );
+    }
+
+    #[test]
+    fn legacy_chains_give_every_layer_a_diff_id() {
+        let base = format!(
+            r##"{{"id":"{}","container_config":{{"Cmd":["/bin/sh","-c","#(nop) ADD file"]}}}}"##,
+            id(1)
+        );
+        let top = format!(
+            r#"{{"id":"{}","parent":"{}","throwaway":true,"docker_version":"1.9.1","Size":0}}"#,
+            id(2),
+            id(1)
+        );
+        let layers = [base, top]
+            .iter()
+            .enumerate()
+            .map(|(i, json)| {
+                V1Layer::new(Digest::sha256(format!("layer {i}").as_bytes()), json.clone(), i).unwrap()
+            })
+            .collect();
+        let h = V1History::new(layers).unwrap();
+        let config = legacy_to_config(&h).unwrap();
+        let expected = format!(
+            concat!(
+                r#"{{"docker_version":"1.9.1","#,
+                r##""history":[{{"created":"0001-01-01T00:00:00Z","created_by":"/bin/sh -c #(nop) ADD file"}},"##,
+                r#"{{"created":"0001-01-01T00:00:00Z"}}],"#,
+                r#""rootfs":{{"type":"layers","diff_ids":["{}","{}"]}}}}"#
+            ),
+            Digest::sha256(b"layer 0"),
+            Digest::sha256(b"layer 1")
+        );
+        assert_eq!(std::str::from_utf8(config.bytes()).unwrap(), expected);
     }
 }

@@ -2,16 +2,17 @@
 
 use std::collections::HashMap;
 
-use oci_manifest::Schema1;
+use crate::Schema1;
 
-use crate::{Error, V1Layer};
+use super::V1Layer;
+use crate::Error;
 
 /// The v1 history of one schema1 image: its layers, base first. The manifest
 /// it comes from ([`Schema1`]) has the rest: name, tag, architecture.
 ///
 /// Building one applies Docker's layer fix-ups, so every value of this type
 /// has a well-formed parent chain:
-/// - every `id` and `parent` is a valid [`V1Id`](crate::V1Id) (checked when
+/// - every `id` and `parent` is a valid [`V1Id`](super::V1Id) (checked when
 ///   the layers were parsed);
 /// - the base layer has no parent;
 /// - an ID appearing twice with other layers in between is an error;
@@ -110,8 +111,8 @@ pub fn fix_layers(mut layers: Vec<V1Layer>) -> Result<Vec<V1Layer>, Error> {
 
 #[cfg(test)]
 mod tests {
+    use crate::Schema1Layout;
     use oci_digest::Digest;
-    use oci_manifest::Schema1Layout;
 
     use super::*;
 

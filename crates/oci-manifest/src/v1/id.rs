@@ -10,12 +10,12 @@ use crate::Error;
 /// Docker accepts exactly 64 lowercase hexadecimal characters; so does this type.
 ///
 /// ```
-/// use v1_compat::V1Id;
+/// use oci_manifest::v1::V1Id;
 ///
 /// let id: V1Id = "d0c4f1eb7dc8f4dae2b45fe5c0cf4cfc70e5be85d933f5f5f4deb59f134fb520".parse()?;
 /// assert_eq!(id.as_str().len(), 64);
 /// assert!("D0C4".parse::<V1Id>().is_err());
-/// # Ok::<(), v1_compat::Error>(())
+/// # Ok::<(), oci_manifest::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct V1Id(String);
@@ -30,7 +30,7 @@ impl V1Id {
     }
 
     /// The ID made of the hexadecimal part of a SHA-256 digest.
-    pub(crate) fn from_sha256(digest: &oci_digest::Digest) -> V1Id {
+    pub fn from_sha256(digest: &oci_digest::Digest) -> V1Id {
         V1Id(digest.encoded().to_owned())
     }
 }
