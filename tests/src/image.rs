@@ -274,6 +274,13 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().expect("gzip in memory")
 }
 
+/// `bytes` gunzipped.
+pub fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut out).expect("valid gzip");
+    out
+}
+
 fn write_blob(blobs: &Path, bytes: &[u8]) -> BlobInfo {
     let info = BlobInfo::of(bytes);
     write_file(&blobs.join(&info.digest["sha256:".len()..]), bytes);

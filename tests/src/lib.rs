@@ -16,7 +16,7 @@
 //!   and loads; [`Containerd`]: a containerd of its own with `ctr`, which imports and exports.
 //! - [`HttpRequest`]: plain HTTP requests for tests that look at the wire.
 //! - [`TarBuilder`], [`ArchiveImage`]: tar archives member by member, as `docker save` writes
-//!   them or as an attacker would.
+//!   them or as an attacker would; [`LegacyArchive`]: the legacy format of Docker before 1.10.
 //!
 //! Tests that need a peer program fail (never skip) with the command that installs it.
 //!
@@ -51,6 +51,7 @@ mod hostile;
 mod htpasswd;
 mod http;
 mod image;
+mod legacy_archive;
 mod oras;
 mod pki;
 mod podman;
@@ -68,7 +69,8 @@ pub use containerd::{Containerd, Ctr, CtrImage};
 pub use hostile::{Hostile, Reply, Seen, SilentListener};
 pub use htpasswd::User;
 pub use http::{HttpFailure, HttpRequest, HttpResponse};
-pub use image::{gzip, sha256, BlobInfo, RandomImage, ACCEPT_MANIFESTS, LAYOUT_TAG};
+pub use image::{gunzip, gzip, sha256, BlobInfo, RandomImage, ACCEPT_MANIFESTS, LAYOUT_TAG};
+pub use legacy_archive::{hostile_legacy_archives, v1_id, LegacyArchive, V1Image};
 pub use oras::{Oras, OrasSubject};
 pub use pki::{TlsFiles, PROXY_ONLY_HOST};
 pub use podman::Podman;

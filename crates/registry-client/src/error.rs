@@ -655,6 +655,18 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A legacy docker-archive's v1 images (`repositories`, `ID/json`, `ID/layer.tar`) do
+    /// not make an image: an ID that is no v1 ID, a parent that is missing or loops back,
+    /// a chain deeper than Docker takes, a json that does not parse.
+    #[error("{}: legacy image {id}: {reason}", path.display())]
+    LegacyImage {
+        /// The file.
+        path: PathBuf,
+        /// The v1 ID (or `NAME:TAG`) at fault, as written.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The image asked for is not in the archive.
     #[error("{} has no image {wanted} (it holds {count})", path.display())]
     ArchiveImageNotFound {

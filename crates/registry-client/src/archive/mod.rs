@@ -1,5 +1,7 @@
 //! Image archives: `docker-archive:` (what `docker save`, `podman save` and
-//! `ctr images export` write: `manifest.json`, configs and layer tars) and
+//! `ctr images export` write: `manifest.json`, configs and layer tars; and
+//! the legacy format of Docker before 1.10, `repositories` and one
+//! `ID/json` + `ID/layer.tar` directory per v1 image, which is read) and
 //! `oci-archive:` (a tar of an OCI image layout), read and written in place.
 //!
 //! An archive is read by an index of its members (one pass over the tar
@@ -33,6 +35,9 @@
 //! ```
 
 pub(crate) mod docker;
+pub(crate) mod legacy;
+#[cfg(test)]
+mod legacy_tests;
 mod reference;
 pub(crate) mod session;
 pub(crate) mod stream;

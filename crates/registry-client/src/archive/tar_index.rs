@@ -238,6 +238,16 @@ impl TarIndex {
         Ok(parts.join("/"))
     }
 
+    /// Whether the archive holds a member called `name` (of any kind).
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.clean(name).is_ok_and(|key| self.members.contains_key(&key))
+    }
+
+    /// The members' names, normalised (no `./`, no empty components), in no order.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.members.keys().map(String::as_str)
+    }
+
     /// The file this archive was read from.
     pub(crate) fn path(&self) -> &Path {
         &self.path

@@ -1,7 +1,9 @@
 //! A docker-archive as a source and a destination of the engine.
 //!
 //! Read: the image's entry of `manifest.json` (by `NAME:TAG`, by `@N`, or
-//! the only one), its config, and its layers, presented as the Docker schema2
+//! the only one), its config, and its layers — or, in an archive without
+//! `manifest.json`, the image's chain of legacy v1 directories and the config
+//! Docker's legacy loader built from it (`archive::legacy`) — presented as the Docker schema2
 //! manifest containerd's `ctr images import` makes of the same archive (so
 //! both name it by the same digest). An uncompressed layer's digest is the
 //! config's diffID, checked while it streams; a gzip layer is passed on as
@@ -37,7 +39,7 @@ use crate::archive::session::{blocking, ArchiveWriter, Format, Session};
 use crate::archive::stream::{copy_decompressing, Chunks};
 use crate::archive::tar_index::{compression_of, Member, TarIndex};
 use crate::archive::tar_writer::{MemberId, TarWriter};
-use crate::archive::{ArchiveImage, DockerArchiveRef, METADATA_LIMIT};
+use crate::archive::{legacy, ArchiveImage, DockerArchiveRef, METADATA_LIMIT};
 use crate::{Error, RepositoryRef};
 
 /// Indexes the tar file at `path`.
@@ -141,13 +143,57 @@ fn choose<'a>(
     }
 }
 
+/// An archived image's config, each layer as the archive stores it, and its tags.
+struct Archived {
+    config: Bytes,
+    /// Media type, digest, member, whether it is stored uncompressed.
+    layers: Vec<(MediaType, Digest, Member, bool)>,
+    repo_tags: Vec<String>,
+}
+
 async fn open(reference: &DockerArchiveRef) -> Result<Opened, Error> {
     let index = index(reference.path()).await?;
+    // An archive with `manifest.json` is read by it, whatever legacy directories it also
+    // holds (as `docker save` wrote from 1.10 to 24).
+    let archived = if !index.has(MANIFEST_JSON) && legacy::is_legacy(&index) {
+        let image = legacy::read(&index, reference.image()).await?;
+        Archived {
+            config: Bytes::from(image.config),
+            layers: image
+                .layers
+                .into_iter()
+                .map(|(member, diff_id)| (MediaType::from(DOCKER_LAYER_TAR), diff_id, member, true))
+                .collect(),
+            repo_tags: image.repo_tags,
+        }
+    } else {
+        by_manifest_json(&index, reference.image()).await?
+    };
+    let config_digest = Digest::sha256(&archived.config);
+    let mut layers = HashMap::new();
+    let mut descriptors = Vec::new();
+    for (media_type, digest, member, plain) in archived.layers {
+        descriptors.push((media_type, digest.clone(), member.size()));
+        layers.insert(digest, Layer { member, plain });
+    }
+    let bytes = image_manifest((&config_digest, archived.config.len() as u64), &descriptors);
+    let manifest = ManifestData::new(MediaType::DockerSchema2, Digest::sha256(&bytes), bytes.into());
+    Ok(Opened {
+        index,
+        config: archived.config,
+        config_digest,
+        manifest,
+        layers,
+        repo_tags: archived.repo_tags,
+    })
+}
+
+/// The image `image` names, by the archive's `manifest.json`.
+async fn by_manifest_json(index: &Arc<TarIndex>, image: Option<&ArchiveImage>) -> Result<Archived, Error> {
     let items: Vec<ManifestItem> =
-        read_json(&index, MANIFEST_JSON, "the docker-archive format", METADATA_LIMIT).await?;
-    let item = choose(&index, &items, reference.image())?;
+        read_json(index, MANIFEST_JSON, "the docker-archive format", METADATA_LIMIT).await?;
+    let item = choose(index, &items, image)?;
     let config = Bytes::from(index.read(&item.config, "manifest.json", CONFIG_LIMIT).await?);
-    let config_digest = Digest::sha256(&config);
     let parsed = ImageConfig::from_slice(&config)?;
     let diff_ids = parsed.diff_ids();
     if diff_ids.len() != item.layers.len() {
@@ -158,8 +204,7 @@ async fn open(reference: &DockerArchiveRef) -> Result<Opened, Error> {
             diff_ids: diff_ids.len(),
         });
     }
-    let mut layers = HashMap::new();
-    let mut descriptors = Vec::new();
+    let mut layers = Vec::new();
     for (name, diff_id) in item.layers.iter().zip(diff_ids) {
         let member = index.file(name, "manifest.json")?.clone();
         let head = index.peek(&member, 6).await?;
@@ -168,7 +213,7 @@ async fn open(reference: &DockerArchiveRef) -> Result<Opened, Error> {
             Some("gzip") => {
                 let digest = match digest_in_name(name) {
                     Some(digest) => digest,
-                    None => hash_member(&index, &member).await?,
+                    None => hash_member(index, &member).await?,
                 };
                 (MediaType::DockerLayerGzip, digest, false)
             }
@@ -180,23 +225,17 @@ async fn open(reference: &DockerArchiveRef) -> Result<Opened, Error> {
                 })
             }
         };
-        descriptors.push((media_type, digest.clone(), member.size()));
-        layers.insert(digest, Layer { member, plain });
+        layers.push((media_type, digest, member, plain));
     }
-    let bytes = image_manifest((&config_digest, config.len() as u64), &descriptors);
-    let manifest = ManifestData::new(MediaType::DockerSchema2, Digest::sha256(&bytes), bytes.into());
-    Ok(Opened {
-        index,
+    Ok(Archived {
         config,
-        config_digest,
-        manifest,
         layers,
         repo_tags: item.repo_tags.clone(),
     })
 }
 
 /// The SHA-256 of a member's content (a compressed layer whose name does not give it).
-async fn hash_member(index: &Arc<TarIndex>, member: &Member) -> Result<Digest, Error> {
+pub(crate) async fn hash_member(index: &Arc<TarIndex>, member: &Member) -> Result<Digest, Error> {
     let (path, offset, size) = (index.path().to_path_buf(), member.offset(), member.size());
     let io = {
         let path = path.clone();

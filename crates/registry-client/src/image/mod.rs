@@ -37,7 +37,7 @@ mod blob;
 mod compression;
 mod copier;
 mod destination;
-mod docker_archive;
+pub(crate) mod docker_archive;
 mod files;
 mod location;
 mod manifests;

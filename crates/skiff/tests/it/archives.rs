@@ -9,8 +9,8 @@ use std::path::Path;
 
 use serde_json::Value;
 use skiff_integration::{
-    file_names, hostile_archives, tar_members as members, Containerd, ImageFormat, ImageRef, Podman,
-    Registry, Skopeo,
+    file_names, hostile_archives, hostile_legacy_archives, tar_members as members, Containerd, ImageFormat,
+    ImageRef, Podman, Registry, Skopeo,
 };
 
 use super::util::{expect_failure, sha256, Skiff};
@@ -277,7 +277,7 @@ fn save_puts_several_images_in_one_archive_that_skopeo_reads_by_tag_and_position
 #[test]
 fn hostile_archives_fail_in_one_line_and_leave_nothing() {
     let skiff = Skiff::new();
-    for hostile in hostile_archives() {
+    for hostile in hostile_archives().into_iter().chain(hostile_legacy_archives()) {
         let work = tempfile::tempdir().unwrap();
         let input = path(work.path(), "in.tar");
         std::fs::write(&input, &hostile.bytes).unwrap();

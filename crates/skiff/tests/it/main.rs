@@ -10,6 +10,7 @@ mod conformance;
 mod convert;
 mod errors;
 mod hostile;
+mod legacy_archives;
 mod local;
 mod network;
 mod platforms;
