@@ -10,6 +10,10 @@
 //! the ledger only answers its questions (`has_blob`, `start_blob`) from what
 //! the run has learnt.
 //!
+//! In a repository that held nothing before the run (see
+//! [`super::repositories`]) the ledger's own record is the whole truth, and a
+//! blob it does not list is missing without a `HEAD`.
+//!
 //! A claim ends when the blob is known present (checked, mounted, or written),
 //! when checking or starting it fails, or when the image's destination is
 //! dropped (its copy ended, one way or another); a waiter then looks again, so
@@ -58,6 +62,9 @@ pub(crate) struct Place {
     pub(crate) repository: String,
     /// The registry to mount from, for registry destinations.
     pub(crate) registry: Option<String>,
+    /// The repository held nothing when the run began: a blob is there only when the run
+    /// put it there, so nothing else is asked of the destination.
+    pub(crate) empty: bool,
 }
 
 /// The claims one image's destination holds.
@@ -185,6 +192,10 @@ impl ImageDestination for LedgerDestination {
                     Some(mut busy) => while busy.changed().await.is_ok() {},
                     None => break,
                 }
+            }
+            if self.place.empty {
+                // As a missing blob: the claim stays, and the copier mounts or uploads it.
+                return Ok(false);
             }
             match self.inner.has_blob(digest).await {
                 Ok(true) => {

@@ -36,6 +36,7 @@ mod config;
 mod filter;
 mod ledger;
 mod plan;
+mod repositories;
 mod run;
 mod semver_range;
 

@@ -15,6 +15,10 @@
 //! 3. otherwise the engine copies it, pinned to the digest of step 1, with
 //!    the run's [`Ledger`](super::ledger) deduplicating blobs between images.
 //!
+//! A destination repository found empty (see [`super::repositories`]) costs
+//! none of these questions for its other images: they read the source
+//! manifest and copy.
+//!
 //! `--dry-run` stops after step 2 (`planned` or `unchanged`): it sends no
 //! write request and creates nothing.
 
@@ -33,6 +37,7 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use super::ledger::{Ledger, LedgerDestination, Place};
 use super::plan::repository_destination;
+use super::repositories::{list_contents, Contents, Repositories};
 use super::{plan_repository, PlanOptions, PlannedImage, Shard, SyncConfig, Target};
 use crate::image::{
     self, BlobOutcome, ImageDestination, ImageSource, LayoutDestination, ManifestData, Progress,
@@ -451,11 +456,12 @@ pub async fn execute(
         progress,
         ledger: Arc::default(),
         layouts: Layouts::default(),
+        repositories: Repositories::default(),
         stopped: AtomicBool::new(false),
         copies: Semaphore::new(options.parallel),
     };
     let run = &run;
-    let mut results: Vec<(usize, ImageResult)> = stream::iter(images.into_iter().enumerate())
+    let mut results: Vec<(usize, ImageResult)> = stream::iter(first_of_each_repository_first(images))
         .map(|(index, image)| async move {
             if run.stopped.load(Ordering::SeqCst) {
                 return None;
@@ -475,6 +481,32 @@ pub async fn execute(
     SyncReport {
         images: results.into_iter().map(|(_, result)| result).collect(),
     }
+}
+
+/// The images numbered in plan order, then reordered so that the first image of every
+/// destination repository comes before any second one: the others of a repository wait for
+/// what its first one learns (see [`super::repositories`]), and this way they wait while other
+/// repositories are being checked.
+fn first_of_each_repository_first(images: Vec<PlannedImage>) -> Vec<(usize, PlannedImage)> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut ranked: Vec<(usize, usize, PlannedImage)> = images
+        .into_iter()
+        .enumerate()
+        .map(|(index, image)| {
+            let repository = match &image.destination {
+                Target::Registry(reference) => format!("{}/{}", reference.registry(), reference.repository()),
+                Target::Layout { dir, .. } => dir.display().to_string(),
+            };
+            let rank = seen.entry(repository).or_default();
+            *rank += 1;
+            (*rank, index, image)
+        })
+        .collect();
+    ranked.sort_by_key(|(rank, index, _)| (*rank, *index));
+    ranked
+        .into_iter()
+        .map(|(_, index, image)| (index, image))
+        .collect()
 }
 
 /// One layout per directory for the whole run: its `index.json` updates are
@@ -526,6 +558,8 @@ struct Run<'a> {
     progress: Arc<dyn SyncProgress>,
     ledger: Arc<Ledger>,
     layouts: Layouts,
+    /// What the run learnt of each destination repository.
+    repositories: Repositories,
     stopped: AtomicBool,
     /// One permit per image being copied.
     copies: Semaphore,
@@ -576,17 +610,15 @@ impl Run<'_> {
         image: &PlannedImage,
         progress: Arc<dyn Progress>,
     ) -> Result<Option<(ImageStatus, Digest)>, Error> {
-        // Both HEADs at once: the destination's answer does not depend on the source's.
+        let mut empty = false;
         let (mut source, held) = match &image.destination {
             Target::Registry(reference) => {
-                let (source, held) =
-                    futures_util::future::try_join(self.inspect_source(&image.source), self.held(reference))
-                        .await?;
-                let holds = held.as_ref() == Some(&source.expected);
+                let (source, holds, contents) = self.check_registry(&image.source, reference).await?;
+                empty = contents == Contents::Empty;
                 (source, holds)
             }
             target @ Target::Layout { .. } => {
-                let source = self.inspect_source(&image.source).await?;
+                let source = self.inspect_source(&image.source, false).await?;
                 let holds = self.layout_holds(target, &source.expected).await?;
                 (source, holds)
             }
@@ -616,7 +648,7 @@ impl Run<'_> {
             inner: RegistrySource::new(self.client, &source.pinned),
             top,
         };
-        let destination = self.destination(&image.destination).await?;
+        let destination = self.destination(&image.destination, empty).await?;
         let report =
             image::copy_image(&from, &destination, &self.options.transfer, Arc::clone(&progress)).await?;
         if self.options.referrers {
@@ -636,10 +668,52 @@ impl Run<'_> {
         ))
     }
 
-    /// Step 1: the digest the source has now, and the one the destination will have.
-    async fn inspect_source(&self, source: &Reference) -> Result<Source, Error> {
+    /// Steps 1 and 2 at a registry: the source, whether the destination holds the image, and
+    /// what its repository holds. The first image of a repository asks (both HEADs at once: the
+    /// destination's answer does not depend on the source's) and, when the destination lacks
+    /// it, lists the repository; the others wait for that, and ask nothing of an empty one.
+    async fn check_registry(
+        &self,
+        source: &Reference,
+        destination: &Reference,
+    ) -> Result<(Source, bool, Contents), Error> {
+        let cell = self.repositories.cell(destination);
+        let mut first = None;
+        let contents = *cell
+            .get_or_init(|| async {
+                let checked = futures_util::future::try_join(
+                    self.inspect_source(source, false),
+                    self.held(destination),
+                )
+                .await;
+                let contents = match &checked {
+                    Ok((_, None)) => list_contents(self.client, destination).await,
+                    _ => Contents::Unknown,
+                };
+                first = Some(checked);
+                contents
+            })
+            .await;
+        let (source, held) = match first {
+            Some(checked) => checked?,
+            // Nothing is there: the manifest is read now, as the copy needs it.
+            None if contents == Contents::Empty => {
+                (self.inspect_source(source, !self.options.dry_run).await?, None)
+            }
+            None => {
+                futures_util::future::try_join(self.inspect_source(source, false), self.held(destination))
+                    .await?
+            }
+        };
+        let holds = held.as_ref() == Some(&source.expected);
+        Ok((source, holds, contents))
+    }
+
+    /// Step 1: the digest the source has now, and the one the destination will have; `read`
+    /// reads the manifest rather than asking for its digest alone.
+    async fn inspect_source(&self, source: &Reference, read: bool) -> Result<Source, Error> {
         let transfer = &self.options.transfer;
-        if !transfer.selects_platforms() {
+        if !transfer.selects_platforms() && !read {
             let head = self.client.head_manifest(source).await?;
             if let Some(digest) = head.digest() {
                 return Ok(Source {
@@ -685,8 +759,9 @@ impl Run<'_> {
         Ok(entry.map(Descriptor::digest) == Some(expected))
     }
 
-    /// The engine's destination for `target`, behind the run's ledger.
-    async fn destination(&self, target: &Target) -> Result<LedgerDestination, Error> {
+    /// The engine's destination for `target`, behind the run's ledger; `empty` when its
+    /// repository held nothing before the run.
+    async fn destination(&self, target: &Target, empty: bool) -> Result<LedgerDestination, Error> {
         let (inner, place): (Box<dyn ImageDestination>, Place) = match target {
             Target::Registry(reference) => (
                 Box::new(RegistryDestination::new(self.client, reference)),
@@ -694,6 +769,7 @@ impl Run<'_> {
                     scope: RepositoryRef::from(reference).api_host().to_owned(),
                     repository: reference.repository().as_str().to_owned(),
                     registry: Some(reference.registry().to_owned()),
+                    empty,
                 },
             ),
             Target::Layout { dir, tag } => {
@@ -704,6 +780,7 @@ impl Run<'_> {
                         scope: format!("oci:{}", dir.display()),
                         repository: String::new(),
                         registry: None,
+                        empty: false,
                     },
                 )
             }
