@@ -19,6 +19,8 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
+#[cfg(feature = "tls")]
+use crate::tls::BaseRoots;
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use http::{Request, Response};
@@ -29,8 +31,6 @@ use hyper::body::Frame;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-#[cfg(feature = "tls")]
-use rustls::RootCertStore;
 
 #[cfg(feature = "tls")]
 use crate::certs::{CertDirs, HostCerts};
@@ -149,7 +149,7 @@ pub struct HyperTransport {
 
 struct Shared {
     #[cfg(feature = "tls")]
-    roots: RootCertStore,
+    roots: Arc<BaseRoots>,
     #[cfg(feature = "tls")]
     cert_dirs: CertDirs,
     /// Certificate directories given for single hosts, before `cert_dirs`.
@@ -338,7 +338,7 @@ impl HyperTransportBuilder {
 #[cfg(feature = "tls")]
 impl Clients {
     fn new(
-        roots: &RootCertStore,
+        roots: &Arc<BaseRoots>,
         host: &HostCerts,
         dir: Option<&Path>,
         connector: &RouteConnector,
