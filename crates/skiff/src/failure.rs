@@ -74,36 +74,35 @@ impl Failure {
 }
 
 impl fmt::Display for Failure {
-    /// One line: messages from below may hold line breaks (a registry's `detail`), which
-    /// would break scripts that read the first line, and control characters (terminal
-    /// escapes a hostile registry put in its message), which are shown escaped.
+    /// One line (see [`one_line`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let line = format!("{}: {}", self.what, self.why);
-        let mut words = line
-            .split(['\n', '\r'])
-            .map(str::trim)
-            .filter(|part| !part.is_empty());
-        if let Some(first) = words.next() {
-            write_escaped(f, first)?;
-        }
-        for rest in words {
-            f.write_str(" ")?;
-            write_escaped(f, rest)?;
-        }
-        Ok(())
+        f.write_str(&one_line(&format!("{}: {}", self.what, self.why)))
     }
 }
 
-/// `text` with every control character written as its escape (`\u{1b}`).
-fn write_escaped(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
-    for c in text.chars() {
-        if c.is_control() {
-            write!(f, "{}", c.escape_default())?;
-        } else {
-            write!(f, "{c}")?;
+/// `text` made fit for a terminal or a log as one line: messages from below may hold line
+/// breaks (a registry's `detail`), which would break scripts that read the first line, and
+/// control characters (terminal escapes a hostile registry put in its message), which are
+/// written as their escapes (`\u{1b}`).
+pub(crate) fn one_line(text: &str) -> String {
+    let mut line = String::with_capacity(text.len());
+    let parts = text
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|part| !part.is_empty());
+    for (i, part) in parts.enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        for c in part.chars() {
+            if c.is_control() {
+                line.extend(c.escape_default());
+            } else {
+                line.push(c);
+            }
         }
     }
-    Ok(())
+    line
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Progress on stderr. Pull, push and copy: a bar per blob and a total when stderr is a
 //! terminal, one plain line per finished blob otherwise. Sync: one bar of images done out of
 //! the total with the bytes moved and the rate on a terminal, one plain line per image
-//! otherwise. Nothing with `-q`.
+//! otherwise. Nothing with `-q`. A sync's lines hold registries' words (error messages), so each
+//! is redacted and shown as one line with control characters escaped: the terminal is never
+//! handed a registry's escape sequence.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -13,6 +15,8 @@ use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, Prog
 use oci_digest::Digest;
 use registry_client::image::{BlobOutcome, NoProgress, Progress};
 use registry_client::sync::{ImageResult, SyncProgress};
+
+use crate::failure::one_line;
 
 /// The progress reporter for the flags and for where stderr goes.
 pub(crate) fn reporter(quiet: bool) -> Arc<dyn Progress> {
@@ -188,9 +192,11 @@ impl SyncDisplay {
         )
     }
 
-    fn print(&self, line: &str) {
+    /// Prints `fields` to stdout as one line of tab-separated fields.
+    fn print(&self, fields: &[&str]) {
         use std::io::Write as _;
-        let write = || writeln!(std::io::stdout().lock(), "{}", registry_auth::redact(line));
+        let line: Vec<String> = fields.iter().map(|field| shown(field)).collect();
+        let write = || writeln!(std::io::stdout().lock(), "{}", line.join("\t"));
         let written = match &self.display {
             SyncView::Bar(bar) => bar.suspend(write),
             _ => write(),
@@ -219,28 +225,25 @@ impl SyncProgress for SyncDisplay {
 
     fn image_done(&self, result: &ImageResult) {
         let digest = result.digest().map(ToString::to_string).unwrap_or_default();
-        self.print(&format!(
-            "{}\t{}\t{}\t{digest}",
-            result.status(),
+        self.print(&[
+            result.status().as_str(),
             result.source(),
-            result.destination()
-        ));
+            result.destination(),
+            &digest,
+        ]);
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         let total = self.total.load(Ordering::Relaxed);
         match &self.display {
             SyncView::Quiet => {
                 if let Some(error) = result.error() {
-                    eprintln!(
-                        "{}",
-                        registry_auth::redact(&format!("sync: failed {}: {error}", result.source()))
-                    );
+                    eprintln!("{}", shown(&format!("sync: failed {}: {error}", result.source())));
                 }
             }
             SyncView::Lines => {
                 let error = result.error().map(|e| format!(": {e}")).unwrap_or_default();
                 eprintln!(
                     "{}",
-                    registry_auth::redact(&format!(
+                    shown(&format!(
                         "sync: {done}/{total} images, {}: {} {}{error}",
                         self.rate(),
                         result.status(),
@@ -250,16 +253,18 @@ impl SyncProgress for SyncDisplay {
             }
             SyncView::Bar(bar) => {
                 if let Some(error) = result.error() {
-                    bar.println(registry_auth::redact(&format!(
-                        "failed {}: {error}",
-                        result.source()
-                    )));
+                    bar.println(shown(&format!("failed {}: {error}", result.source())));
                 }
                 bar.set_position(done as u64);
                 bar.set_message(self.rate());
             }
         }
     }
+}
+
+/// `text` as a sync shows it: secrets redacted, one line, control characters escaped.
+fn shown(text: &str) -> String {
+    one_line(&registry_auth::redact(text))
 }
 
 impl Drop for SyncDisplay {

@@ -678,3 +678,96 @@ fn layouts_get_one_per_repository_named_as_skopeo_names_directories() {
         one.digest()
     );
 }
+
+/// The progress display: on a terminal a bar of images done out of the total with the bytes
+/// and the rate, and no plain progress lines; elsewhere plain lines only, without a single
+/// escape sequence.
+#[test]
+fn progress_is_a_bar_on_a_terminal_and_plain_lines_elsewhere() {
+    let source = Registry::anonymous();
+    let destination = Registry::anonymous();
+    let skopeo = Skopeo::new();
+    for tag in ["1", "2"] {
+        skopeo.push_random_image(&source, &format!("team/app:{tag}"), &[3000], ImageFormat::Oci);
+    }
+    let skiff = Skiff::new();
+    let repository = source.reference("team/app");
+
+    let (tty, plain) = (destination.reference("tty"), destination.reference("plain"));
+    let out = skiff.run_on_terminal(&["sync", &repository, &tty], LIMIT);
+    assert!(out.status.success(), "{}", describe(&out));
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("sync ["), "no bar on the terminal: {screen:?}");
+    assert!(screen.contains("/2 images"), "{screen:?}");
+    // Bytes and rate (`KiB, ... KiB/s` or `B/s`), drawn after the first image moved bytes.
+    assert!(screen.contains("B/s"), "{screen:?}");
+    assert!(
+        !screen.contains("sync: 1/2 images"),
+        "plain lines on a terminal: {screen:?}"
+    );
+    // The output lines are on stdout still, and so is the summary.
+    assert!(
+        screen.contains(&format!("copied\t{repository}:1\t")),
+        "{screen:?}"
+    );
+    assert!(
+        screen.contains("sync: 2 copied, 0 unchanged, 0 failed"),
+        "{screen:?}"
+    );
+
+    let out = skiff.run_within(&["sync", &repository, &plain], LIMIT);
+    assert!(out.status.success(), "{}", describe(&out));
+    for printed in [&out.stdout, &out.stderr] {
+        assert!(
+            !printed.contains(&0x1b),
+            "an escape sequence off a terminal: {printed:?}"
+        );
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let progress: Vec<&str> = stderr.lines().filter(|l| l.starts_with("sync: ")).collect();
+    assert_eq!(progress.len(), 3, "{stderr}");
+    assert!(progress[0].starts_with("sync: 1/2 images, "), "{stderr}");
+    assert!(progress[1].starts_with("sync: 2/2 images, "), "{stderr}");
+    assert_eq!(rows(&out.stdout).len(), 2);
+}
+
+/// The terminal is untrusted output too: a registry's error message full of escape sequences
+/// (a window title, a screen wipe) reaches the progress display escaped, never raw.
+#[test]
+fn a_registrys_escape_sequences_never_reach_the_terminal_raw() {
+    use skiff_integration::{Hostile, Reply};
+    const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[31mred";
+    let registry = Hostile::start(|seen| match seen.path_only() {
+        "/v2/" => Reply::status(200),
+        _ => Reply::status(403)
+            .header("content-type", "application/json")
+            .body(serde_json::json!({"errors": [{"code": "DENIED", "message": HOSTILE}]}).to_string()),
+    });
+    let destination = Registry::anonymous();
+    let skiff = Skiff::new();
+    let source = format!("{}/team/app", registry.host());
+    let prefix = destination.reference("mirror");
+    let args = ["sync", "--keep-going", source.as_str(), prefix.as_str()];
+
+    let out = skiff.run_on_terminal(&args, LIMIT);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let screen = String::from_utf8_lossy(&out.stdout);
+    for raw in ["\u{1b}]0;pwned", "\u{1b}[2J", "\u{1b}[31m"] {
+        assert!(
+            !screen.contains(raw),
+            "{raw:?} reached the terminal raw: {screen:?}"
+        );
+    }
+    assert!(
+        screen.contains(r"\u{1b}]0;pwned\u{7}"),
+        "the message, escaped: {screen:?}"
+    );
+
+    let out = skiff.run_within(&args, LIMIT);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    for printed in [&out.stdout, &out.stderr] {
+        assert!(!printed.contains(&0x1b), "raw escape printed: {printed:?}");
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(r"\u{1b}[2J"), "{stderr}");
+}

@@ -36,9 +36,15 @@ impl Skiff {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_skiff"));
+        let mut command = self.environment(env!("CARGO_BIN_EXE_skiff"));
+        command.args(args);
         command
-            .args(args)
+    }
+
+    /// `program` with the clean environment `skiff` runs in.
+    fn environment(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command
             .env("HOME", self.home.path())
             .env_remove("DOCKER_CONFIG")
             .env_remove("REGISTRY_AUTH_FILE")
@@ -101,30 +107,35 @@ impl Skiff {
     /// Runs `skiff args`, killed and the test failed when it has not ended within `limit`:
     /// a regression into a hang fails fast instead of stalling the suite.
     pub(crate) fn run_within(&self, args: &[&str], limit: std::time::Duration) -> Output {
-        let mut child = self.spawn(args);
-        let mut stdout = child.stdout.take().unwrap();
-        let mut stderr = child.stderr.take().unwrap();
-        // Drained on threads, so a chatty child never blocks on a full pipe.
-        let out = std::thread::spawn(move || read_all(&mut stdout));
-        let err = std::thread::spawn(move || read_all(&mut stderr));
-        let deadline = std::time::Instant::now() + limit;
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for skiff") {
-                break status;
-            }
-            if std::time::Instant::now() > deadline {
-                child.kill().expect("kill skiff");
-                child.wait().expect("reap skiff");
-                let stderr = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
-                panic!("skiff {args:?} did not finish within {limit:?}; stderr so far:\n{stderr}");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        };
-        Output {
-            status,
-            stdout: out.join().unwrap(),
-            stderr: err.join().unwrap(),
+        wait_within(self.spawn(args), args, limit)
+    }
+
+    /// [`Skiff::run_within`] on a pseudo-terminal, made by util-linux's `script`: stdin,
+    /// stdout and stderr are the terminal, and the returned stdout is everything the terminal
+    /// was sent (stderr is `script`'s own).
+    pub(crate) fn run_on_terminal(&self, args: &[&str], limit: std::time::Duration) -> Output {
+        const SCRIPT: &str = "/usr/bin/script";
+        assert!(
+            Path::new(SCRIPT).is_file(),
+            "this test runs skiff on a terminal with {SCRIPT}: install it with `sudo apt-get install -y util-linux`"
+        );
+        let quoted = |word: &str| format!("'{}'", word.replace('\'', r"'\''"));
+        let mut line = quoted(env!("CARGO_BIN_EXE_skiff"));
+        for arg in args {
+            line.push(' ');
+            line.push_str(&quoted(arg));
         }
+        let child = self
+            .environment(SCRIPT)
+            // Quiet, flushing, with skiff's exit status, no typescript file.
+            .args(["-qfec", &line, "/dev/null"])
+            .env("TERM", "xterm")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start script");
+        wait_within(child, args, limit)
     }
 
     /// Runs `skiff args`, fails the test with everything it printed unless it succeeds, and
@@ -159,6 +170,34 @@ impl Skiff {
     pub(crate) fn fails(&self, args: &[&str], code: i32) -> String {
         let out = self.run(args);
         expect_failure(&out, code, args)
+    }
+}
+
+/// Waits for `child` (running `skiff args`), killed and the test failed when it has not ended
+/// within `limit`: a regression into a hang fails fast instead of stalling the suite.
+fn wait_within(mut child: std::process::Child, args: &[&str], limit: std::time::Duration) -> Output {
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    // Drained on threads, so a chatty child never blocks on a full pipe.
+    let out = std::thread::spawn(move || read_all(&mut stdout));
+    let err = std::thread::spawn(move || read_all(&mut stderr));
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for skiff") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().expect("kill skiff");
+            child.wait().expect("reap skiff");
+            let stderr = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
+            panic!("skiff {args:?} did not finish within {limit:?}; stderr so far:\n{stderr}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
     }
 }
 
