@@ -319,3 +319,134 @@ async fn a_gzip_layer_whose_diff_id_the_config_denies_is_refused_on_the_way_in()
     assert!(matches!(error, Error::DiffIdMismatch { .. }), "{error:?}");
     assert_eq!(file_names(dir.path()), ["in.tar"]);
 }
+
+/// An OCI archive of one image (a config and one plain layer), its members given by
+/// `blobs` (name, content) so a test can replace any of them, and `extra` members after.
+fn oci_archive(edit: impl FnOnce(&mut Vec<(String, Vec<u8>)>), extra: TarBuilder) -> Vec<u8> {
+    let image = ArchiveImage::new("oci hostile", 1);
+    let layer = image.layers[0].clone();
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256(&image.config), "size": image.config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": sha256(&layer), "size": layer.len()}],
+    })
+    .to_string()
+    .into_bytes();
+    let index = json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha256(&manifest), "size": manifest.len()}]});
+    let blob = |bytes: &[u8]| (format!("blobs/sha256/{}", &sha256(bytes)[7..]), bytes.to_vec());
+    let mut members = vec![
+        (
+            "oci-layout".to_owned(),
+            br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+        ),
+        blob(&image.config),
+        blob(&layer),
+        blob(&manifest),
+        ("index.json".to_owned(), index.to_string().into_bytes()),
+    ];
+    edit(&mut members);
+    let mut builder = TarBuilder::new();
+    for (name, content) in &members {
+        builder = builder.file(name, content);
+    }
+    let mut bytes = builder.finish();
+    // The extra members go before the end blocks.
+    bytes.truncate(bytes.len() - 1024);
+    let mut extra = extra.finish();
+    bytes.append(&mut extra);
+    bytes
+}
+
+#[tokio::test]
+async fn hostile_oci_archives_are_refused_and_leave_nothing_behind() {
+    let is_layer = |name: &str| {
+        let image = ArchiveImage::new("oci hostile", 1);
+        name.ends_with(&sha256(&image.layers[0])[7..])
+    };
+    let cases: Vec<(&str, Vec<u8>, fn(&Error) -> bool)> = vec![
+        (
+            "a member name with ..",
+            oci_archive(|_| {}, TarBuilder::new().file("blobs/../../escape", b"x")),
+            |e| matches!(e, Error::UnsafeArchiveMember { .. }),
+        ),
+        (
+            "an absolute member name",
+            oci_archive(|_| {}, TarBuilder::new().file("/etc/cron.d/x", b"x")),
+            |e| matches!(e, Error::UnsafeArchiveMember { .. }),
+        ),
+        (
+            "a blob that is a symlink out of the archive",
+            oci_archive(
+                |members| members.retain(|(name, _)| !is_layer(name)),
+                TarBuilder::new().symlink(
+                    &format!(
+                        "blobs/sha256/{}",
+                        &sha256(&ArchiveImage::new("oci hostile", 1).layers[0])[7..]
+                    ),
+                    "../../../etc/passwd",
+                ),
+            ),
+            |e| matches!(e, Error::ArchiveLink { .. }),
+        ),
+        (
+            "a blob whose content is not its digest",
+            oci_archive(
+                |members| {
+                    for (name, content) in members.iter_mut() {
+                        if is_layer(name) {
+                            content[600] ^= 1;
+                        }
+                    }
+                },
+                TarBuilder::new(),
+            ),
+            |e| e.is_digest_mismatch(),
+        ),
+        (
+            "an index naming a manifest that is not there",
+            oci_archive(
+                |members| members.retain(|(name, _)| !name.starts_with("blobs/") || is_layer(name)),
+                TarBuilder::new(),
+            ),
+            |e| matches!(e, Error::MissingArchiveMember { .. } | Error::BlobNotFound { .. }),
+        ),
+        (
+            "no index.json",
+            oci_archive(
+                |members| members.retain(|(name, _)| name != "index.json"),
+                TarBuilder::new(),
+            ),
+            |e| matches!(e, Error::MissingArchiveMember { member, .. } if member == "index.json"),
+        ),
+        (
+            "a truncated tar",
+            {
+                let whole = oci_archive(|_| {}, TarBuilder::new());
+                // oci-layout and the config take two blocks each: cut inside the layer.
+                whole[..2700].to_vec()
+            },
+            |e| matches!(e, Error::TruncatedArchive { .. }),
+        ),
+    ];
+    for (case, bytes, refused) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.tar");
+        std::fs::write(&input, &bytes).unwrap();
+        let source = OciArchiveSource::new(&oci(&input, ""));
+        let target = OciArchiveDestination::new(&oci(&dir.path().join("out.tar"), ""));
+        let error = match copy_image(&source, &target, &TransferOptions::new(), Arc::new(NoProgress)).await {
+            Ok(report) => panic!("{case}: copied as {}", report.digest()),
+            Err(error) => error,
+        };
+        assert!(refused(&error), "{case}: {error:?}");
+        assert!(!error.to_string().contains('\n'), "{case}: one line: {error}");
+        // A failed archive is abandoned: its temp file goes with its writer.
+        drop(target);
+        assert_eq!(
+            file_names(dir.path()),
+            ["in.tar"],
+            "{case}: nothing at the destination"
+        );
+    }
+}
