@@ -7,7 +7,7 @@
 //! - `fixtures [--check]`: regenerate (or check) the committed manifest fixtures.
 //! - `dist`: release build of skiff into `target/dist` with `SHA256SUMS`.
 //! - `release --dry-run`: versions, changelog, `cargo package` of every crate, then `dist`.
-//! - `bench [--quick] [--rounds N] [--only transfer|sync]`: skiff against skopeo end to end; writes
+//! - `bench [--quick] [--rounds N] [--only transfer|sync|latency]`: skiff against skopeo end to end; writes
 //!   docs/PERFORMANCE.md.
 
 #[cfg(feature = "harness")]
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
         Some("fixtures") if args.len() == 2 && args[1] == "--check" => fixtures::run(&project_root(), true),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|demo|tidy|install-peers|fixtures [--check]|dist|release --dry-run|bench [--quick] [--rounds N] [--only transfer|sync]>"
+                "usage: cargo xtask <test|demo|tidy|install-peers|fixtures [--check]|dist|release --dry-run|bench [--quick] [--rounds N] [--only transfer|sync|latency]>"
             );
             return ExitCode::from(2);
         }

@@ -1,22 +1,24 @@
-//! `cargo xtask bench [--quick] [--rounds N] [--only transfer|sync]`: skiff against skopeo, end
-//! to end.
+//! `cargo xtask bench [--quick] [--rounds N] [--only transfer|sync|latency]`: skiff against
+//! skopeo, end to end.
 //!
 //! Starts Debian's `docker-registry` on a loopback port in a temp dir, builds
 //! and pushes (with skopeo) the benchmark images, builds skiff in release
 //! mode, then runs every scenario with the contenders alternating, and writes
 //! the results between the markers of `docs/PERFORMANCE.md`: one section per
-//! group of scenarios (single images; sync), so that `--only` one group
-//! leaves the other's last results in place.
+//! group of scenarios (single images; sync; far registries), so that `--only`
+//! one group leaves the others' last results in place.
 
 mod driver;
 mod measure;
 mod report;
 mod requests;
 mod scenario;
+mod timeline;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use skiff_integration::{ImageFormat, PushedImage, RandomImage, Registry, Skopeo};
+use skiff_integration::{ImageFormat, Latency, PushedImage, RandomImage, Registry, Skopeo};
 
 use measure::Invocation;
 use scenario::{BenchImage, Programs, Scenario, SyncSet, Target, Tool};
@@ -35,6 +37,22 @@ const SYNC_REPOSITORIES: usize = 8;
 const SYNC_TAGS: usize = 3;
 const SYNC_SHARED_LAYER: usize = 32 * 1024;
 const SYNC_OWN_LAYER: usize = 16 * 1024;
+/// The far registries' delay, each way: a round trip of 50 ms, a registry in another region.
+const FAR_ONE_WAY: Duration = Duration::from_millis(25);
+/// The far scenarios' image: many small layers, so round trips rather than bytes count.
+const FAR_LAYERS: usize = 20;
+const FAR_LAYER: usize = 32 * 1024;
+/// Round trips that wait for each other whatever the client does (the depth of the
+/// lower bound): a pull pings, reads the manifest, then fetches the blobs.
+const PULL_DEPTH: usize = 3;
+/// A push pings, HEADs a blob, starts its upload, finishes it, then puts the manifest.
+const PUSH_DEPTH: usize = 5;
+/// A copy pings both registries at once, reads the manifest, then pushes.
+const COPY_DEPTH: usize = 6;
+/// A sync also lists each repository's tags first.
+const SYNC_DEPTH: usize = 7;
+/// A no-op sync pings, lists tags, and HEADs each manifest on both sides at once.
+const NO_OP_SYNC_DEPTH: usize = 3;
 /// Programs the benchmark runs besides the integration peers, with their
 /// Debian packages.
 const BENCH_TOOLS: [(&str, &str); 2] = [("/usr/bin/time", "time"), ("/usr/bin/curl", "curl")];
@@ -46,15 +64,18 @@ enum Group {
     Transfer,
     /// Many images: `skiff sync` against `skopeo sync`.
     Sync,
+    /// Far registries: pull, copy, push and sync through delaying proxies.
+    Latency,
 }
 
 impl Group {
-    const ALL: [Group; 2] = [Group::Transfer, Group::Sync];
+    const ALL: [Group; 3] = [Group::Transfer, Group::Sync, Group::Latency];
 
     fn name(self) -> &'static str {
         match self {
             Group::Transfer => "transfer",
             Group::Sync => "sync",
+            Group::Latency => "latency",
         }
     }
 
@@ -63,6 +84,7 @@ impl Group {
         match self {
             Group::Transfer => (report::START_MARKER, report::END_MARKER),
             Group::Sync => ("<!-- bench:sync:start -->", "<!-- bench:sync:end -->"),
+            Group::Latency => ("<!-- bench:latency:start -->", "<!-- bench:latency:end -->"),
         }
     }
 }
@@ -99,17 +121,17 @@ impl Options {
                     rounds = Some(n);
                 }
                 "--only" => {
-                    let value = args.next().ok_or("--only needs transfer or sync")?;
+                    let value = args.next().ok_or("--only needs transfer, sync or latency")?;
                     options.only = Some(
                         Group::ALL
                             .into_iter()
                             .find(|g| g.name() == value)
-                            .ok_or_else(|| format!("--only {value:?}: not transfer or sync"))?,
+                            .ok_or_else(|| format!("--only {value:?}: not transfer, sync or latency"))?,
                     );
                 }
                 other => {
                     return Err(format!(
-                        "bench: unknown argument {other:?} (try --quick, --rounds N, --only transfer|sync)"
+                        "bench: unknown argument {other:?} (try --quick, --rounds N, --only transfer|sync|latency)"
                     ))
                 }
             }
@@ -185,14 +207,25 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         let scenarios = scenarios(&programs, &big_image, &small_image, &huge_image, &big, &archives);
         groups.push((Group::Transfer, scenarios));
     }
-    if options.runs(Group::Sync) {
+    let sync_set = if options.runs(Group::Sync) || options.runs(Group::Latency) {
         let sync_set = push_sync_set(&skopeo, &registry);
         prime_synced(&programs, &registry, &sync_set, work.path())?;
+        Some(sync_set)
+    } else {
+        None
+    };
+    if let (true, Some(sync_set)) = (options.runs(Group::Sync), &sync_set) {
         let scenarios = vec![
-            scenario::sync_into_empty(&programs, &sync_set),
-            scenario::sync_no_op(&programs, &sync_set),
+            scenario::sync_into_empty(&programs, sync_set),
+            scenario::sync_no_op(&programs, sync_set),
         ];
         groups.push((Group::Sync, scenarios));
+    }
+    if let (true, Some(sync_set)) = (options.runs(Group::Latency), &sync_set) {
+        let far = push_image(&skopeo, &registry, "bench/far:1", &[FAR_LAYER; FAR_LAYERS]);
+        let label = format!("{FAR_LAYERS} x {} KiB", FAR_LAYER >> 10);
+        let far = describe(&far, &label);
+        groups.push((Group::Latency, far_scenarios(&programs, &far, sync_set)));
     }
 
     let doc_path = crate::project_root().join("docs").join("PERFORMANCE.md");
@@ -265,18 +298,31 @@ fn scenarios(
             },
         ]
     };
+    // Issue 21: at most half of skopeo's CPU per GiB pulled and pushed.
+    let half_the_cpu = || Target::CpuPerGib {
+        versus: Tool::Skopeo,
+        factor: 0.5,
+    };
     let mut pull_big_targets = big_speed();
     pull_big_targets.push(Target::RssNotAbove(Tool::Skopeo));
+    pull_big_targets.push(half_the_cpu());
+    let mut push_big_targets = big_speed();
+    push_big_targets.push(half_the_cpu());
     let pull_big = scenario::pull(programs, big, pull_big_targets);
     let baseline = pull_big.name.clone();
     let mut pull_huge = scenario::pull(
         programs,
         huge,
-        vec![Target::RssCloseTo {
-            baseline,
-            factor: 1.25,
-        }],
+        vec![
+            Target::RssCloseTo {
+                baseline,
+                factor: 1.25,
+            },
+            half_the_cpu(),
+        ],
     );
+    let mut push_huge = scenario::push(programs, huge, vec![half_the_cpu()]);
+    push_huge.max_rounds = Some(2);
     // Peak memory is what this one is for; one round each is enough.
     pull_huge.max_rounds = Some(1);
     // Archives: as fast as skopeo both ways, memory independent of layer size (a 512 MiB
@@ -313,7 +359,7 @@ fn scenarios(
         scenario::inspect(programs, big),
         scenario::digest(programs, &layer_file, first_layer.size()),
         pull_big,
-        scenario::push(programs, big, big_speed()),
+        scenario::push(programs, big, push_big_targets),
         scenario::pull(
             programs,
             small,
@@ -339,6 +385,7 @@ fn scenarios(
         scenario::copy_mount(programs, big),
         scenario::copy_warm(programs, big, WARM_PREFIX),
         pull_huge,
+        push_huge,
         save_big,
         load_big,
         save_huge,
@@ -378,6 +425,55 @@ fn prime_warm_copy(programs: &Programs, registry: &Registry, image: &BenchImage)
         format!("docker://{host}/{WARM_PREFIX}/{}", image.name),
     )
     .run()
+}
+
+/// The far-registry scenarios: the same commands as the near ones, every request and answer
+/// delayed by [`FAR_ONE_WAY`] at both ends.
+fn far_scenarios(programs: &Programs, image: &BenchImage, sync_set: &SyncSet) -> Vec<Scenario> {
+    let latency = Latency::each_way(FAR_ONE_WAY);
+    // What every far scenario is held to: near the bound of its own requests, none avoidable,
+    // and for copy and sync 3x skopeo; requests per image are reported.
+    let targets = |depth: usize, versus_skopeo: Option<f64>, images: usize| {
+        let mut targets: Vec<Target> = versus_skopeo
+            .map(|factor| Target::Speed {
+                versus: Tool::Skopeo,
+                factor,
+            })
+            .into_iter()
+            .collect();
+        targets.push(Target::NearLowerBound { factor: 1.3, depth });
+        targets.push(Target::NoAvoidableRequests);
+        targets.push(Target::RequestsPerImage { images });
+        targets
+    };
+    let images = sync_set.images;
+    vec![
+        scenario::far(
+            scenario::pull(programs, image, Vec::new()),
+            latency,
+            targets(PULL_DEPTH, None, 1),
+        ),
+        scenario::far(
+            scenario::copy_between_registries(programs, image),
+            latency,
+            targets(COPY_DEPTH, Some(3.0), 1),
+        ),
+        scenario::far(
+            scenario::push(programs, image, Vec::new()),
+            latency,
+            targets(PUSH_DEPTH, None, 1),
+        ),
+        scenario::far(
+            scenario::sync_into_empty(programs, sync_set),
+            latency,
+            targets(SYNC_DEPTH, Some(3.0), images),
+        ),
+        scenario::far(
+            scenario::sync_no_op(programs, sync_set),
+            latency,
+            targets(NO_OP_SYNC_DEPTH, None, images),
+        ),
+    ]
 }
 
 /// Pushes the sync benchmark's images: `SYNC_REPOSITORIES` repositories of `SYNC_TAGS` tags,
@@ -479,6 +575,13 @@ mod tests {
                 false,
                 Some(Group::Sync),
                 "cargo xtask bench --only sync",
+            ),
+            (
+                "--quick --only latency",
+                3,
+                true,
+                Some(Group::Latency),
+                "cargo xtask bench --quick --only latency",
             ),
         ];
         for (line, rounds, quick, only, printed) in cases {

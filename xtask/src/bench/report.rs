@@ -98,20 +98,27 @@ pub(crate) fn render(
 
 fn results_table(outcomes: &[Outcome]) -> String {
     let mut out = String::from(
-        "| scenario | tool | runs | median | min | max | throughput (median / best) | peak RSS | HTTP requests |\n\
-         | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
+        "| scenario | tool | runs | median | min | max | skiff's speed-up (median) | throughput (median / best) | peak RSS | CPU (user+sys, median) | HTTP requests |\n\
+         | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
     );
     for outcome in outcomes {
+        let skiff = outcome.result(Tool::Skiff);
         for result in &outcome.results {
             let s = &result.summary;
             let throughput = outcome.bytes.map_or_else(
                 || "-".to_owned(),
                 |bytes| format!("{} / {}", mib_per_s(bytes, s.median), mib_per_s(bytes, s.min)),
             );
+            let speed_up = match skiff {
+                Some(skiff) if result.tool != Tool::Skiff => {
+                    format!("{:.2}x", ratio(s.median, skiff.summary.median))
+                }
+                _ => "-".to_owned(),
+            };
             let requests = result.requests.map_or_else(|| "-".to_owned(), |r| r.to_string());
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {throughput} | {} MiB | {requests} |",
+                "| {} | {} | {} | {} | {} | {} | {speed_up} | {throughput} | {} MiB | {} | {requests} |",
                 outcome.scenario,
                 result.tool,
                 s.runs,
@@ -119,6 +126,7 @@ fn results_table(outcomes: &[Outcome]) -> String {
                 seconds(s.min),
                 seconds(s.max),
                 s.peak_rss_kib >> 10,
+                seconds(s.cpu),
             );
         }
     }
@@ -201,6 +209,39 @@ fn judge(outcome: &Outcome, target: &Target, all: &[Outcome]) -> Option<(String,
                 .collect();
             Some((measured.join(", "), "reported".to_owned()))
         }
+        Target::NearLowerBound { factor, depth } => {
+            let timeline = skiff.timeline.as_ref()?;
+            let round_trip = outcome.latency?.round_trip();
+            let bound = timeline.lower_bound(round_trip, *depth);
+            let over = ratio(skiff.summary.median, bound);
+            let path = round_trip * timeline.critical_path.len() as u32;
+            let measured = format!(
+                "{} median = {over:.2}x of {} ({timeline}: {})",
+                seconds(skiff.summary.median),
+                seconds(bound),
+                seconds(path)
+            );
+            Some((measured, met_or_missed(over <= *factor, over / factor)))
+        }
+        Target::NoAvoidableRequests => {
+            let mine = skiff.avoidable?;
+            let theirs = outcome
+                .result(Tool::Skopeo)
+                .and_then(|r| r.avoidable)
+                .map_or_else(String::new, |a| format!("; skopeo {}", describe_avoidable(&a)));
+            let measured = format!("skiff {}{theirs}", describe_avoidable(&mine));
+            let verdict = if mine.none() { "met" } else { "missed" };
+            Some((measured, verdict.to_owned()))
+        }
+        Target::CpuPerGib { versus, factor } => {
+            let gib = outcome.bytes? as f64 / (1u64 << 30) as f64;
+            let other = outcome.result(*versus)?;
+            let per_gib = |r: &super::driver::ContenderResult| r.summary.cpu.as_secs_f64() / gib;
+            let (mine, theirs) = (per_gib(skiff), per_gib(other));
+            let share = mine / theirs.max(1e-9);
+            let measured = format!("skiff {mine:.2} s/GiB, {versus} {theirs:.2} s/GiB ({share:.2}x)");
+            Some((measured, met_or_missed(share <= *factor, share / factor)))
+        }
         Target::RssCloseTo { baseline, factor } => {
             let base = all
                 .iter()
@@ -211,6 +252,14 @@ fn judge(outcome: &Outcome, target: &Target, all: &[Outcome]) -> Option<(String,
             let ratio = mine as f64 / theirs.max(1) as f64;
             Some((measured, met_or_missed(ratio <= *factor, ratio / factor)))
         }
+    }
+}
+
+fn describe_avoidable(avoidable: &super::requests::Avoidable) -> String {
+    if avoidable.none() {
+        "none".to_owned()
+    } else {
+        avoidable.to_string()
     }
 }
 

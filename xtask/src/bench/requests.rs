@@ -3,6 +3,7 @@
 //! Counting on the wire instead of asking each tool keeps the numbers
 //! comparable between skiff and skopeo: both are counted the same way.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use skiff_integration::{Route, SeenRequest};
@@ -54,6 +55,58 @@ impl fmt::Display for RequestCount {
     }
 }
 
+/// Requests a client could have done without, from what the proxies of the source and of the
+/// destination saw (the no-avoidable-request goal of issue 21).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Avoidable {
+    /// `HEAD`s of a blob in a repository after the first, on either side.
+    pub(crate) repeated_blob_heads: usize,
+    /// Downloads of a blob from a repository after the first.
+    pub(crate) repeated_blob_gets: usize,
+    /// `GET`s of a manifest at the destination: existence and digest come with a `HEAD`.
+    pub(crate) destination_manifest_gets: usize,
+}
+
+impl Avoidable {
+    pub(crate) fn of(source: &[SeenRequest], destination: &[SeenRequest]) -> Avoidable {
+        Avoidable {
+            repeated_blob_heads: repeats(source, "HEAD", Route::Blob)
+                + repeats(destination, "HEAD", Route::Blob),
+            repeated_blob_gets: repeats(source, "GET", Route::Blob),
+            destination_manifest_gets: destination
+                .iter()
+                .filter(|r| r.method.as_str() == "GET" && r.route == Route::Manifest)
+                .count(),
+        }
+    }
+
+    pub(crate) fn none(&self) -> bool {
+        *self == Avoidable::default()
+    }
+}
+
+/// How many `method` requests of `route` repeat a path already asked for.
+fn repeats(seen: &[SeenRequest], method: &str, route: Route) -> usize {
+    let mut times: HashMap<&str, usize> = HashMap::new();
+    for request in seen
+        .iter()
+        .filter(|r| r.method.as_str() == method && r.route == route)
+    {
+        *times.entry(request.path.as_str()).or_default() += 1;
+    }
+    times.values().map(|n| n - 1).sum()
+}
+
+impl fmt::Display for Avoidable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} repeated blob HEAD, {} repeated blob GET, {} destination manifest GET",
+            self.repeated_blob_heads, self.repeated_blob_gets, self.destination_manifest_gets
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +147,33 @@ mod tests {
         };
         assert_eq!(count, expected);
         assert_eq!(count.to_string(), "8 (2 HEAD, 1 blob GET, 3 upload, 1 mount)");
+    }
+
+    #[test]
+    fn avoidable_requests_are_repeats_and_destination_manifest_reads() {
+        let digest = format!("sha256:{}", "b".repeat(64));
+        let blob = format!("/v2/a/blobs/{digest}");
+        let source = [
+            seen("GET", "/v2/a/manifests/1"),
+            seen("GET", &blob),
+            seen("GET", &blob),
+            seen("HEAD", &blob),
+        ];
+        let destination = [
+            seen("HEAD", &format!("/v2/m/blobs/{digest}")),
+            seen("HEAD", &format!("/v2/n/blobs/{digest}")),
+            seen("HEAD", &format!("/v2/n/blobs/{digest}")),
+            seen("HEAD", "/v2/n/manifests/1"),
+            seen("GET", "/v2/n/manifests/1"),
+        ];
+        let avoidable = Avoidable::of(&source, &destination);
+        let expected = Avoidable {
+            repeated_blob_heads: 1,
+            repeated_blob_gets: 1,
+            destination_manifest_gets: 1,
+        };
+        assert_eq!(avoidable, expected);
+        assert!(!avoidable.none());
+        assert!(Avoidable::of(&source[..2], &destination[..2]).none());
     }
 }

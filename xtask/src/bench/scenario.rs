@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use skiff_integration::Latency;
+
 use super::measure::Invocation;
 
 /// Who runs a command.
@@ -102,6 +104,17 @@ pub(crate) enum Target {
     /// Not a goal but a figure: each registry client's requests divided by
     /// the `images` it moved or checked.
     RequestsPerImage { images: usize },
+    /// Through far registries, skiff's median wall time is at most `factor`
+    /// times the lower bound of its own requests and concurrency (see
+    /// [`Timeline::lower_bound`](super::timeline::Timeline::lower_bound)), the
+    /// protocol making `depth` round trips wait for each other.
+    NearLowerBound { factor: f64, depth: usize },
+    /// No request that could be avoided: at most one HEAD per blob and
+    /// repository, no repeated download, no GET of a destination manifest.
+    NoAvoidableRequests,
+    /// skiff's user+sys CPU time per GiB moved is at most `factor` times
+    /// `versus`'s.
+    CpuPerGib { versus: Tool, factor: f64 },
 }
 
 impl Target {
@@ -132,6 +145,17 @@ impl fmt::Display for Target {
                 write!(f, "peak RSS at most {factor}x skiff's in {baseline}")
             }
             Target::RequestsPerImage { images } => write!(f, "requests per image ({images} images)"),
+            Target::NearLowerBound { factor, depth } => write!(
+                f,
+                "within {factor}x of the lower bound (round trip x max({depth}, requests / peak in flight))"
+            ),
+            Target::NoAvoidableRequests => write!(
+                f,
+                "no avoidable request (one HEAD per blob, no repeated GET, no GET of a destination manifest)"
+            ),
+            Target::CpuPerGib { versus, factor } => {
+                write!(f, "CPU (user+sys) per GiB at most {factor}x {versus}'s")
+            }
         }
     }
 }
@@ -145,6 +169,9 @@ pub(crate) struct Scenario {
     /// blobs an earlier one left (skopeo remembers where it saw blobs and
     /// would mount them instead of pushing).
     pub(crate) fresh_registry: bool,
+    /// Run through proxies adding this latency in front of the source and of the
+    /// destination: far registries.
+    pub(crate) latency: Option<Latency>,
     /// Fewer rounds than the benchmark's, for expensive runs.
     pub(crate) max_rounds: Option<usize>,
     pub(crate) contenders: Vec<Contender>,
@@ -219,6 +246,7 @@ pub(crate) fn startup(programs: &Programs) -> Scenario {
         name: "start-up (`--version`)".to_owned(),
         bytes: None,
         fresh_registry: false,
+        latency: None,
         max_rounds: None,
         contenders: vec![
             Contender::new(Tool::Skiff, move |_| Invocation::new(&skiff_path, ["--version"])),
@@ -236,6 +264,7 @@ pub(crate) fn inspect(programs: &Programs, image: &BenchImage) -> Scenario {
         name: format!("inspect ({})", image.label),
         bytes: None,
         fresh_registry: false,
+        latency: None,
         max_rounds: None,
         contenders: vec![
             Contender::new(Tool::Skiff, move |run| {
@@ -264,6 +293,7 @@ pub(crate) fn digest(programs: &Programs, file: &Path, size: u64) -> Scenario {
         name: format!("digest --blob ({} MiB file)", size >> 20),
         bytes: Some(size),
         fresh_registry: false,
+        latency: None,
         max_rounds: None,
         contenders: vec![
             Contender::new(Tool::Skiff, move |_| {
@@ -329,6 +359,7 @@ pub(crate) fn pull(programs: &Programs, image: &BenchImage, targets: Vec<Target>
         name: format!("pull ({})", image.label),
         bytes: Some(image.bytes),
         fresh_registry: false,
+        latency: None,
         max_rounds: None,
         contenders,
         targets,
@@ -384,6 +415,7 @@ pub(crate) fn push(programs: &Programs, image: &BenchImage, targets: Vec<Target>
         name: format!("push ({})", image.label),
         bytes: Some(image.bytes),
         fresh_registry: true,
+        latency: None,
         max_rounds: None,
         contenders,
         targets,
@@ -399,6 +431,7 @@ pub(crate) fn save_archive(programs: &Programs, image: &BenchImage, targets: Vec
         name: format!("registry -> docker-archive ({})", image.label),
         bytes: Some(image.bytes),
         fresh_registry: false,
+        latency: None,
         max_rounds: None,
         contenders: vec![
             Contender::new(Tool::Skiff, move |run| {
@@ -438,6 +471,7 @@ pub(crate) fn load_archive(
         name: format!("docker-archive -> registry ({})", image.label),
         bytes: Some(image.bytes),
         fresh_registry: true,
+        latency: None,
         max_rounds: None,
         contenders: vec![
             Contender::new(Tool::Skiff, move |run| {
@@ -509,6 +543,23 @@ pub(crate) fn copy_warm(programs: &Programs, image: &BenchImage, warm_prefix: &s
     )
 }
 
+/// Copy to a repository of its own in another registry (a fresh one per run): every blob
+/// crosses, nothing can be mounted.
+pub(crate) fn copy_between_registries(programs: &Programs, image: &BenchImage) -> Scenario {
+    let mut scenario = copy(programs, image, "copy to another registry", None, Vec::new());
+    scenario.fresh_registry = true;
+    scenario
+}
+
+/// `scenario` against far registries: every request and every answer delayed by `latency`
+/// at the source and at the destination; held to `targets` instead of its own.
+pub(crate) fn far(mut scenario: Scenario, latency: Latency, targets: Vec<Target>) -> Scenario {
+    scenario.name = format!("{}, {} ms each way", scenario.name, latency.request.as_millis());
+    scenario.latency = Some(latency);
+    scenario.targets = targets;
+    scenario
+}
+
 /// Registry-to-registry copy of `image`, into `fixed_prefix/NAME` or, when
 /// `None`, into a repository of each run's own.
 fn copy(
@@ -532,6 +583,7 @@ fn copy(
         name: format!("{label} ({})", image.label),
         bytes: None,
         fresh_registry: false,
+        latency: None,
         max_rounds: None,
         contenders: vec![
             Contender::new(Tool::Skiff, move |run| {
@@ -604,6 +656,7 @@ fn sync(
         name,
         bytes: None,
         fresh_registry: fresh,
+        latency: None,
         max_rounds: None,
         contenders: vec![
             Contender::new(Tool::Skiff, move |run| {

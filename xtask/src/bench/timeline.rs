@@ -1,0 +1,174 @@
+//! A run's requests on one clock, as the proxies in front of a far registry saw them: how many
+//! were in flight at once, which round trips had to wait for each other, and the lower bound on
+//! wall time they imply.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use skiff_integration::{Route, SeenRequest};
+
+/// One exchange: when it reached a proxy and when its answer left, on a shared clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Exchange {
+    /// `METHOD ROUTE` and the path, for printing a critical path.
+    pub(crate) what: String,
+    pub(crate) arrived: Duration,
+    pub(crate) answered: Duration,
+}
+
+impl Exchange {
+    /// The exchanges proxies saw, each proxy's record with the instant it started, put on the
+    /// clock of the earliest request. A request without an answer counts as answered when it
+    /// arrived.
+    pub(crate) fn merge(proxies: &[(Instant, Vec<SeenRequest>)]) -> Vec<Exchange> {
+        let mut all: Vec<(Instant, Instant, String)> = proxies
+            .iter()
+            .flat_map(|(started, seen)| {
+                seen.iter().map(move |request| {
+                    let arrived = *started + request.arrived;
+                    let answered = request.answered.map_or(arrived, |a| *started + a);
+                    (arrived, answered, describe(request))
+                })
+            })
+            .collect();
+        all.sort_by_key(|(arrived, _, _)| *arrived);
+        let Some(epoch) = all.first().map(|(arrived, _, _)| *arrived) else {
+            return Vec::new();
+        };
+        all.into_iter()
+            .map(|(arrived, answered, what)| Exchange {
+                what,
+                arrived: arrived - epoch,
+                answered: answered - epoch,
+            })
+            .collect()
+    }
+}
+
+fn describe(request: &SeenRequest) -> String {
+    let route = match request.route {
+        Route::Ping => "ping",
+        Route::Catalog => "catalog",
+        Route::Tags => "tags",
+        Route::Manifest => "manifest",
+        Route::Blob => "blob",
+        Route::Upload => "upload",
+        Route::Referrers => "referrers",
+        _ => "other",
+    };
+    let path: String = request.path.chars().take(72).collect();
+    format!("{} {route} {path}", request.method)
+}
+
+/// What a run's timeline says about its round trips.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Timeline {
+    /// Requests, through every proxy.
+    pub(crate) requests: usize,
+    /// The most requests in flight at one instant.
+    pub(crate) peak_in_flight: usize,
+    /// The longest chain of requests each of which arrived after the one before it was
+    /// answered: round trips that happened one after another, oldest first.
+    pub(crate) critical_path: Vec<Exchange>,
+}
+
+impl Timeline {
+    pub(crate) fn of(exchanges: &[Exchange]) -> Timeline {
+        Timeline {
+            requests: exchanges.len(),
+            peak_in_flight: peak_in_flight(exchanges),
+            critical_path: critical_path(exchanges),
+        }
+    }
+
+    /// The least wall time a run with these requests and this concurrency can take when every
+    /// exchange costs `round_trip`: `round_trip x max(depth, requests / peak in flight)`, where
+    /// `depth` is the number of round trips the protocol makes wait for each other. With at most
+    /// P requests in flight and each lasting a round trip, N requests need N / P round trips;
+    /// and no schedule beats the chain of requests that need the answer of the one before.
+    pub(crate) fn lower_bound(&self, round_trip: Duration, depth: usize) -> Duration {
+        let waves = self.requests as f64 / self.peak_in_flight.max(1) as f64;
+        round_trip.mul_f64(waves.max(depth as f64))
+    }
+}
+
+/// The largest number of exchanges in flight at once (an answer leaving at the instant another
+/// request arrives does not overlap it).
+fn peak_in_flight(exchanges: &[Exchange]) -> usize {
+    // (instant, +1 arrival / -1 answer); answers sort first at equal instants.
+    let mut events: Vec<(Duration, i32)> = exchanges
+        .iter()
+        .flat_map(|e| [(e.arrived, 1), (e.answered, -1)])
+        .collect();
+    events.sort();
+    let (mut now, mut peak) = (0i32, 0i32);
+    for (_, change) in events {
+        now += change;
+        peak = peak.max(now);
+    }
+    peak as usize
+}
+
+/// The most exchanges that happened strictly one after another: the classic earliest-answer-first
+/// choice of non-overlapping intervals, which finds a longest such chain.
+fn critical_path(exchanges: &[Exchange]) -> Vec<Exchange> {
+    let mut by_answer: Vec<&Exchange> = exchanges.iter().collect();
+    by_answer.sort_by_key(|e| e.answered);
+    let mut chain: Vec<Exchange> = Vec::new();
+    for exchange in by_answer {
+        if chain.last().is_none_or(|last| exchange.arrived >= last.answered) {
+            chain.push(exchange.clone());
+        }
+    }
+    chain
+}
+
+impl fmt::Display for Timeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} requests, at most {} in flight, critical path {} round trips",
+            self.requests,
+            self.peak_in_flight,
+            self.critical_path.len()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exchange(arrived: u64, answered: u64) -> Exchange {
+        Exchange {
+            what: format!("{arrived}-{answered}"),
+            arrived: Duration::from_millis(arrived),
+            answered: Duration::from_millis(answered),
+        }
+    }
+
+    #[test]
+    fn concurrency_and_critical_path_come_from_the_intervals() {
+        // A ping, then three blobs at once, then two more after the first blob, then a manifest.
+        let exchanges = [
+            exchange(0, 50),
+            exchange(50, 100),
+            exchange(51, 110),
+            exchange(52, 120),
+            exchange(100, 150),
+            exchange(101, 160),
+            exchange(160, 210),
+        ];
+        let timeline = Timeline::of(&exchanges);
+        assert_eq!(timeline.requests, 7);
+        // 51-110 and 52-120 overlap 100-150 and 101-160: four at once.
+        assert_eq!(timeline.peak_in_flight, 4);
+        let path: Vec<&str> = timeline.critical_path.iter().map(|e| e.what.as_str()).collect();
+        assert_eq!(path, ["0-50", "50-100", "100-150", "160-210"]);
+        // 7 requests, 4 at once: 1.75 round trips; a protocol depth of 3 bounds it instead.
+        let rtt = Duration::from_millis(50);
+        assert_eq!(timeline.lower_bound(rtt, 1), Duration::from_micros(87_500));
+        assert_eq!(timeline.lower_bound(rtt, 3), Duration::from_millis(150));
+        assert_eq!(Timeline::of(&[]).lower_bound(rtt, 2), Duration::from_millis(100));
+    }
+}
