@@ -7,6 +7,7 @@
 //! destination: two far registries.
 
 use std::path::Path;
+use std::time::Instant;
 
 use skiff_integration::{FaultProxy, Latency, Registry};
 
@@ -136,7 +137,9 @@ fn count_requests(
     let scratch = scratch_dir(work)?;
     let endpoints = Endpoints::counted(scenario, registry);
     let id = format!("count-{}", contender.tool.slug());
+    let started = Instant::now();
     contender.command(&endpoints.run(scratch.path(), &id)).run()?;
+    let wall = started.elapsed();
     let destination = endpoints.destination_proxy.as_ref().map(FaultProxy::requests);
     let source = endpoints.source_proxy.as_ref().map(FaultProxy::requests);
     let all: Vec<_> = destination.iter().chain(&source).flatten().cloned().collect();
@@ -151,7 +154,7 @@ fn count_requests(
             .flatten()
             .map(|proxy| (proxy.started(), proxy.requests()))
             .collect();
-        let timeline = Timeline::of(&Exchange::merge(&proxies));
+        let timeline = Timeline::of(&Exchange::merge(&proxies, started), wall);
         print_critical_path(scenario, contender.tool, &timeline);
         timeline
     });

@@ -190,6 +190,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     eprintln!("# registry on {}; generating and pushing images", registry.addr());
     let skopeo = Skopeo::new();
     let mut groups: Vec<(Group, Vec<Scenario>)> = Vec::new();
+    // The pushed images' layouts are temp dirs that the push scenarios read: they live until
+    // every group has run.
+    let mut pushed: Vec<PushedImage> = Vec::new();
     if options.runs(Group::Transfer) {
         let big = push_image(&skopeo, &registry, "bench/big:1", &[64 * MIB; 4]);
         let small = push_image(&skopeo, &registry, "bench/small:1", &[4096; 200]);
@@ -206,6 +209,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         };
         let scenarios = scenarios(&programs, &big_image, &small_image, &huge_image, &big, &archives);
         groups.push((Group::Transfer, scenarios));
+        pushed.extend([big, small, huge]);
     }
     let sync_set = if options.runs(Group::Sync) || options.runs(Group::Latency) {
         let sync_set = push_sync_set(&skopeo, &registry);
@@ -224,8 +228,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let (true, Some(sync_set)) = (options.runs(Group::Latency), &sync_set) {
         let far = push_image(&skopeo, &registry, "bench/far:1", &[FAR_LAYER; FAR_LAYERS]);
         let label = format!("{FAR_LAYERS} x {} KiB", FAR_LAYER >> 10);
-        let far = describe(&far, &label);
-        groups.push((Group::Latency, far_scenarios(&programs, &far, sync_set)));
+        let far_image = describe(&far, &label);
+        groups.push((Group::Latency, far_scenarios(&programs, &far_image, sync_set)));
+        pushed.push(far);
     }
 
     let doc_path = crate::project_root().join("docs").join("PERFORMANCE.md");
@@ -248,6 +253,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     std::fs::write(&doc_path, doc).map_err(|e| format!("writing {}: {e}", doc_path.display()))?;
     eprintln!("# wrote {}", doc_path.display());
+    drop(pushed);
     Ok(())
 }
 

@@ -17,31 +17,27 @@ pub(crate) struct Exchange {
 }
 
 impl Exchange {
-    /// The exchanges proxies saw, each proxy's record with the instant it started, put on the
-    /// clock of the earliest request. A request without an answer counts as answered when it
-    /// arrived.
-    pub(crate) fn merge(proxies: &[(Instant, Vec<SeenRequest>)]) -> Vec<Exchange> {
-        let mut all: Vec<(Instant, Instant, String)> = proxies
+    /// The exchanges proxies saw, each proxy's record with the instant it started, on the clock
+    /// of `epoch` (the start of the run). A request without an answer counts as answered when
+    /// it arrived.
+    pub(crate) fn merge(proxies: &[(Instant, Vec<SeenRequest>)], epoch: Instant) -> Vec<Exchange> {
+        let since = |instant: Instant| instant.saturating_duration_since(epoch);
+        let mut all: Vec<Exchange> = proxies
             .iter()
             .flat_map(|(started, seen)| {
                 seen.iter().map(move |request| {
                     let arrived = *started + request.arrived;
                     let answered = request.answered.map_or(arrived, |a| *started + a);
-                    (arrived, answered, describe(request))
+                    Exchange {
+                        what: describe(request),
+                        arrived: since(arrived),
+                        answered: since(answered),
+                    }
                 })
             })
             .collect();
-        all.sort_by_key(|(arrived, _, _)| *arrived);
-        let Some(epoch) = all.first().map(|(arrived, _, _)| *arrived) else {
-            return Vec::new();
-        };
-        all.into_iter()
-            .map(|(arrived, answered, what)| Exchange {
-                what,
-                arrived: arrived - epoch,
-                answered: answered - epoch,
-            })
-            .collect()
+        all.sort_by_key(|e| e.arrived);
+        all
     }
 }
 
@@ -70,14 +66,23 @@ pub(crate) struct Timeline {
     /// The longest chain of requests each of which arrived after the one before it was
     /// answered: round trips that happened one after another, oldest first.
     pub(crate) critical_path: Vec<Exchange>,
+    /// From the start of the run to its first request: start-up and connection set-up.
+    pub(crate) before_first: Duration,
+    /// From the last answer to the end of the run: what the client did with the last bytes.
+    pub(crate) after_last: Duration,
 }
 
 impl Timeline {
-    pub(crate) fn of(exchanges: &[Exchange]) -> Timeline {
+    /// The timeline of a run of `wall` whose `exchanges` are on the run's clock.
+    pub(crate) fn of(exchanges: &[Exchange], wall: Duration) -> Timeline {
+        let first = exchanges.iter().map(|e| e.arrived).min().unwrap_or(wall);
+        let last = exchanges.iter().map(|e| e.answered).max().unwrap_or(wall);
         Timeline {
             requests: exchanges.len(),
             peak_in_flight: peak_in_flight(exchanges),
             critical_path: critical_path(exchanges),
+            before_first: first.min(wall),
+            after_last: wall.saturating_sub(last),
         }
     }
 
@@ -127,10 +132,12 @@ impl fmt::Display for Timeline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} requests, at most {} in flight, critical path {} round trips",
+            "{} requests, at most {} in flight, critical path {} round trips; first request after {} ms, {} ms after the last answer",
             self.requests,
             self.peak_in_flight,
-            self.critical_path.len()
+            self.critical_path.len(),
+            self.before_first.as_millis(),
+            self.after_last.as_millis()
         )
     }
 }
@@ -159,8 +166,10 @@ mod tests {
             exchange(101, 160),
             exchange(160, 210),
         ];
-        let timeline = Timeline::of(&exchanges);
+        let timeline = Timeline::of(&exchanges, Duration::from_millis(230));
         assert_eq!(timeline.requests, 7);
+        assert_eq!(timeline.before_first, Duration::ZERO);
+        assert_eq!(timeline.after_last, Duration::from_millis(20));
         // 51-110 and 52-120 overlap 100-150 and 101-160: four at once.
         assert_eq!(timeline.peak_in_flight, 4);
         let path: Vec<&str> = timeline.critical_path.iter().map(|e| e.what.as_str()).collect();
@@ -169,6 +178,11 @@ mod tests {
         let rtt = Duration::from_millis(50);
         assert_eq!(timeline.lower_bound(rtt, 1), Duration::from_micros(87_500));
         assert_eq!(timeline.lower_bound(rtt, 3), Duration::from_millis(150));
-        assert_eq!(Timeline::of(&[]).lower_bound(rtt, 2), Duration::from_millis(100));
+        let empty = Timeline::of(&[], Duration::from_millis(10));
+        assert_eq!(empty.lower_bound(rtt, 2), Duration::from_millis(100));
+        assert_eq!(
+            (empty.before_first, empty.after_last),
+            (Duration::from_millis(10), Duration::ZERO)
+        );
     }
 }
