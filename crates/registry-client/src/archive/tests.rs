@@ -358,13 +358,16 @@ fn oci_archive(edit: impl FnOnce(&mut Vec<(String, Vec<u8>)>), extra: TarBuilder
     bytes
 }
 
+/// Whether an error is the refusal a hostile archive must meet.
+type Refusal = fn(&Error) -> bool;
+
 #[tokio::test]
 async fn hostile_oci_archives_are_refused_and_leave_nothing_behind() {
     let is_layer = |name: &str| {
         let image = ArchiveImage::new("oci hostile", 1);
         name.ends_with(&sha256(&image.layers[0])[7..])
     };
-    let cases: Vec<(&str, Vec<u8>, fn(&Error) -> bool)> = vec![
+    let cases: Vec<(&str, Vec<u8>, Refusal)> = vec![
         (
             "a member name with ..",
             oci_archive(|_| {}, TarBuilder::new().file("blobs/../../escape", b"x")),
