@@ -354,7 +354,7 @@ impl BlobSink for LayoutSink {
             // the digest's, and the dropped writer then removes the temp file.
             let (mut writer, mut blob) = layout.blob_writer_for(blob).await?;
             while let Some(chunk) = blob.next_chunk().await {
-                writer.write(&chunk?).await?;
+                writer.write_bytes(chunk?).await?;
             }
             writer.commit().await?;
             Ok(())

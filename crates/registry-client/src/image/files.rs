@@ -126,7 +126,7 @@ pub async fn get_file(
     let mut writer =
         BlobWriter::create(dir, path.to_path_buf(), digest, Some(blob.size()))?.without_hashing();
     while let Some(chunk) = blob.next_chunk().await {
-        writer.write(&chunk?).await?;
+        writer.write_bytes(chunk?).await?;
     }
     writer.commit().await
 }

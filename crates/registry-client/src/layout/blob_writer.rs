@@ -3,19 +3,30 @@
 //! written unless its source verifies it, flushed to disk in the background
 //! as it grows, verified, fsynced, then renamed into place.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use bytes::{Bytes, BytesMut};
 use oci_digest::{Digest, Verifier};
-use tokio::io::{AsyncWriteExt, BufWriter};
+use tokio::sync::mpsc;
 
 use crate::Error;
 
-/// Coalesces the small frames a network stream delivers into large writes,
-/// so the blocking pool is visited once per 256 KiB rather than once per
-/// frame. Larger buffers only cost memory per concurrent transfer.
-const WRITE_BUFFER: usize = 256 * 1024;
+/// Pieces smaller than this are gathered (copied) into one write of at least
+/// [`GATHER`] bytes before they go to the writer thread: a thread hand-off and a
+/// `write` per tiny piece cost more than the copy. Larger pieces (hyper's reads of
+/// a fast stream are about 400 KiB) go as they are, without any copy in user space.
+const SMALL_PIECE: usize = 64 * 1024;
+
+/// The size of a gathered write of small pieces.
+const GATHER: usize = 256 * 1024;
+
+/// Pieces waiting for a blob's writer thread besides the one it is writing: enough
+/// that the network never waits for one `write`, few enough that memory stays
+/// constant (about three network reads per blob, with the one being filled).
+const QUEUED_PIECES: usize = 1;
 
 /// How much is written between early flushes of a large blob (see
 /// [`EarlyFlush`]). Blobs smaller than this are flushed once, at commit.
@@ -58,10 +69,8 @@ pub(crate) async fn write_small_blob(
     temp_dir: &Path,
     label: &str,
     final_path: PathBuf,
-    content: bytes::Bytes,
+    content: Bytes,
 ) -> Result<(), Error> {
-    use std::io::Write as _;
-
     let path = temp_path(temp_dir, label);
     tokio::task::spawn_blocking(move || {
         let mut temp = TempFile::new(path);
@@ -83,13 +92,13 @@ pub(crate) async fn write_small_blob(
 ///
 /// The kernel would otherwise keep a whole layer in the page cache until the
 /// final `fsync`, which then waits for all of it: the download and the disk
-/// took turns. Every [`EARLY_FLUSH_EVERY`] bytes, an `fdatasync` runs in the
-/// blocking pool on a second handle of the temp file, never waited for while
-/// writing goes on, so at commit only the tail is left to sync.
+/// took turns. Every [`EARLY_FLUSH_EVERY`] bytes, an `fdatasync` runs on a
+/// thread of its own on a second handle of the temp file, never waited for
+/// while writing goes on, so at commit only the tail is left to sync.
 #[derive(Debug)]
 struct EarlyFlush {
     file: Arc<std::fs::File>,
-    running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    running: Option<std::thread::JoinHandle<std::io::Result<()>>>,
     unflushed: u64,
 }
 
@@ -104,64 +113,154 @@ impl EarlyFlush {
 
     /// Counts `n` more bytes written; starts a flush when enough piled up and
     /// the previous one is done (a failed one is reported here).
-    async fn wrote(&mut self, n: u64) -> std::io::Result<()> {
+    fn wrote(&mut self, n: u64) -> std::io::Result<()> {
         self.unflushed += n;
         if self.unflushed < EARLY_FLUSH_EVERY || self.running.as_ref().is_some_and(|r| !r.is_finished()) {
             return Ok(());
         }
-        self.finish().await?;
+        self.finish()?;
         self.unflushed = 0;
         let file = Arc::clone(&self.file);
-        self.running = Some(tokio::task::spawn_blocking(move || file.sync_data()));
+        self.running = Some(
+            std::thread::Builder::new()
+                .name("skiff-flush".to_owned())
+                .spawn(move || file.sync_data())?,
+        );
         Ok(())
     }
 
     /// Waits for the flush under way, if any, and reports its failure.
-    async fn finish(&mut self) -> std::io::Result<()> {
+    fn finish(&mut self) -> std::io::Result<()> {
         match self.running.take() {
-            Some(running) => running.await.map_err(std::io::Error::other)?,
+            Some(running) => running
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the flush thread panicked"))),
             None => Ok(()),
         }
     }
 }
 
+/// What a blob's writer thread does: writes each piece it is sent, straight
+/// from the piece (no copy in user space), flushing early as the file grows,
+/// until the sending side closes; gives the file back for the final sync.
+fn write_pieces(
+    mut file: std::fs::File,
+    mut early_flush: EarlyFlush,
+    mut pieces: mpsc::Receiver<Bytes>,
+    path: &Path,
+) -> Result<std::fs::File, Error> {
+    while let Some(piece) = pieces.blocking_recv() {
+        file.write_all(&piece).map_err(Error::io("cannot write", path))?;
+        early_flush
+            .wrote(piece.len() as u64)
+            .map_err(Error::io("cannot sync", path))?;
+    }
+    early_flush.finish().map_err(Error::io("cannot sync", path))?;
+    Ok(file)
+}
+
 /// A temp file in a layout's root being filled with a blob's bytes, flushed to disk in the
 /// background as it grows, then made durable and renamed into place; removed when dropped
 /// before that.
+///
+/// The writes run on one blocking thread per blob, fed through a short channel: a
+/// `tokio::fs::File` would copy every byte into a buffer of its own and visit the
+/// blocking pool once per write. Dropped early, the channel closes, the thread
+/// ends after the pieces already queued, and the guard removes the file.
 #[derive(Debug)]
 pub(crate) struct TempBlob {
-    file: BufWriter<tokio::fs::File>,
-    early_flush: EarlyFlush,
+    pieces: Option<mpsc::Sender<Bytes>>,
+    writer: Option<tokio::task::JoinHandle<Result<std::fs::File, Error>>>,
+    /// Small pieces gathered for one write.
+    gathered: BytesMut,
     temp: TempFile,
     written: u64,
 }
 
 impl TempBlob {
-    /// Opens a fresh temp file in `temp_dir`, named after `label`.
+    /// Opens a fresh temp file in `temp_dir`, named after `label`, and starts its writer thread.
     pub(crate) fn create(temp_dir: &Path, label: &str) -> Result<TempBlob, Error> {
         let path = temp_path(temp_dir, label);
         let file = create_temp_file(&path)?;
+        let temp = TempFile::new(path.clone());
         let flush_handle = file.try_clone().map_err(Error::io("cannot open", &path))?;
+        let (sender, receiver) = mpsc::channel(QUEUED_PIECES);
+        let writer = tokio::task::spawn_blocking(move || {
+            write_pieces(file, EarlyFlush::new(flush_handle), receiver, &path)
+        });
         Ok(TempBlob {
-            file: BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(file)),
-            early_flush: EarlyFlush::new(flush_handle),
-            temp: TempFile::new(path),
+            pieces: Some(sender),
+            writer: Some(writer),
+            gathered: BytesMut::new(),
+            temp,
             written: 0,
         })
     }
 
-    /// Appends `chunk`.
-    pub(crate) async fn write(&mut self, chunk: &[u8]) -> Result<(), Error> {
-        self.file
-            .write_all(chunk)
-            .await
-            .map_err(Error::io("cannot write", self.temp.path()))?;
-        self.early_flush
-            .wrote(chunk.len() as u64)
-            .await
-            .map_err(Error::io("cannot sync", self.temp.path()))?;
+    /// Appends `chunk`: a large one is handed to the writer thread as it is, a
+    /// small one gathered with its neighbours first.
+    pub(crate) async fn write(&mut self, chunk: Bytes) -> Result<(), Error> {
         self.written += chunk.len() as u64;
+        if chunk.len() < SMALL_PIECE {
+            self.gathered.extend_from_slice(&chunk);
+            if self.gathered.len() >= GATHER {
+                self.send_gathered().await?;
+            }
+            return Ok(());
+        }
+        self.send_gathered().await?;
+        self.send(chunk).await
+    }
+
+    /// Appends a copy of `chunk`, gathered with its neighbours into large writes.
+    pub(crate) async fn write_slice(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        self.written += chunk.len() as u64;
+        self.gathered.extend_from_slice(chunk);
+        if self.gathered.len() >= GATHER {
+            self.send_gathered().await?;
+        }
         Ok(())
+    }
+
+    /// Sends what was gathered, if anything.
+    async fn send_gathered(&mut self) -> Result<(), Error> {
+        if self.gathered.is_empty() {
+            return Ok(());
+        }
+        let gathered = self.gathered.split().freeze();
+        self.send(gathered).await
+    }
+
+    /// Hands `piece` to the writer thread; when the thread has stopped, its failure.
+    async fn send(&mut self, piece: Bytes) -> Result<(), Error> {
+        let sent = match &self.pieces {
+            Some(pieces) => pieces.send(piece).await.is_ok(),
+            None => false,
+        };
+        if sent {
+            return Ok(());
+        }
+        self.pieces = None;
+        // The thread stopped before its channel closed: it failed, and says why.
+        match self.join_writer().await {
+            Ok(_) => Err(self.stopped()),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Waits for the writer thread to finish (its channel closed) and takes the file back.
+    async fn join_writer(&mut self) -> Result<std::fs::File, Error> {
+        let Some(writer) = self.writer.take() else {
+            return Err(self.stopped());
+        };
+        writer
+            .await
+            .map_err(|join| Error::io("cannot write", self.temp.path())(std::io::Error::other(join)))?
+    }
+
+    /// The failure of a writer that is gone without saying why.
+    fn stopped(&self) -> Error {
+        Error::io("cannot write", self.temp.path())(std::io::Error::other("the writer stopped"))
     }
 
     /// How many bytes were written so far.
@@ -172,25 +271,20 @@ impl TempBlob {
     /// Makes the content durable and moves it to `final_path` (whose directory exists);
     /// returns its size. On any failure the temp file is removed.
     pub(crate) async fn persist(mut self, final_path: &Path) -> Result<u64, Error> {
+        self.send_gathered().await?;
+        self.pieces = None;
+        let file = self.join_writer().await?;
         let temp_path = self.temp.path().to_path_buf();
-        self.file
-            .flush()
-            .await
-            .map_err(Error::io("cannot write", &temp_path))?;
-        self.early_flush
-            .finish()
-            .await
-            .map_err(Error::io("cannot sync", &temp_path))?;
-        // The fsync that counts: after it, the rename publishes content that
-        // is on disk. A crash before the rename loses only the temp file.
-        self.file
-            .get_mut()
-            .sync_all()
-            .await
-            .map_err(Error::io("cannot sync", &temp_path))?;
-        tokio::fs::rename(&temp_path, final_path)
-            .await
-            .map_err(Error::io("cannot move into place", final_path))?;
+        let final_path = final_path.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            // The fsync that counts: after it, the rename publishes content that
+            // is on disk. A crash before the rename loses only the temp file.
+            file.sync_all().map_err(Error::io("cannot sync", &temp_path))?;
+            drop(file);
+            std::fs::rename(&temp_path, &final_path).map_err(Error::io("cannot move into place", &final_path))
+        })
+        .await
+        .map_err(|join| Error::io("cannot sync", self.temp.path())(std::io::Error::other(join)))??;
         self.temp.disarm();
         Ok(self.written)
     }
@@ -244,9 +338,22 @@ impl BlobWriter {
         self
     }
 
-    /// Appends `chunk`. Fails early when the content outgrows the expected
-    /// size, so a misbehaving source cannot fill the disk.
+    /// Appends a copy of `chunk`. Fails early when the content outgrows the
+    /// expected size, so a misbehaving source cannot fill the disk.
     pub async fn write(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        self.check(chunk)?;
+        self.blob.write_slice(chunk).await
+    }
+
+    /// Appends `chunk` without copying it (a large one goes to the disk as it
+    /// is); otherwise as [`write`](Self::write).
+    pub async fn write_bytes(&mut self, chunk: Bytes) -> Result<(), Error> {
+        self.check(&chunk)?;
+        self.blob.write(chunk).await
+    }
+
+    /// Refuses `chunk` when it takes the content past the expected size; hashes it.
+    fn check(&mut self, chunk: &[u8]) -> Result<(), Error> {
         let written = self.blob.written() + chunk.len() as u64;
         if let Some(expected) = self.expected_size.filter(|&expected| written > expected) {
             return Err(Error::SourceSize {
@@ -258,7 +365,7 @@ impl BlobWriter {
         if self.hash {
             self.verifier.update(chunk);
         }
-        self.blob.write(chunk).await
+        Ok(())
     }
 
     /// How many bytes were written so far.

@@ -271,7 +271,7 @@ impl OciLayout {
     ) -> Result<(Digest, u64), Error> {
         let mut temp = TempBlob::create(self.root(), "computed")?;
         while let Some(chunk) = blob.next_chunk().await {
-            temp.write(&chunk?).await?;
+            temp.write(chunk?).await?;
         }
         let (digest, size) = blob.computed().ok_or(Error::RecompressStopped)?;
         self.make_blob_dir(&digest).await?;
