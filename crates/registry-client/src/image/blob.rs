@@ -128,18 +128,26 @@ impl VerifiedBlob {
         }
     }
 
-    /// A layout's blob (the reader checks the digest).
+    /// A layout's blob, read and hashed on a blocking thread of its own (see
+    /// [`read_verified`]) and handed over in chunks through a short channel: off the
+    /// thread that sends it, and without the copy and the zeroed buffer per chunk of a
+    /// `tokio::fs::File`. The last chunk is followed by an error instead of the end when
+    /// the content is not the digest's.
     pub(crate) fn from_layout(reader: BlobReader) -> VerifiedBlob {
         let digest = reader.digest().clone();
         let size = reader.len();
-        let chunks = stream::try_unfold(reader, |mut reader| async move {
-            let mut buffer = BytesMut::zeroed(READ_CHUNK);
-            let n = reader.read(&mut buffer).await.map_err(read_error)?;
-            if n == 0 {
-                return Ok(None);
+        let (sender, receiver) = tokio::sync::mpsc::channel(QUEUED_CHUNKS);
+        match reader.into_unread() {
+            Some((file, verifier)) => {
+                tokio::task::spawn_blocking(move || read_verified(file, verifier, &sender));
             }
-            buffer.truncate(n);
-            Ok(Some((buffer.freeze(), reader)))
+            None => {
+                let started = io::Error::other("a layout blob was read before it was sent");
+                let _ = sender.try_send(Err(Error::Source(started)));
+            }
+        }
+        let chunks = stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|chunk| (chunk, receiver))
         });
         VerifiedBlob {
             digest,
@@ -329,11 +337,47 @@ impl Computed {
     }
 }
 
-/// A reader's failure: a digest mismatch when it reports one, else the I/O error.
-fn read_error(error: io::Error) -> Error {
-    match oci_digest::mismatch(&error) {
-        Some(mismatch) => Error::DigestMismatch(mismatch.clone()),
-        None => Error::Source(error),
+/// Chunks of a layout blob read ahead of the one being sent.
+const QUEUED_CHUNKS: usize = 1;
+
+/// How much of a layout blob is read (and then hashed) at a time: what the kernel
+/// copies in is still in the core's cache when it is hashed (see `oci_digest`'s stream
+/// buffer). Several reads fill one chunk.
+const HASHED_READ: usize = 64 * 1024;
+
+/// Reads `file` to its end in chunks of [`READ_CHUNK`], hashing each piece right after
+/// it is read, and sends them; after the last, the verdict, when the content is not the
+/// digest's (or the read failed). Stops when nobody is receiving any more.
+fn read_verified(
+    mut file: std::fs::File,
+    mut verifier: Verifier,
+    chunks: &tokio::sync::mpsc::Sender<Result<Bytes, Error>>,
+) {
+    use std::io::Read as _;
+
+    loop {
+        let mut chunk = Vec::with_capacity(READ_CHUNK);
+        while chunk.len() < READ_CHUNK {
+            let start = chunk.len();
+            // Into the chunk's spare capacity, which is not zeroed first.
+            match (&mut file).take(HASHED_READ as u64).read_to_end(&mut chunk) {
+                Ok(0) => break,
+                Ok(_) => verifier.update(&chunk[start..]),
+                Err(error) => {
+                    let _ = chunks.blocking_send(Err(Error::Source(error)));
+                    return;
+                }
+            }
+        }
+        if chunk.is_empty() {
+            if let Err(error) = verifier.finish() {
+                let _ = chunks.blocking_send(Err(Error::from(error)));
+            }
+            return;
+        }
+        if chunks.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+            return;
+        }
     }
 }
 

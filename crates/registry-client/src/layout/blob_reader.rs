@@ -63,6 +63,19 @@ impl BlobReader {
     pub fn is_verified(&self) -> bool {
         matches!(self.check, Check::Verified)
     }
+
+    /// The file and the verifier of a reader nothing was read from yet, for a reader on a
+    /// blocking thread; `None` once reading began.
+    pub(crate) fn into_unread(self) -> Option<(std::fs::File, Verifier)> {
+        let Check::Reading(verifier) = self.check else {
+            return None;
+        };
+        if verifier.bytes_hashed() > 0 {
+            return None;
+        }
+        let file = self.file.try_into_std().ok()?;
+        Some((file, *verifier))
+    }
 }
 
 impl AsyncRead for BlobReader {
