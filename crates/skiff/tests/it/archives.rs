@@ -585,3 +585,58 @@ fn layers_recompressed_on_the_way_stream_into_an_oci_archive() {
     assert_eq!(back, digest);
     assert_eq!(file_names(work.path()), ["zstd.tar"], "nothing spooled beside it");
 }
+
+#[test]
+fn pull_takes_an_archive_into_a_layout_and_push_writes_archives_from_one() {
+    let registry = Registry::anonymous();
+    let skopeo = Skopeo::new();
+    let pushed = skopeo.push_random_image(&registry, "pp/app:1", &[5000, 70], ImageFormat::Oci);
+    let skiff = Skiff::new();
+    let work = tempfile::tempdir().unwrap();
+    let oci = format!("oci-archive:{}:v1", path(work.path(), "in-oci.tar"));
+    let docker = format!("docker-archive:{}:pp/app:1", path(work.path(), "in-docker.tar"));
+    for archive in [&oci, &docker] {
+        skiff.ok_text_within(&["copy", "-q", pushed.reference(), archive], LIMIT);
+    }
+    // pull: each archive into a layout, the image as the archive holds it.
+    let layout = path(work.path(), "layout");
+    for (archive, tag) in [(&oci, "from-oci"), (&docker, "from-docker")] {
+        let digest = skiff.ok_text_within(&["pull", "-q", archive, &format!("{layout}:{tag}")], LIMIT);
+        assert_eq!(
+            digest,
+            skiff.ok_text_within(&["digest", archive], LIMIT),
+            "{archive}"
+        );
+        assert_eq!(
+            skiff.ok_text_within(&["digest", &format!("oci:{layout}:{tag}")], LIMIT),
+            digest
+        );
+    }
+    // The OCI archive's blobs came as the registry's: skopeo reads the very image.
+    let from_oci = skopeo
+        .inspect(&ImageRef::local(format!("oci:{layout}:from-oci")))
+        .unwrap();
+    assert_eq!(from_oci["Digest"], pushed.digest());
+    // push: from the layout into each kind of archive, which skopeo reads.
+    let out_oci = format!("oci-archive:{}:v1", path(work.path(), "out-oci.tar"));
+    let out_docker = format!("docker-archive:{}:pp/app:1", path(work.path(), "out-docker.tar"));
+    for archive in [&out_oci, &out_docker] {
+        skiff.ok_text_within(&["push", "-q", &format!("{layout}:from-oci"), archive], LIMIT);
+        let inspected = skopeo.inspect(&ImageRef::local(archive.as_str())).unwrap();
+        let layers: Vec<&str> = match archive.starts_with("oci") {
+            true => pushed.image().layers().iter().map(|l| l.digest()).collect(),
+            false => pushed.image().diff_ids().iter().map(String::as_str).collect(),
+        };
+        assert_eq!(inspected["Layers"], serde_json::json!(layers), "{archive}");
+    }
+    assert_eq!(
+        file_names(work.path()),
+        [
+            "in-docker.tar",
+            "in-oci.tar",
+            "layout",
+            "out-docker.tar",
+            "out-oci.tar"
+        ]
+    );
+}
