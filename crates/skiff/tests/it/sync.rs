@@ -423,8 +423,29 @@ fn a_no_op_sync_costs_one_head_on_each_side_and_a_dry_run_writes_nothing() {
         .count();
     assert_eq!(source_writes, 0);
 
+    // Into repositories the destination does not know: each repository's first image costs a
+    // manifest HEAD there and a listing, and nothing else is asked: no other manifest HEAD,
+    // no blob HEAD; at the source each image's manifest is read, and only the first images
+    // of the two repositories are HEADed.
+    let (before_from, before_to) = (from.requests().len(), to.requests().len());
     sync(&[]);
     assert_eq!(destination.tagged_images().len(), 5);
+    let (heads, rest) = to.manifest_heads_since(before_to);
+    assert_eq!(
+        (
+            heads,
+            rest.get(&(Method::GET, Route::Tags)),
+            rest.get(&(Method::HEAD, Route::Blob))
+        ),
+        (2, Some(&2), None),
+        "{rest:?}"
+    );
+    let (heads, rest) = from.manifest_heads_since(before_from);
+    assert_eq!(
+        (heads, rest.get(&(Method::GET, Route::Manifest))),
+        (2, Some(&5)),
+        "{rest:?}"
+    );
 
     let (before_from, before_to) = (from.requests().len(), to.requests().len());
     let again = sync(&[]);
