@@ -216,7 +216,7 @@ fn judge(outcome: &Outcome, target: &Target, all: &[Outcome]) -> Option<(String,
             let over = ratio(skiff.summary.median, bound);
             let path = round_trip * timeline.critical_path.len() as u32;
             let measured = format!(
-                "{} median = {over:.2}x of {} ({timeline}: {})",
+                "{} median = {over:.2}x of {} ({timeline}; the critical path alone {})",
                 seconds(skiff.summary.median),
                 seconds(bound),
                 seconds(path)
