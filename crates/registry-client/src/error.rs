@@ -752,6 +752,15 @@ pub enum Error {
         /// The archive.
         path: PathBuf,
     },
+    /// A sync's archive was left as it was: images of the run failed, and an
+    /// archive is written whole or not at all.
+    #[error("{} was not written: {failed} image(s) of the run failed, and an archive is written whole or not at all", path.display())]
+    ArchiveNotWritten {
+        /// The archive.
+        path: PathBuf,
+        /// How many images (or repositories' listings) failed.
+        failed: usize,
+    },
     /// An archive reference (`FILE[:NAME:TAG|:@N]`, `FILE[:TAG]`) that does not parse.
     #[error("{input:?} is not an archive reference: {reason}")]
     InvalidArchiveReference {

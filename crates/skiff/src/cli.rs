@@ -391,7 +391,8 @@ pub(crate) struct SyncArgs {
     /// `HOST/NAME[:TAG|@DIGEST]` (`--src docker`) or a YAML file (`--src yaml`).
     #[arg(value_name = "SOURCE")]
     pub(crate) source: String,
-    /// `HOST[/PATH]` (`--dest docker`) or a directory (`--dest oci`).
+    /// `HOST[/PATH]` (`--dest docker`), a directory (`--dest oci`), or the archive file
+    /// (`--dest docker-archive|oci-archive`).
     #[arg(value_name = "DESTINATION")]
     pub(crate) destination: String,
     /// Keep the source registry and whole path in destination names, as `skopeo sync --scoped`.
@@ -403,7 +404,8 @@ pub(crate) struct SyncArgs {
     /// Go on past failed images; exit 1 at the end if any failed.
     #[arg(long)]
     pub(crate) keep_going: bool,
-    /// Images to copy at once, each with `--jobs` blob transfers.
+    /// Images to copy at once, each with `--jobs` blob transfers (into an archive: one at a
+    /// time, N checked at once).
     #[arg(long, value_name = "N", default_value_t = default_parallel())]
     pub(crate) parallel: NonZeroUsize,
     /// Only the source repositories whose stable hash falls in shard I of N (0 <= I < N): N
@@ -447,6 +449,10 @@ pub(crate) enum SyncDestArg {
     Docker,
     /// A directory of OCI image layouts.
     Oci,
+    /// One docker-archive file holding every image.
+    DockerArchive,
+    /// One OCI archive file holding every image.
+    OciArchive,
 }
 
 /// The library's default number of images synced at once.

@@ -77,6 +77,7 @@ pub use referrers::{copy_referrers, subjects_of, ReferrersReport};
 pub use resolve::{resolve, resolve_from, ResolvedImage, CONFIG_LIMIT};
 pub use rewrite::{Rewrite, RewritePlan, Rewritten};
 pub use save::save;
+pub(crate) use save::SharedArchive;
 pub use source::{ImageSource, LayoutSource, RegistrySource};
 pub use transfer::{
     convert, copy, copy_image, destination_digest, pull, push, registry_blobs, TransferOptions,

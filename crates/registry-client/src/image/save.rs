@@ -11,7 +11,7 @@ use oci_manifest::Reference;
 use super::docker_archive::{DockerArchiveDestination, DockerArchiveWriter};
 use super::oci_archive::{IndexName, OciArchiveDestination, OciArchiveWriter, IMAGE_NAME_ANNOTATION};
 use super::transfer::copy_image;
-use super::{ImageLocation, Progress, TransferOptions, TransferReport};
+use super::{ImageDestination, ImageLocation, Progress, TransferOptions, TransferReport};
 use crate::archive::{ArchiveFormat, ArchiveImage};
 use crate::{Client, Error};
 
@@ -56,6 +56,49 @@ fn index_names(location: &ImageLocation) -> Vec<IndexName> {
     .collect()
 }
 
+/// An archive several images go into, each through its own engine
+/// destination sharing the one writer; nothing is at its target until
+/// [`commit`](Self::commit), and dropped uncommitted it leaves the target as it
+/// was. `save` and the sync runner both write archives through it.
+pub(crate) enum SharedArchive {
+    /// A docker-archive: `RepoTags` names, layers stored once per diffID.
+    Docker(Arc<DockerArchiveWriter>),
+    /// An OCI archive: `index.json` ref names.
+    Oci(Arc<OciArchiveWriter>),
+}
+
+impl SharedArchive {
+    /// An archive that will replace `output` when committed.
+    pub(crate) fn new(output: &Path, format: ArchiveFormat) -> SharedArchive {
+        match format {
+            ArchiveFormat::Docker => SharedArchive::Docker(Arc::new(DockerArchiveWriter::new(output))),
+            ArchiveFormat::Oci => SharedArchive::Oci(Arc::new(OciArchiveWriter::new(output))),
+        }
+    }
+
+    /// The destination of one image, named in the archive as `image` names it
+    /// (see [`saved_name`] and [`index_names`]).
+    pub(crate) fn destination(&self, image: &ImageLocation) -> Box<dyn ImageDestination> {
+        match self {
+            SharedArchive::Docker(archive) => Box::new(DockerArchiveDestination::shared(
+                archive,
+                saved_name(image).into_iter().collect(),
+            )),
+            SharedArchive::Oci(archive) => {
+                Box::new(OciArchiveDestination::shared(archive, index_names(image)))
+            }
+        }
+    }
+
+    /// Finishes the archive and renames it over its target.
+    pub(crate) async fn commit(&self) -> Result<(), Error> {
+        match self {
+            SharedArchive::Docker(archive) => archive.commit().await,
+            SharedArchive::Oci(archive) => archive.commit().await,
+        }
+    }
+}
+
 /// Saves `images` into one archive at `output`, in `format`: every blob once
 /// however many images share it (a docker-archive stores layers uncompressed,
 /// once per diffID), each image under its registry name (`RepoTags`, or the
@@ -74,27 +117,13 @@ pub async fn save(
     options: &TransferOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<Vec<TransferReport>, Error> {
+    let archive = SharedArchive::new(output, format);
     let mut reports = Vec::with_capacity(images.len());
-    match format {
-        ArchiveFormat::Docker => {
-            let archive = Arc::new(DockerArchiveWriter::new(output));
-            for image in images {
-                let tags = saved_name(image).into_iter().collect();
-                let destination = DockerArchiveDestination::shared(&archive, tags);
-                let source = image.source(client);
-                reports.push(copy_image(&*source, &destination, options, Arc::clone(&progress)).await?);
-            }
-            archive.commit().await?;
-        }
-        ArchiveFormat::Oci => {
-            let archive = Arc::new(OciArchiveWriter::new(output));
-            for image in images {
-                let destination = OciArchiveDestination::shared(&archive, index_names(image));
-                let source = image.source(client);
-                reports.push(copy_image(&*source, &destination, options, Arc::clone(&progress)).await?);
-            }
-            archive.commit().await?;
-        }
+    for image in images {
+        let destination = archive.destination(image);
+        let source = image.source(client);
+        reports.push(copy_image(&*source, &*destination, options, Arc::clone(&progress)).await?);
     }
+    archive.commit().await?;
     Ok(reports)
 }

@@ -30,7 +30,10 @@ use oci_digest::Digest;
 use oci_manifest::{MediaType, Repository};
 use tokio::sync::watch;
 
-use crate::image::{BlobSink, BlobStart, ImageDestination, ManifestData, ManifestRole, VerifiedBlob};
+use crate::image::{
+    BlobSink, BlobStart, ComputedBlob, ImageDestination, LayerCompression, ManifestData, ManifestRole,
+    VerifiedBlob,
+};
 use crate::{Error, RepositoryRef};
 
 /// What the run knows of every blob, per destination scope.
@@ -270,6 +273,18 @@ impl ImageDestination for LedgerDestination {
         role: ManifestRole<'a>,
     ) -> BoxFuture<'a, Result<Digest, Error>> {
         self.inner.put_manifest(manifest, role)
+    }
+
+    // The packing a destination imposes (a docker-archive's plain tars) is the
+    // destination's, whatever the ledger in front of it says.
+    fn layer_packing(&self) -> Option<LayerCompression> {
+        self.inner.layer_packing()
+    }
+
+    // A blob whose digest comes at its end cannot be claimed by digest: it goes
+    // straight to the destination, which writes it its own way.
+    fn put_computed_blob(&self, blob: ComputedBlob) -> BoxFuture<'_, Result<(Digest, u64), Error>> {
+        self.inner.put_computed_blob(blob)
     }
 }
 

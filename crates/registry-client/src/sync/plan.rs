@@ -8,6 +8,7 @@ use oci_manifest::Reference;
 use sha2::{Digest as _, Sha256};
 
 use super::{ImageRef, Selector, SourceRepository, TagFilter};
+use crate::archive::ArchiveFormat;
 use crate::layout::LayoutTag;
 use crate::Error;
 
@@ -25,16 +26,39 @@ pub enum Target {
         /// The tag inside the layout.
         tag: Option<LayoutTag>,
     },
+    /// One archive for the whole run (`--dest docker-archive|oci-archive`):
+    /// the image is named in it by its full source name, as `--scoped` names
+    /// it under a registry prefix (untagged when the source was a digest).
+    Archive {
+        /// The archive file.
+        file: PathBuf,
+        /// docker-archive or OCI archive.
+        format: ArchiveFormat,
+        /// The image's name in the archive: its source reference.
+        name: Reference,
+    },
 }
 
 impl fmt::Display for Target {
-    /// `HOST/NAME:TAG`, `HOST/NAME@DIGEST`, or `oci:DIR:TAG` for a layout
-    /// (`oci:DIR` for an untagged entry).
+    /// `HOST/NAME:TAG`, `HOST/NAME@DIGEST`, `oci:DIR:TAG` for a layout
+    /// (`oci:DIR` for an untagged entry), or the archive reference the image
+    /// reads back by: `docker-archive:FILE:HOST/NAME:TAG`,
+    /// `oci-archive:FILE:HOST/NAME:TAG` (the bare file for an untagged entry).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Target::Registry(reference) => write!(f, "{reference}"),
             Target::Layout { dir, tag: Some(tag) } => write!(f, "oci:{}:{tag}", dir.display()),
             Target::Layout { dir, tag: None } => write!(f, "oci:{}", dir.display()),
+            Target::Archive { file, format, name } => {
+                let transport = match format {
+                    ArchiveFormat::Docker => "docker-archive",
+                    ArchiveFormat::Oci => "oci-archive",
+                };
+                match name.tag() {
+                    Some(_) => write!(f, "{transport}:{}:{name}", file.display()),
+                    None => write!(f, "{transport}:{}", file.display()),
+                }
+            }
         }
     }
 }
@@ -92,6 +116,8 @@ pub enum DestinationKind {
     Registry,
     /// A directory holding one OCI image layout per repository (`--dest oci`).
     Layouts,
+    /// One archive file holding every image (`--dest docker-archive|oci-archive`).
+    Archive(ArchiveFormat),
 }
 
 /// How to name and filter.
@@ -123,6 +149,14 @@ impl PlanOptions {
         PlanOptions {
             kind: DestinationKind::Layouts,
             ..PlanOptions::new(&dir.display().to_string())
+        }
+    }
+
+    /// Unfiltered, every image into the one archive `file`, in `format`.
+    pub fn archive(file: &Path, format: ArchiveFormat) -> PlanOptions {
+        PlanOptions {
+            kind: DestinationKind::Archive(format),
+            ..PlanOptions::new(&file.display().to_string())
         }
     }
 }
@@ -191,6 +225,7 @@ pub(crate) fn repository_destination(repository: &SourceRepository, options: &Pl
     match options.kind {
         DestinationKind::Registry => joined,
         DestinationKind::Layouts => format!("oci:{joined}"),
+        DestinationKind::Archive(_) => options.destination.clone(),
     }
 }
 
@@ -226,6 +261,13 @@ fn target(source: &Reference, image: &ImageRef, options: &PlanOptions) -> Result
             };
             Ok(Target::Layout { dir, tag })
         }
+        // An archive has no registry of its own to join a name to, and a bare `NAME:TAG` is
+        // read by every tool as Docker Hub's: the full source name it is.
+        DestinationKind::Archive(format) => Ok(Target::Archive {
+            file: PathBuf::from(&options.destination),
+            format,
+            name: source.clone(),
+        }),
     }
 }
 

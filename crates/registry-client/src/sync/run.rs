@@ -21,10 +21,19 @@
 //!
 //! `--dry-run` stops after step 2 (`planned` or `unchanged`): it sends no
 //! write request and creates nothing.
+//!
+//! An archive destination ([`Target::Archive`]) is one file for the whole run,
+//! written whole each time: step 2 is skipped (every image is `copied`), the
+//! images go in one at a time through the shared archive `save` writes with,
+//! and the archive is committed (renamed over its file) once the run is over,
+//! only when no image of the run failed; otherwise the file is left as it was
+//! and the images that went in are reported failed with
+//! [`Error::ArchiveNotWritten`]. Their lines reach [`SyncProgress::image_done`]
+//! then, once it is known whether they are in the file.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -39,9 +48,10 @@ use super::ledger::{Ledger, LedgerDestination, Place};
 use super::plan::repository_destination;
 use super::repositories::{list_contents, Contents, Repositories};
 use super::{plan_repository, PlanOptions, PlannedImage, Shard, SyncConfig, Target};
+use crate::archive::ArchiveFormat;
 use crate::image::{
-    self, BlobOutcome, ImageDestination, ImageSource, LayoutDestination, ManifestData, Progress,
-    RegistryDestination, RegistrySource, TransferOptions, VerifiedBlob,
+    self, BlobOutcome, ImageDestination, ImageLocation, ImageSource, LayoutDestination, ManifestData,
+    Progress, RegistryDestination, RegistrySource, SharedArchive, TransferOptions, VerifiedBlob,
 };
 use crate::layout::OciLayout;
 use crate::{Client, Error, RepositoryRef};
@@ -422,9 +432,14 @@ pub async fn run(
     for failure in &plan.failures {
         progress.image_done(failure);
     }
+    let failed_listings = plan.failures.len();
     let mut images = plan.failures;
     if images.is_empty() || options.keep_going {
-        images.extend(execute(client, plan.images, options, progress).await.images);
+        images.extend(
+            execute_after(client, plan.images, options, progress, failed_listings)
+                .await
+                .images,
+        );
     }
     Ok(SyncReport { images })
 }
@@ -444,23 +459,54 @@ fn destination_registry(options: &PlanOptions) -> Option<String> {
 /// per-registry limits) and one blob ledger. Without
 /// [`SyncOptions::keep_going`], no image starts copying after one failed;
 /// those already copying finish. The report lists the images that ran.
+///
+/// Images into an archive are copied one at a time (a tar is written in
+/// order), and the archive is committed at the end only when none failed.
 pub async fn execute(
     client: &Client,
     images: Vec<PlannedImage>,
     options: &SyncOptions,
     progress: Arc<dyn SyncProgress>,
 ) -> SyncReport {
+    execute_after(client, images, options, progress, 0).await
+}
+
+/// [`execute`], after `failed_before` failures of the run's planning (which keep an archive
+/// from being committed as any failed image does).
+async fn execute_after(
+    client: &Client,
+    images: Vec<PlannedImage>,
+    options: &SyncOptions,
+    progress: Arc<dyn SyncProgress>,
+    failed_before: usize,
+) -> SyncReport {
+    // Each image's archive, by its place in the plan.
+    let archive_of: Vec<Option<PathBuf>> = images
+        .iter()
+        .map(|image| match &image.destination {
+            Target::Archive { file, .. } => Some(file.clone()),
+            _ => None,
+        })
+        .collect();
+    // An archive takes one blob at a time: images copied at once would only wait for each
+    // other there, holding their source connections open.
+    let copies = match archive_of.iter().any(Option::is_some) {
+        true => 1,
+        false => options.parallel,
+    };
     let run = Run {
         client,
         options,
         progress,
         ledger: Arc::default(),
         layouts: Layouts::default(),
+        archives: Archives::default(),
         repositories: Repositories::default(),
         stopped: AtomicBool::new(false),
-        copies: Semaphore::new(options.parallel),
+        copies: Semaphore::new(copies),
     };
     let run = &run;
+    let archive_of = &archive_of;
     let mut results: Vec<(usize, ImageResult)> = stream::iter(first_of_each_repository_first(images))
         .map(|(index, image)| async move {
             if run.stopped.load(Ordering::SeqCst) {
@@ -470,7 +516,9 @@ pub async fn execute(
             if result.status == ImageStatus::Failed && !run.options.keep_going {
                 run.stopped.store(true, Ordering::SeqCst);
             }
-            run.progress.image_done(&result);
+            if archive_of[index].is_none() {
+                run.progress.image_done(&result);
+            }
             Some((index, result))
         })
         .buffer_unordered(options.parallel * CHECKS_PER_COPY)
@@ -478,6 +526,7 @@ pub async fn execute(
         .collect()
         .await;
     results.sort_by_key(|(index, _)| *index);
+    run.finish_archives(&mut results, archive_of, failed_before).await;
     SyncReport {
         images: results.into_iter().map(|(_, result)| result).collect(),
     }
@@ -496,6 +545,7 @@ fn first_of_each_repository_first(images: Vec<PlannedImage>) -> Vec<(usize, Plan
             let repository = match &image.destination {
                 Target::Registry(reference) => format!("{}/{}", reference.registry(), reference.repository()),
                 Target::Layout { dir, .. } => dir.display().to_string(),
+                Target::Archive { file, .. } => file.display().to_string(),
             };
             let rank = seen.entry(repository).or_default();
             *rank += 1;
@@ -551,6 +601,28 @@ impl Layouts {
     }
 }
 
+/// One archive per file for the whole run, every image of it going into the one writer.
+#[derive(Default)]
+struct Archives {
+    open: Mutex<HashMap<PathBuf, Arc<SharedArchive>>>,
+}
+
+impl Archives {
+    /// The archive being written to `file` (nothing is on disk before its first blob).
+    fn get(&self, file: &Path, format: ArchiveFormat) -> Arc<SharedArchive> {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(
+            open.entry(file.to_path_buf())
+                .or_insert_with(|| Arc::new(SharedArchive::new(file, format))),
+        )
+    }
+
+    /// Every archive of the run, taken out: dropped uncommitted, each leaves its file as it was.
+    fn take(&self) -> HashMap<PathBuf, Arc<SharedArchive>> {
+        std::mem::take(&mut *self.open.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
 /// What every image of a run shares.
 struct Run<'a> {
     client: &'a Client,
@@ -558,6 +630,7 @@ struct Run<'a> {
     progress: Arc<dyn SyncProgress>,
     ledger: Arc<Ledger>,
     layouts: Layouts,
+    archives: Archives,
     /// What the run learnt of each destination repository.
     repositories: Repositories,
     stopped: AtomicBool,
@@ -621,6 +694,21 @@ impl Run<'_> {
                 let source = self.inspect_source(&image.source, false).await?;
                 let holds = self.layout_holds(target, &source.expected).await?;
                 (source, holds)
+            }
+            Target::Archive { file, format, name } => {
+                // Written whole each run, an archive holds nothing to find unchanged. The
+                // manifest is read now (the copy needs it anyway), so that one the archive
+                // cannot hold (a list in a docker-archive) fails before anything is written,
+                // in a dry run too.
+                let source = self.inspect_source(&image.source, true).await?;
+                if let (Some(top), false) = (&source.top, self.options.transfer.selects_platforms()) {
+                    let location = ImageLocation::Registry(name.clone());
+                    self.archives
+                        .get(file, *format)
+                        .destination(&location)
+                        .accepts(top.media_type())?;
+                }
+                (source, false)
             }
         };
         if held {
@@ -784,8 +872,62 @@ impl Run<'_> {
                     },
                 )
             }
+            Target::Archive { file, format, name } => (
+                self.archives
+                    .get(file, *format)
+                    .destination(&ImageLocation::Registry(name.clone())),
+                Place {
+                    scope: format!("archive:{}", file.display()),
+                    repository: String::new(),
+                    registry: None,
+                    empty: false,
+                },
+            ),
         };
         Ok(LedgerDestination::new(inner, Arc::clone(&self.ledger), place))
+    }
+
+    /// Commits every archive of the run when no image failed (none is written in a dry run);
+    /// otherwise, or when the commit fails, the images that went into it are failed with the
+    /// reason. Then each archive image's result goes to the progress.
+    async fn finish_archives(
+        &self,
+        results: &mut [(usize, ImageResult)],
+        archive_of: &[Option<PathBuf>],
+        failed_before: usize,
+    ) {
+        let failed = failed_before
+            + results
+                .iter()
+                .filter(|(_, result)| result.status == ImageStatus::Failed)
+                .count();
+        for (file, archive) in self.archives.take() {
+            let unwritten = if self.options.dry_run {
+                None
+            } else if failed > 0 {
+                Some(Error::ArchiveNotWritten {
+                    path: file.clone(),
+                    failed,
+                })
+            } else {
+                archive.commit().await.err()
+            };
+            let Some(error) = unwritten.map(Arc::new) else {
+                continue;
+            };
+            for (index, result) in results.iter_mut() {
+                if result.status == ImageStatus::Copied && archive_of[*index].as_ref() == Some(&file) {
+                    result.status = ImageStatus::Failed;
+                    result.digest = None;
+                    result.error = Some(Arc::clone(&error));
+                }
+            }
+        }
+        for (index, result) in results.iter() {
+            if archive_of[*index].is_some() {
+                self.progress.image_done(result);
+            }
+        }
     }
 
     /// The subjects whose referrers travel with an unchanged image: the

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use registry_auth::Credential;
+use registry_client::archive::ArchiveFormat;
 use registry_client::image::TransferOptions;
 use registry_client::sync::{self, DestinationKind, PlanOptions, Shard, SyncConfig, SyncOptions, TagFilter};
 
@@ -28,10 +29,10 @@ pub(crate) async fn run(invocation: &Invocation, args: &SyncArgs) -> Result<(), 
         .map(Shard::parse)
         .transpose()
         .map_err(bad_input)?;
-    if args.referrers && args.dest == SyncDestArg::Oci {
+    if args.referrers && args.dest != SyncDestArg::Docker {
         return Err(Failure::usage(
             "sync --referrers",
-            "referrers travel between registries only (--dest docker): layouts have no referrers API",
+            "referrers travel between registries only (--dest docker): layouts and archives have no referrers API",
         ));
     }
     let plan_options = PlanOptions {
@@ -39,6 +40,8 @@ pub(crate) async fn run(invocation: &Invocation, args: &SyncArgs) -> Result<(), 
         kind: match args.dest {
             SyncDestArg::Docker => DestinationKind::Registry,
             SyncDestArg::Oci => DestinationKind::Layouts,
+            SyncDestArg::DockerArchive => DestinationKind::Archive(ArchiveFormat::Docker),
+            SyncDestArg::OciArchive => DestinationKind::Archive(ArchiveFormat::Oci),
         },
         scoped: args.scoped,
         filter,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use skiff_integration::{ImageFormat, Registry, Skopeo};
+use skiff_integration::{ImageFormat, ImageRef, Registry, Skopeo};
 
 use super::util::{describe, Skiff};
 
@@ -791,4 +791,109 @@ fn a_registrys_escape_sequences_never_reach_the_terminal_raw() {
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(r"\u{1b}[2J"), "{stderr}");
+}
+
+/// `--dest docker-archive|oci-archive`: every image of the run in one archive, named by its full
+/// source name, read back by skopeo and skiff; a dry run or a failed run leaves no file.
+#[test]
+fn two_repositories_go_into_one_archive_that_skopeo_reads_by_name() {
+    let source = Registry::anonymous();
+    let skopeo = Skopeo::new();
+    let mut pushed = Vec::new();
+    for image in ["team/one:1", "team/one:2", "team/two:1", "team/two:2"] {
+        pushed.push(skopeo.push_random_image(&source, image, &[400, 30], ImageFormat::Oci));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sync.yml");
+    let host = source.addr();
+    std::fs::write(
+        &config,
+        format!("{host}:\n  images:\n    team/one: []\n    team/two: []\n"),
+    )
+    .unwrap();
+    let broken = dir.path().join("broken.yml");
+    std::fs::write(
+        &broken,
+        format!("{host}:\n  images:\n    team/one: [\"1\", gone]\n"),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let skiff = Skiff::new();
+    for kind in ["docker-archive", "oci-archive"] {
+        let file = dir.path().join(format!("{kind}.tar"));
+        let file = file.to_str().unwrap();
+        let sync = |extra: &[&str], yaml: &str, to: &str| {
+            let mut args = vec!["sync", "--src", "yaml", "--dest", kind];
+            args.extend(extra);
+            args.extend([yaml, to]);
+            skiff.run_within(&args, LIMIT)
+        };
+
+        let dry = sync(&["--dry-run"], config, file);
+        assert!(dry.status.success(), "{}", describe(&dry));
+        assert_eq!(rows(&dry.stdout).len(), 4, "{}", describe(&dry));
+        assert!(rows(&dry.stdout).iter().all(|r| r[0] == "planned"));
+        assert!(!std::path::Path::new(file).exists(), "a dry run writes nothing");
+
+        let out = sync(&[], config, file);
+        assert!(out.status.success(), "{}", describe(&out));
+        assert_eq!(last_line(&out.stderr), "sync: 4 copied, 0 unchanged, 0 failed");
+        let lines = rows(&out.stdout);
+        for image in &pushed {
+            let by_name = format!("{kind}:{file}:{}", image.reference());
+            let row = lines
+                .iter()
+                .find(|r| r[1] == image.reference())
+                .unwrap_or_else(|| panic!("no line for {}: {}", image.reference(), describe(&out)));
+            assert_eq!(row[0], "copied");
+            assert_eq!(row[2], by_name, "the destination is the name it reads back by");
+            let inspected = skopeo
+                .inspect(&ImageRef::local(&by_name))
+                .unwrap_or_else(|failure| panic!("skopeo reads {by_name}: {failure}"));
+            // A docker-archive stores layers uncompressed (their digests the diffIDs); an OCI
+            // archive the registry's blobs, so the very manifest.
+            let layers: Vec<&str> = match kind {
+                "docker-archive" => image.image().diff_ids().iter().map(String::as_str).collect(),
+                _ => image.image().layers().iter().map(|l| l.digest()).collect(),
+            };
+            assert_eq!(inspected["Layers"], serde_json::json!(layers), "{by_name}");
+            let digest = skiff.ok_text_within(&["digest", &by_name], LIMIT);
+            assert_eq!(digest, row[3], "{by_name}: skiff reads back what sync reported");
+            if kind == "oci-archive" {
+                assert_eq!(inspected["Digest"], image.digest(), "{by_name}");
+                assert_eq!(digest, image.digest());
+            }
+        }
+
+        // A failure leaves no file, with --keep-going too: the images that went in are
+        // reported as not written.
+        let failed = dir.path().join(format!("failed-{kind}.tar"));
+        let failed = failed.to_str().unwrap();
+        for extra in [&[][..], &["--keep-going"][..]] {
+            let out = sync(extra, broken.to_str().unwrap(), failed);
+            assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+            assert!(
+                !std::path::Path::new(failed).exists(),
+                "{extra:?}: {}",
+                describe(&out)
+            );
+            let lines = rows(&out.stdout);
+            assert!(lines.iter().all(|r| r[0] == "failed"), "{}", describe(&out));
+            if extra.is_empty() {
+                continue;
+            }
+            assert_eq!(lines.len(), 2, "{}", describe(&out));
+            assert_eq!(last_line(&out.stderr), "sync: 0 copied, 0 unchanged, 2 failed");
+        }
+    }
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["broken.yml", "docker-archive.tar", "oci-archive.tar", "sync.yml"],
+        "no temp file is left"
+    );
 }
