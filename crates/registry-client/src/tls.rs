@@ -98,13 +98,16 @@ pub(crate) fn client_config(
             .with_custom_certificate_verifier(Arc::new(WebPkiOnFirstUse {
                 base: Arc::clone(roots),
                 host: host_roots,
+                signatures: HandshakeSignatures(Arc::clone(&provider)),
                 provider,
                 verifier: OnceLock::new(),
             }))
     } else {
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyServerCertificate { provider }))
+            .with_custom_certificate_verifier(Arc::new(AnyServerCertificate {
+                signatures: HandshakeSignatures(provider),
+            }))
     };
     match &host.client {
         None => Ok(builder.with_no_client_auth()),
@@ -124,6 +127,7 @@ struct WebPkiOnFirstUse {
     base: Arc<BaseRoots>,
     host: RootCertStore,
     provider: Arc<CryptoProvider>,
+    signatures: HandshakeSignatures,
     /// `None` when there is no root at all: every certificate is then of an unknown issuer.
     verifier: OnceLock<Option<Arc<WebPkiServerVerifier>>>,
 }
@@ -162,12 +166,7 @@ impl ServerCertVerifier for WebPkiOnFirstUse {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -176,24 +175,46 @@ impl ServerCertVerifier for WebPkiOnFirstUse {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.signatures.schemes()
     }
 }
 
 #[derive(Debug)]
 struct AnyServerCertificate {
-    provider: Arc<CryptoProvider>,
+    signatures: HandshakeSignatures,
+}
+
+/// The handshake-signature checks both verifiers make the same way: the provider's algorithms,
+/// whatever is decided about the certificate itself.
+#[derive(Debug)]
+struct HandshakeSignatures(Arc<CryptoProvider>);
+
+impl HandshakeSignatures {
+    fn tls12(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn tls13(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 impl ServerCertVerifier for AnyServerCertificate {
@@ -214,12 +235,7 @@ impl ServerCertVerifier for AnyServerCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -228,18 +244,11 @@ impl ServerCertVerifier for AnyServerCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.signatures.schemes()
     }
 }
 
