@@ -74,7 +74,8 @@ pub trait ImageDestination: Send + Sync + fmt::Display {
         Ok(())
     }
 
-    /// Work before a copy starts (a layout sweeps what a killed writer left).
+    /// Work before a copy starts, done while the source is read (a layout sweeps what a
+    /// killed writer left; a registry is pinged).
     fn prepare(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})
     }
@@ -241,6 +242,16 @@ impl BlobSink for RegistrySink {
 }
 
 impl ImageDestination for RegistryDestination {
+    /// Pings the registry, so that its scheme and challenge are known before the first blob
+    /// check needs them. A failure is left for that check to report, with its context.
+    fn prepare(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Err(error) = self.client.ping(self.repository.registry()).await {
+                tracing::debug!(%error, "the destination did not answer its ping");
+            }
+        })
+    }
+
     fn has_blob<'a>(&'a self, digest: &'a Digest) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move { Ok(self.client.blob_size(&self.repository, digest).await?.is_some()) })
     }

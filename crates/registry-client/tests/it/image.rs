@@ -763,3 +763,44 @@ async fn missing_images_and_corrupted_layouts_are_clear_errors() {
         "a manifest was pushed over a failed blob: {status}"
     );
 }
+
+/// A copy pings its destination while it reads the source: a source that lacks the image must
+/// still end the copy at once, not after a destination that accepts connections and never
+/// answers has run out its 30-second reach timeout.
+#[tokio::test]
+async fn a_missing_source_is_reported_before_a_silent_destination() {
+    let registry = Registry::anonymous();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a silent listener");
+    let silent_addr = silent.local_addr().expect("listener address");
+    // Connections are accepted by the kernel's backlog and never read from or answered.
+    let source = ImageLocation::Registry(reference(&registry, "absent/app:1"));
+    let destination = ImageLocation::Registry(
+        format!("{silent_addr}/mirror/app:1")
+            .parse()
+            .expect("valid reference"),
+    );
+    let started = std::time::Instant::now();
+    let copied = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        image::copy(
+            &client(),
+            &source,
+            &destination,
+            &TransferOptions::new(),
+            Arc::new(NoProgress),
+        ),
+    )
+    .await
+    .expect("the copy waited on the silent destination");
+    let error = copied.expect_err("the source has no such image");
+    // distribution answers a missing tag with 404 MANIFEST_UNKNOWN, at the source's address.
+    let message = error.to_string();
+    assert!(
+        matches!(error.root(), Error::Registry { .. })
+            && message.contains(registry.addr())
+            && message.contains("manifest unknown"),
+        "expected the source's missing manifest, got {error:?} after {:?}",
+        started.elapsed()
+    );
+    drop(silent);
+}
