@@ -75,9 +75,10 @@ pub trait ImageDestination: Send + Sync + fmt::Display {
     }
 
     /// Work before a copy starts, done while the source is read (a layout sweeps what a
-    /// killed writer left; a registry is pinged).
-    fn prepare(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async {})
+    /// killed writer left; a registry is pinged). An error ends the copy: a destination that
+    /// does not answer is reported once, not again by each blob check.
+    fn prepare(&self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async { Ok(()) })
     }
 
     /// Whether the destination holds blob `digest` already.
@@ -243,13 +244,10 @@ impl BlobSink for RegistrySink {
 
 impl ImageDestination for RegistryDestination {
     /// Pings the registry, so that its scheme and challenge are known before the first blob
-    /// check needs them. A failure is left for that check to report, with its context.
-    fn prepare(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            if let Err(error) = self.client.ping(self.repository.registry()).await {
-                tracing::debug!(%error, "the destination did not answer its ping");
-            }
-        })
+    /// check needs them. A registry that does not answer ends the copy here, after one
+    /// reach timeout, instead of a second wait in the first blob check.
+    fn prepare(&self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(self.client.ping(self.repository.registry()))
     }
 
     fn has_blob<'a>(&'a self, digest: &'a Digest) -> BoxFuture<'a, Result<bool, Error>> {
@@ -387,14 +385,16 @@ impl ImageDestination for LayoutDestination {
         Ok(())
     }
 
-    fn prepare(&self) -> BoxFuture<'_, ()> {
+    /// Sweeps what an earlier, killed transfer left behind. A sweep that fails is logged,
+    /// not fatal: the temp files it missed do not stop this copy.
+    fn prepare(&self) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(async move {
-            // What an earlier, killed transfer left behind goes first.
             match self.layout.remove_orphaned_temp_files().await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(removed = n, "removed temp files of exited writers"),
                 Err(error) => tracing::debug!(%error, "could not sweep temp files"),
             }
+            Ok(())
         })
     }
 

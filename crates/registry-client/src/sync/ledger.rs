@@ -162,7 +162,7 @@ impl ImageDestination for LedgerDestination {
         self.inner.accepts(media_type)
     }
 
-    fn prepare(&self) -> BoxFuture<'_, ()> {
+    fn prepare(&self) -> BoxFuture<'_, Result<(), Error>> {
         self.inner.prepare()
     }
 

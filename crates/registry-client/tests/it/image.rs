@@ -764,21 +764,23 @@ async fn missing_images_and_corrupted_layouts_are_clear_errors() {
     );
 }
 
+/// A listener that accepts connections (the kernel's backlog does) and never reads from or
+/// answers them, and a registry location at its address. Dropping the listener ends it.
+fn silent_destination() -> (std::net::TcpListener, ImageLocation) {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a silent listener");
+    let addr = silent.local_addr().expect("listener address");
+    let location = ImageLocation::Registry(format!("{addr}/mirror/app:1").parse().expect("valid reference"));
+    (silent, location)
+}
+
 /// A copy pings its destination while it reads the source: a source that lacks the image must
 /// still end the copy at once, not after a destination that accepts connections and never
 /// answers has run out its 30-second reach timeout.
 #[tokio::test]
 async fn a_missing_source_is_reported_before_a_silent_destination() {
     let registry = Registry::anonymous();
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a silent listener");
-    let silent_addr = silent.local_addr().expect("listener address");
-    // Connections are accepted by the kernel's backlog and never read from or answered.
+    let (silent, destination) = silent_destination();
     let source = ImageLocation::Registry(reference(&registry, "absent/app:1"));
-    let destination = ImageLocation::Registry(
-        format!("{silent_addr}/mirror/app:1")
-            .parse()
-            .expect("valid reference"),
-    );
     let started = std::time::Instant::now();
     let copied = tokio::time::timeout(
         std::time::Duration::from_secs(10),
@@ -801,6 +803,51 @@ async fn a_missing_source_is_reported_before_a_silent_destination() {
             && message.contains("manifest unknown"),
         "expected the source's missing manifest, got {error:?} after {:?}",
         started.elapsed()
+    );
+    drop(silent);
+}
+
+/// The ping that runs beside the source read is the one wait on a destination that does not
+/// answer: its failure ends the copy after one reach timeout, not a second one spent again by
+/// the first blob check.
+#[tokio::test]
+async fn a_silent_destination_is_reported_after_one_reach_timeout() {
+    let work = tempfile::tempdir().unwrap();
+    let image = image_fixtures::single("silent", "linux", "amd64", 4096);
+    let layout = OciLayout::create(work.path().join("source")).await.unwrap();
+    image_fixtures::write(&layout, &image, "1").await;
+    let source = ImageLocation::Layout {
+        layout,
+        tag: Some(tag("1")),
+    };
+    let (silent, destination) = silent_destination();
+    let reach = std::time::Duration::from_secs(2);
+    let client = Client::builder()
+        .timeouts(registry_client::Timeouts::default().with_reach(reach))
+        .build()
+        .expect("client with a short reach timeout");
+    let started = std::time::Instant::now();
+    let copied = tokio::time::timeout(
+        reach * 5,
+        image::copy(
+            &client,
+            &source,
+            &destination,
+            &TransferOptions::new(),
+            Arc::new(NoProgress),
+        ),
+    )
+    .await
+    .expect("the copy outlived five reach timeouts");
+    let elapsed = started.elapsed();
+    let error = copied.expect_err("the destination never answers");
+    assert!(
+        matches!(error.root(), Error::NoAnswer { after, .. } if *after == reach),
+        "expected no answer after the reach timeout, got {error:?}"
+    );
+    assert!(
+        elapsed < reach * 2,
+        "the silent destination was waited on more than once: {elapsed:?} with reach {reach:?}"
     );
     drop(silent);
 }
