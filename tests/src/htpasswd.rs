@@ -27,6 +27,15 @@ impl User {
     pub fn password(&self) -> &str {
         &self.password
     }
+
+    /// An auth file (`auth.json`, read alike by skiff, skopeo and podman) holding this user's
+    /// credentials for `host`.
+    pub fn auth_file(&self, host: &str) -> String {
+        use base64::Engine as _;
+        let auth =
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", self.name, self.password));
+        serde_json::json!({"auths": {host: {"auth": auth}}}).to_string()
+    }
 }
 
 impl std::fmt::Debug for User {

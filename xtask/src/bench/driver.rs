@@ -9,11 +9,11 @@
 use std::path::Path;
 use std::time::Instant;
 
-use skiff_integration::{FaultProxy, Latency, Registry};
+use skiff_integration::{FaultProxy, Latency, Registry, TokenService, TokenUser};
 
 use super::measure::{Sample, Summary};
-use super::requests::{Avoidable, RequestCount};
-use super::scenario::{Run, Scenario, Target, Tool};
+use super::requests::{Avoidable, RequestCount, TokenExchanges};
+use super::scenario::{FreshRegistry, Run, Scenario, Target, Tool};
 use super::timeline::{Exchange, Timeline};
 
 /// How one contender did in one scenario.
@@ -28,6 +28,8 @@ pub(crate) struct ContenderResult {
     pub(crate) avoidable: Option<Avoidable>,
     /// The counting run's timeline, for scenarios with a latency.
     pub(crate) timeline: Option<Timeline>,
+    /// What the counting run asked the token service, for a destination with token auth.
+    pub(crate) token_exchanges: Option<TokenExchanges>,
 }
 
 /// How one scenario went.
@@ -60,7 +62,7 @@ pub(crate) fn run(
     for round in 1..=rounds {
         for (index, contender) in scenario.contenders.iter().enumerate() {
             let scratch = scratch_dir(work)?;
-            let endpoints = Endpoints::timed(scenario, registry);
+            let endpoints = Endpoints::timed(scenario, registry)?;
             let id = format!("r{round}-{}", contender.tool.slug());
             let run = endpoints.run(scratch.path(), &id);
             let invocation = contender.command(&run);
@@ -98,6 +100,7 @@ pub(crate) fn run(
             summary,
             requests: counted.as_ref().map(|c| c.requests),
             avoidable: counted.as_ref().and_then(|c| c.avoidable),
+            token_exchanges: counted.as_ref().and_then(|c| c.token_exchanges),
             timeline: counted.and_then(|c| c.timeline),
         });
     }
@@ -123,6 +126,7 @@ struct Counted {
     requests: RequestCount,
     avoidable: Option<Avoidable>,
     timeline: Option<Timeline>,
+    token_exchanges: Option<TokenExchanges>,
 }
 
 /// Runs contender `index` once more, untimed, with a proxy counting its
@@ -135,7 +139,7 @@ fn count_requests(
 ) -> Result<Counted, String> {
     let contender = &scenario.contenders[index];
     let scratch = scratch_dir(work)?;
-    let endpoints = Endpoints::counted(scenario, registry);
+    let endpoints = Endpoints::counted(scenario, registry)?;
     let id = format!("count-{}", contender.tool.slug());
     let started = Instant::now();
     contender.command(&endpoints.run(scratch.path(), &id)).run()?;
@@ -158,10 +162,16 @@ fn count_requests(
         print_critical_path(scenario, contender.tool, &timeline);
         timeline
     });
+    let token_exchanges = endpoints
+        .fresh
+        .as_ref()
+        .and_then(Registry::token_service)
+        .map(|service| TokenExchanges::of(&service.requests()));
     Ok(Counted {
         requests: RequestCount::of(&all),
         avoidable,
         timeline,
+        token_exchanges,
     })
 }
 
@@ -188,7 +198,10 @@ fn print_critical_path(scenario: &Scenario, tool: Tool, timeline: &Timeline) {
 struct Endpoints {
     /// A registry of the run's own to write to, for scenarios that want one; held so that it
     /// lives as long as the run.
-    _fresh: Option<Registry>,
+    fresh: Option<Registry>,
+    /// The directory of the auth file with the fresh registry's credentials, when it has any.
+    _auth: Option<tempfile::TempDir>,
+    authfile: Option<std::path::PathBuf>,
     source_proxy: Option<FaultProxy>,
     destination_proxy: Option<FaultProxy>,
     source: String,
@@ -196,16 +209,25 @@ struct Endpoints {
 }
 
 impl Endpoints {
-    fn timed(scenario: &Scenario, registry: &Registry) -> Endpoints {
+    fn timed(scenario: &Scenario, registry: &Registry) -> Result<Endpoints, String> {
         Endpoints::start(scenario, registry, scenario.latency.is_some())
     }
 
-    fn counted(scenario: &Scenario, registry: &Registry) -> Endpoints {
+    fn counted(scenario: &Scenario, registry: &Registry) -> Result<Endpoints, String> {
         Endpoints::start(scenario, registry, true)
     }
 
-    fn start(scenario: &Scenario, registry: &Registry, proxied: bool) -> Endpoints {
-        let fresh = scenario.fresh_registry.then(Registry::anonymous);
+    fn start(scenario: &Scenario, registry: &Registry, proxied: bool) -> Result<Endpoints, String> {
+        let fresh = match scenario.fresh_registry {
+            FreshRegistry::None => None,
+            FreshRegistry::Anonymous => Some(Registry::anonymous()),
+            FreshRegistry::Token => {
+                let service = TokenService::builder()
+                    .user(TokenUser::admin(BENCH_USER.0, BENCH_USER.1))
+                    .start();
+                Some(Registry::builder().token(&service).start())
+            }
+        };
         let written = fresh.as_ref().unwrap_or(registry);
         let proxy = |behind: &Registry| {
             let proxy = FaultProxy::start(behind);
@@ -229,13 +251,28 @@ impl Endpoints {
             (None, false) => destination.clone(),
             (None, true) => registry.addr().to_owned(),
         };
-        Endpoints {
-            _fresh: fresh,
+        // The credentials are filed under the address the tools are given: the proxy's, when
+        // the destination is behind one.
+        let auth = match fresh.as_ref().and_then(Registry::credentials) {
+            Some(user) => {
+                let dir = tempfile::tempdir().map_err(|e| format!("creating a temp dir: {e}"))?;
+                let file = dir.path().join("auth.json");
+                std::fs::write(&file, user.auth_file(&destination))
+                    .map_err(|e| format!("writing {}: {e}", file.display()))?;
+                Some(dir)
+            }
+            None => None,
+        };
+        let authfile = auth.as_ref().map(|dir| dir.path().join("auth.json"));
+        Ok(Endpoints {
+            fresh,
+            _auth: auth,
+            authfile,
             source_proxy,
             destination_proxy,
             source,
             destination,
-        }
+        })
     }
 
     fn run<'a>(&'a self, scratch: &'a Path, id: &'a str) -> Run<'a> {
@@ -244,9 +281,13 @@ impl Endpoints {
             destination: &self.destination,
             scratch,
             id,
+            authfile: self.authfile.as_deref(),
         }
     }
 }
+
+/// The user both tools log in as to a fresh registry with token auth.
+const BENCH_USER: (&str, &str) = ("bench", "bench-password");
 
 fn scratch_dir(work: &Path) -> Result<tempfile::TempDir, String> {
     tempfile::Builder::new()

@@ -184,6 +184,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let programs = Programs {
         skiff,
         skopeo_authfile: authfile,
+        skiff_authfile: None,
     };
 
     let registry = Registry::anonymous();
@@ -479,6 +480,26 @@ fn far_scenarios(programs: &Programs, image: &BenchImage, sync_set: &SyncSet) ->
             latency,
             targets(NO_OP_SYNC_DEPTH, None, images),
         ),
+        // Token exchanges, counted by the destination's token service: near, since the
+        // service is not behind the delaying proxy, and what is measured is a count.
+        scenario::with_token_auth(
+            scenario::copy_between_registries(programs, image),
+            token_targets(1),
+        ),
+        scenario::with_token_auth(
+            scenario::sync_into_empty(programs, sync_set),
+            token_targets(images),
+        ),
+    ]
+}
+
+/// What a scenario against a destination with token auth is held to: one exchange per set of
+/// scopes, and no avoidable request; requests per image are reported.
+fn token_targets(images: usize) -> Vec<Target> {
+    vec![
+        Target::TokenOncePerScope,
+        Target::NoAvoidableRequests,
+        Target::RequestsPerImage { images },
     ]
 }
 

@@ -233,6 +233,15 @@ fn judge(outcome: &Outcome, target: &Target, all: &[Outcome]) -> Option<(String,
             let verdict = if mine.none() { "met" } else { "missed" };
             Some((measured, verdict.to_owned()))
         }
+        Target::TokenOncePerScope => {
+            let mine = skiff.token_exchanges?;
+            let theirs = outcome
+                .result(Tool::Skopeo)
+                .and_then(|r| r.token_exchanges)
+                .map_or_else(String::new, |t| format!("; skopeo {t}"));
+            let verdict = if mine.repeated() == 0 { "met" } else { "missed" };
+            Some((format!("skiff {mine}{theirs}"), verdict.to_owned()))
+        }
         Target::CpuPerGib { versus, factor } => {
             let gib = outcome.bytes? as f64 / (1u64 << 30) as f64;
             let other = outcome.result(*versus)?;

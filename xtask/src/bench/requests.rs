@@ -3,10 +3,10 @@
 //! Counting on the wire instead of asking each tool keeps the numbers
 //! comparable between skiff and skopeo: both are counted the same way.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
-use skiff_integration::{Route, SeenRequest};
+use skiff_integration::{Route, SeenRequest, TokenRequest};
 
 /// What one command asked a registry.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -107,6 +107,49 @@ impl fmt::Display for Avoidable {
     }
 }
 
+/// What one command asked the token service (the once-per-scope goal of issue 21): a client
+/// that keeps its tokens asks for each set of scopes once in a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct TokenExchanges {
+    /// Token requests in all (refreshes and refusals included).
+    pub(crate) total: usize,
+    /// Distinct sets of scopes among them, for the same user.
+    pub(crate) scope_sets: usize,
+}
+
+impl TokenExchanges {
+    pub(crate) fn of(requests: &[TokenRequest]) -> TokenExchanges {
+        let sets: BTreeSet<(Option<&str>, BTreeSet<&str>)> = requests
+            .iter()
+            .map(|r| {
+                let scopes = r.scopes.iter().map(String::as_str).collect();
+                (r.subject.as_deref(), scopes)
+            })
+            .collect();
+        TokenExchanges {
+            total: requests.len(),
+            scope_sets: sets.len(),
+        }
+    }
+
+    /// Exchanges for a set of scopes the run had asked for already.
+    pub(crate) fn repeated(&self) -> usize {
+        self.total - self.scope_sets
+    }
+}
+
+impl fmt::Display for TokenExchanges {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} token exchanges for {} scope sets ({} repeated)",
+            self.total,
+            self.scope_sets,
+            self.repeated()
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +218,45 @@ mod tests {
         assert_eq!(avoidable, expected);
         assert!(!avoidable.none());
         assert!(Avoidable::of(&source[..2], &destination[..2]).none());
+    }
+
+    fn token_request(subject: Option<&str>, scopes: &[&str]) -> TokenRequest {
+        TokenRequest {
+            method: "GET".parse().expect("a valid method"),
+            had_authorization: subject.is_some(),
+            account: subject.map(str::to_owned),
+            subject: subject.map(str::to_owned),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            grant_type: None,
+            status: http::StatusCode::OK,
+        }
+    }
+
+    #[test]
+    fn token_exchanges_repeat_when_the_same_scopes_are_asked_again() {
+        let requests = [
+            token_request(Some("bench"), &["repository:a:pull"]),
+            token_request(Some("bench"), &["repository:a:pull,push"]),
+            // The same set in another order is the same set.
+            token_request(Some("bench"), &["repository:b:pull", "repository:a:pull"]),
+            token_request(Some("bench"), &["repository:a:pull", "repository:b:pull"]),
+            token_request(Some("bench"), &["repository:a:pull"]),
+            // Another user's exchange is not a repeat of this one's.
+            token_request(None, &["repository:a:pull"]),
+        ];
+        let exchanges = TokenExchanges::of(&requests);
+        assert_eq!(
+            exchanges,
+            TokenExchanges {
+                total: 6,
+                scope_sets: 4
+            }
+        );
+        assert_eq!(exchanges.repeated(), 2);
+        assert_eq!(
+            exchanges.to_string(),
+            "6 token exchanges for 4 scope sets (2 repeated)"
+        );
+        assert_eq!(TokenExchanges::of(&requests[..2]).repeated(), 0);
     }
 }

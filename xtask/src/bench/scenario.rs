@@ -64,6 +64,9 @@ pub(crate) struct Run<'a> {
     pub(crate) scratch: &'a Path,
     /// Unique among the runs of a benchmark, usable in a repository name.
     pub(crate) id: &'a str,
+    /// An auth file with the credentials of the destination, when it wants them (a fresh
+    /// registry with token auth).
+    pub(crate) authfile: Option<&'a Path>,
 }
 
 /// One side of a comparison.
@@ -112,6 +115,8 @@ pub(crate) enum Target {
     /// No request that could be avoided: at most one HEAD per blob and
     /// repository, no repeated download, no GET of a destination manifest.
     NoAvoidableRequests,
+    /// Each set of scopes exchanged for a token once per run (a destination with token auth).
+    TokenOncePerScope,
     /// skiff's user+sys CPU time per GiB moved is at most `factor` times
     /// `versus`'s.
     CpuPerGib { versus: Tool, factor: f64 },
@@ -156,6 +161,7 @@ impl fmt::Display for Target {
             Target::CpuPerGib { versus, factor } => {
                 write!(f, "CPU (user+sys) per GiB at most {factor}x {versus}'s")
             }
+            Target::TokenOncePerScope => write!(f, "one token exchange per set of scopes"),
         }
     }
 }
@@ -168,7 +174,7 @@ pub(crate) struct Scenario {
     /// Give every run a registry of its own to write to, so no run finds
     /// blobs an earlier one left (skopeo remembers where it saw blobs and
     /// would mount them instead of pushing).
-    pub(crate) fresh_registry: bool,
+    pub(crate) fresh_registry: FreshRegistry,
     /// Run through proxies adding this latency in front of the source and of the
     /// destination: far registries.
     pub(crate) latency: Option<Latency>,
@@ -176,6 +182,18 @@ pub(crate) struct Scenario {
     pub(crate) max_rounds: Option<usize>,
     pub(crate) contenders: Vec<Contender>,
     pub(crate) targets: Vec<Target>,
+}
+
+/// Whether each run writes to a registry of its own, and how that registry authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FreshRegistry {
+    /// Runs write to the benchmark's registry.
+    None,
+    /// A fresh anonymous registry per run.
+    Anonymous,
+    /// A fresh registry per run with bearer-token auth, its token service counting the
+    /// exchanges; both tools get its credentials in the run's auth file.
+    Token,
 }
 
 /// An image the benchmark pushed, as the scenarios need it.
@@ -210,10 +228,30 @@ pub(crate) struct Programs {
     pub(crate) skiff: PathBuf,
     /// An empty auth file, so skopeo uses no credentials of the machine.
     pub(crate) skopeo_authfile: PathBuf,
+    /// The auth file skiff is given, when a run has credentials (else skiff's own lookup,
+    /// which finds none on a benchmark machine).
+    pub(crate) skiff_authfile: Option<PathBuf>,
+}
+
+impl Programs {
+    /// The programs as `run` calls them: with its auth file, when it has one, for both tools.
+    pub(crate) fn for_run(&self, run: &Run<'_>) -> Programs {
+        let mut programs = self.clone();
+        if let Some(authfile) = run.authfile {
+            programs.skopeo_authfile = authfile.to_path_buf();
+            programs.skiff_authfile = Some(authfile.to_path_buf());
+        }
+        programs
+    }
 }
 
 fn skiff(programs: &Programs, args: Vec<String>) -> Invocation {
-    Invocation::new(&programs.skiff, args)
+    let mut all = Vec::new();
+    if let Some(authfile) = &programs.skiff_authfile {
+        all.extend(["--authfile".to_owned(), authfile.display().to_string()]);
+    }
+    all.extend(args);
+    Invocation::new(&programs.skiff, all)
 }
 
 fn skopeo(programs: &Programs, command: &str, args: Vec<String>) -> Invocation {
@@ -245,7 +283,7 @@ pub(crate) fn startup(programs: &Programs) -> Scenario {
     Scenario {
         name: "start-up (`--version`)".to_owned(),
         bytes: None,
-        fresh_registry: false,
+        fresh_registry: FreshRegistry::None,
         latency: None,
         max_rounds: None,
         contenders: vec![
@@ -263,7 +301,7 @@ pub(crate) fn inspect(programs: &Programs, image: &BenchImage) -> Scenario {
     Scenario {
         name: format!("inspect ({})", image.label),
         bytes: None,
-        fresh_registry: false,
+        fresh_registry: FreshRegistry::None,
         latency: None,
         max_rounds: None,
         contenders: vec![
@@ -292,7 +330,7 @@ pub(crate) fn digest(programs: &Programs, file: &Path, size: u64) -> Scenario {
     Scenario {
         name: format!("digest --blob ({} MiB file)", size >> 20),
         bytes: Some(size),
-        fresh_registry: false,
+        fresh_registry: FreshRegistry::None,
         latency: None,
         max_rounds: None,
         contenders: vec![
@@ -358,7 +396,7 @@ pub(crate) fn pull(programs: &Programs, image: &BenchImage, targets: Vec<Target>
     Scenario {
         name: format!("pull ({})", image.label),
         bytes: Some(image.bytes),
-        fresh_registry: false,
+        fresh_registry: FreshRegistry::None,
         latency: None,
         max_rounds: None,
         contenders,
@@ -414,7 +452,7 @@ pub(crate) fn push(programs: &Programs, image: &BenchImage, targets: Vec<Target>
     Scenario {
         name: format!("push ({})", image.label),
         bytes: Some(image.bytes),
-        fresh_registry: true,
+        fresh_registry: FreshRegistry::Anonymous,
         latency: None,
         max_rounds: None,
         contenders,
@@ -430,7 +468,7 @@ pub(crate) fn save_archive(programs: &Programs, image: &BenchImage, targets: Vec
     Scenario {
         name: format!("registry -> docker-archive ({})", image.label),
         bytes: Some(image.bytes),
-        fresh_registry: false,
+        fresh_registry: FreshRegistry::None,
         latency: None,
         max_rounds: None,
         contenders: vec![
@@ -470,7 +508,7 @@ pub(crate) fn load_archive(
     Scenario {
         name: format!("docker-archive -> registry ({})", image.label),
         bytes: Some(image.bytes),
-        fresh_registry: true,
+        fresh_registry: FreshRegistry::Anonymous,
         latency: None,
         max_rounds: None,
         contenders: vec![
@@ -547,7 +585,17 @@ pub(crate) fn copy_warm(programs: &Programs, image: &BenchImage, warm_prefix: &s
 /// crosses, nothing can be mounted.
 pub(crate) fn copy_between_registries(programs: &Programs, image: &BenchImage) -> Scenario {
     let mut scenario = copy(programs, image, "copy to another registry", None, Vec::new());
-    scenario.fresh_registry = true;
+    scenario.fresh_registry = FreshRegistry::Anonymous;
+    scenario
+}
+
+/// `scenario` writing to a fresh registry with token auth, held to `targets` instead of its
+/// own: both tools log in with the run's auth file, and the token service counts what each
+/// asked for.
+pub(crate) fn with_token_auth(mut scenario: Scenario, targets: Vec<Target>) -> Scenario {
+    scenario.name = format!("{}, token auth", scenario.name);
+    scenario.fresh_registry = FreshRegistry::Token;
+    scenario.targets = targets;
     scenario
 }
 
@@ -582,20 +630,20 @@ fn copy(
     Scenario {
         name: format!("{label} ({})", image.label),
         bytes: None,
-        fresh_registry: false,
+        fresh_registry: FreshRegistry::None,
         latency: None,
         max_rounds: None,
         contenders: vec![
             Contender::new(Tool::Skiff, move |run| {
                 let to = destination(run, &fixed);
                 skiff(
-                    &a,
+                    &a.for_run(run),
                     vec!["-q".into(), "copy".into(), format!("{}/{n1}", run.source), to],
                 )
             }),
             Contender::new(Tool::Skopeo, move |run| {
                 let to = format!("docker://{}", destination2(run, &fixed2));
-                skopeo_copy(&b, format!("docker://{}/{n2}", run.source), to)
+                skopeo_copy(&b.for_run(run), format!("docker://{}/{n2}", run.source), to)
             }),
         ],
         targets,
@@ -634,7 +682,7 @@ fn sync(
     programs: &Programs,
     set: &SyncSet,
     name: String,
-    fresh: bool,
+    fresh: FreshRegistry,
     prefix: Option<String>,
     factor: f64,
 ) -> Scenario {
@@ -662,7 +710,7 @@ fn sync(
             Contender::new(Tool::Skiff, move |run| {
                 let yaml = s1.write_yaml(run.source, run.scratch);
                 skiff(
-                    &a,
+                    &a.for_run(run),
                     vec![
                         "-q".into(),
                         "sync".into(),
@@ -684,7 +732,7 @@ fn sync(
                     yaml,
                     destination(run, &p2),
                 ];
-                skopeo(&b, "sync", args)
+                skopeo(&b.for_run(run), "sync", args)
             }),
         ],
         targets,
@@ -694,14 +742,14 @@ fn sync(
 /// A sync of every image of `set` into an empty registry.
 pub(crate) fn sync_into_empty(programs: &Programs, set: &SyncSet) -> Scenario {
     let name = format!("sync of {} images into an empty registry", set.images);
-    sync(programs, set, name, true, None, 4.0)
+    sync(programs, set, name, FreshRegistry::Anonymous, None, 4.0)
 }
 
 /// A sync of every image of `set` into a registry that holds them all.
 pub(crate) fn sync_no_op(programs: &Programs, set: &SyncSet) -> Scenario {
     let name = format!("no-op re-sync of {} images", set.images);
     let prefix = Some(set.synced_prefix.clone());
-    sync(programs, set, name, false, prefix, 10.0)
+    sync(programs, set, name, FreshRegistry::None, prefix, 10.0)
 }
 
 #[cfg(test)]
