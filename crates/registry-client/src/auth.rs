@@ -108,6 +108,10 @@ impl TokenRoute<'_> {
         let (parts, body) = request.into_parts();
         let mut prepared = Prepared::new(parts.method, parts.uri, verify_tls);
         prepared.headers = parts.headers;
+        // The request that needs the token may hold slots (an upload opened beside the download
+        // it streams), and the token cache shares one exchange per scope: it takes none (see
+        // `crate::dispatch`).
+        prepared.takes_slot = false;
         if !body.is_empty() || prepared.method == Method::POST {
             // A token form holds a password, refresh or identity token: it stays with the realm.
             prepared.body_holds_credentials = !body.is_empty();

@@ -291,9 +291,9 @@ impl Call {
         }
     }
 
-    /// Marks an upload's `PATCH` or closing `PUT`: it carries bytes of a transfer that
-    /// already holds a concurrency slot (the download it streams from), so it takes none
-    /// (see [`crate::dispatch`]).
+    /// Marks a step of an upload (its opening `POST`, a `PATCH`, the closing `PUT`): it
+    /// belongs to a transfer whose download may hold a concurrency slot already, so it takes
+    /// none (see [`crate::dispatch`]).
     pub(crate) fn continuing_transfer(mut self) -> Call {
         self.continues_transfer = true;
         self

@@ -7,9 +7,12 @@
 //!
 //! Concurrency: each request takes a slot of its host (`max_requests_per_registry`), then one of
 //! the client (`max_concurrent_requests`), and a streaming response keeps both until its body is
-//! dropped. An upload's `PATCH` or closing `PUT` takes none: it carries the bytes of a download
-//! that holds slots already, and waiting for more while holding those could, with every slot so
-//! held, wait forever. Those requests are bounded by the engine's blob jobs instead.
+//! dropped. The steps of an upload (the `POST` that opens it, a `PATCH`, the closing `PUT`) and
+//! token exchanges take none: they are made while a download of the same transfer may hold
+//! slots (the copier opens the source beside the upload, and streams it into the `PATCH` or
+//! `PUT`), and waiting for more while holding those could, with every slot so held, wait
+//! forever. Uploads are bounded by the engine's blob jobs instead, token exchanges by the token
+//! cache, which shares one exchange per scope.
 //!
 //! Rate limits slow a host down rather than fail: a `429` (its `Retry-After`, else the backoff)
 //! and a `RateLimit-Remaining: 0` answer pause every request to that host until the time is up
@@ -51,8 +54,8 @@ pub(crate) struct Prepared {
     /// Whether the body carries credentials (a token request's form): it is never sent to
     /// another origin, and a redirect that would re-send it there is an error.
     pub(crate) body_holds_credentials: bool,
-    /// Whether the request waits for concurrency slots; off for the steps of an upload under
-    /// way (see the module documentation).
+    /// Whether the request waits for concurrency slots; off for the steps of an upload and for
+    /// token exchanges (see the module documentation).
     pub(crate) takes_slot: bool,
 }
 

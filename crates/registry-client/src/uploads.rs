@@ -242,12 +242,15 @@ impl Client {
     }
 
     async fn start_upload(&self, repository: &RepositoryRef) -> Result<Uri, Error> {
+        // The copier opens the source download beside this POST: it is a step of that
+        // transfer and takes no slot (see `crate::dispatch`).
         let call = Call::new(
             repository.registry(),
             push_access(repository),
             Method::POST,
             Target::Path(uploads_path(repository)),
-        );
+        )
+        .continuing_transfer();
         let response = self.execute(call).await?;
         let response = expect_status(&Method::POST, response, &[StatusCode::ACCEPTED]).await?;
         upload_location(&response)

@@ -269,3 +269,44 @@ async fn one_request_slot_is_enough_for_refreshes_and_resumes() {
     assert_eq!(blob.bytes(1 << 20).await.unwrap(), content);
     assert_eq!(proxy.count(&Method::GET, Route::Blob), 3);
 }
+
+/// The copier opens a blob's upload and its source download at once: the download holds the one
+/// request slot while the upload is opened and its push token fetched. The steps of an upload and
+/// token exchanges take no slot, so this completes instead of waiting on itself forever.
+#[tokio::test]
+async fn one_request_slot_is_enough_for_a_copy_into_a_token_registry() {
+    let source = Registry::anonymous();
+    let (_, digest) = push_image(&client(), &repo(source.addr(), "narrow/app"), "1", 75).await;
+    let tokens = TokenService::builder()
+        .user(TokenUser::admin("alice", "secret"))
+        .start();
+    let destination = Registry::builder().token(&tokens).start();
+    let client = builder()
+        .max_concurrent_requests(1)
+        .credentials(StaticCredentials::new().with(destination.addr(), Credential::basic("alice", "secret")))
+        .build()
+        .unwrap();
+    let copied = tokio::time::timeout(
+        Duration::from_secs(60),
+        registry_client::image::copy(
+            &client,
+            &registry_client::image::ImageLocation::Registry(reference(source.addr(), "narrow/app:1")),
+            &registry_client::image::ImageLocation::Registry(reference(destination.addr(), "narrow/app:1")),
+            &registry_client::image::TransferOptions::new(),
+            std::sync::Arc::new(registry_client::image::NoProgress),
+        ),
+    )
+    .await
+    .expect("the copy waited on its own request slot");
+    let report = copied.expect("the copy into the token registry");
+    assert_eq!(report.digest(), &digest);
+    assert_eq!(report.blobs_transferred(), 2);
+    assert!(
+        tokens
+            .requests()
+            .iter()
+            .any(|r| r.scopes.iter().any(|s| s.contains("push"))),
+        "the copy never asked for a push token: {:?}",
+        tokens.requests()
+    );
+}
