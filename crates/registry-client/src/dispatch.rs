@@ -373,16 +373,29 @@ pub(crate) struct Body {
 }
 
 /// The bytes received since a window began, for the minimum-rate check.
+///
+/// The first window begins when the body is first read, not when its response arrived: a
+/// download opened beside its upload waits for that upload to open, and the wait is the
+/// client's, not a slow server's.
 #[derive(Debug, Clone, Copy)]
 struct RateWindow {
-    started: Instant,
+    started: Option<Instant>,
     received: u64,
 }
 
 impl RateWindow {
+    /// A window that begins at the next read.
     fn new() -> RateWindow {
         RateWindow {
-            started: Instant::now(),
+            started: None,
+            received: 0,
+        }
+    }
+
+    /// A window that begins now.
+    fn starting_now() -> RateWindow {
+        RateWindow {
+            started: Some(Instant::now()),
             received: 0,
         }
     }
@@ -407,6 +420,7 @@ impl Body {
 
     /// The next chunk of data, `None` at the end.
     pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        self.window.started.get_or_insert_with(Instant::now);
         loop {
             let stall = self.timeouts.stall();
             let frame = tokio::time::timeout(stall, http_body_util::BodyExt::frame(&mut self.inner))
@@ -439,7 +453,10 @@ impl Body {
     fn check_rate(&mut self, arrived: u64) -> Result<(), Error> {
         self.window.received += arrived;
         let (min_rate, window) = self.timeouts.min_rate();
-        let elapsed = self.window.started.elapsed();
+        let elapsed = self
+            .window
+            .started
+            .map_or(Duration::ZERO, |started| started.elapsed());
         if min_rate == 0 || elapsed < window {
             return Ok(());
         }
@@ -451,7 +468,7 @@ impl Body {
                 received: self.received,
             });
         }
-        self.window = RateWindow::new();
+        self.window = RateWindow::starting_now();
         Ok(())
     }
 
@@ -536,7 +553,7 @@ mod tests {
 
     use std::time::Duration;
 
-    use http_body_util::{BodyExt, Empty};
+    use http_body_util::{BodyExt, Empty, Full};
 
     use super::*;
     use crate::transport::TransportFuture;
@@ -623,6 +640,37 @@ mod tests {
             .headers
             .insert(AUTHORIZATION, HeaderValue::from_static("Bearer secret"));
         request
+    }
+
+    /// A body of `len` bytes in one frame, held to `timeouts`.
+    fn body_of(len: usize, timeouts: Timeouts) -> Body {
+        Body {
+            inner: Full::new(Bytes::from(vec![0u8; len]))
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+            timeouts,
+            url: "https://reg.example/v2/a/blobs/x".to_owned(),
+            received: 0,
+            window: RateWindow::new(),
+            permits: [None, None],
+        }
+    }
+
+    #[tokio::test]
+    async fn the_rate_window_begins_at_the_first_read() {
+        // 1 MB/s over 50 ms: a body not read for 200 ms would have "arrived" at 20 KB/s if the
+        // window began with the response. The wait was the reader's; the body is not slow.
+        let timeouts = Timeouts::default().with_min_rate(1_000_000, Duration::from_millis(50));
+        let mut body = body_of(4096, timeouts);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(body.chunk().await.unwrap().map(|c| c.len()), Some(4096));
+        assert_eq!(body.chunk().await.unwrap(), None);
+
+        // Once reading began, a body that trickles is still refused.
+        let mut body = body_of(4096, timeouts);
+        body.window.started = Some(Instant::now() - Duration::from_millis(200));
+        let error = body.chunk().await.unwrap_err();
+        assert!(matches!(error, Error::TooSlow { .. }), "{error}");
     }
 
     #[tokio::test]
