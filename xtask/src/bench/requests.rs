@@ -65,6 +65,9 @@ pub(crate) struct Avoidable {
     pub(crate) repeated_blob_gets: usize,
     /// `GET`s of a manifest at the destination: existence and digest come with a `HEAD`.
     pub(crate) destination_manifest_gets: usize,
+    /// Blob downloads beyond the blobs the destination registry was sent: a blob it mounted
+    /// or held already needed no download. Counted when the destination took uploads.
+    pub(crate) downloads_not_sent: usize,
 }
 
 impl Avoidable {
@@ -77,12 +80,30 @@ impl Avoidable {
                 .iter()
                 .filter(|r| r.method.as_str() == "GET" && r.route == Route::Manifest)
                 .count(),
+            downloads_not_sent: downloads_not_sent(source, destination),
         }
     }
 
     pub(crate) fn none(&self) -> bool {
         *self == Avoidable::default()
     }
+}
+
+/// Source blob downloads beyond the blob uploads the destination completed (its `PUT`s), when
+/// it took any: a pull into a layout uploads nothing and is not judged here.
+fn downloads_not_sent(source: &[SeenRequest], destination: &[SeenRequest]) -> usize {
+    let sent = destination
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT" && r.route == Route::Upload)
+        .count();
+    if !destination.iter().any(|r| r.route == Route::Upload) {
+        return 0;
+    }
+    let downloads = source
+        .iter()
+        .filter(|r| r.method.as_str() == "GET" && r.route == Route::Blob)
+        .count();
+    downloads.saturating_sub(sent)
 }
 
 /// How many `method` requests of `route` repeat a path already asked for.
@@ -101,8 +122,11 @@ impl fmt::Display for Avoidable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} repeated blob HEAD, {} repeated blob GET, {} destination manifest GET",
-            self.repeated_blob_heads, self.repeated_blob_gets, self.destination_manifest_gets
+            "{} repeated blob HEAD, {} repeated blob GET, {} destination manifest GET, {} download not sent",
+            self.repeated_blob_heads,
+            self.repeated_blob_gets,
+            self.destination_manifest_gets,
+            self.downloads_not_sent
         )
     }
 }
@@ -214,10 +238,32 @@ mod tests {
             repeated_blob_heads: 1,
             repeated_blob_gets: 1,
             destination_manifest_gets: 1,
+            downloads_not_sent: 0,
         };
         assert_eq!(avoidable, expected);
         assert!(!avoidable.none());
         assert!(Avoidable::of(&source[..2], &destination[..2]).none());
+    }
+
+    #[test]
+    fn a_download_the_destination_was_not_sent_is_avoidable() {
+        let digest = format!("sha256:{}", "c".repeat(64));
+        let source = [
+            seen("GET", &format!("/v2/a/blobs/{digest}")),
+            seen("GET", &format!("/v2/b/blobs/{digest}")),
+        ];
+        let put = format!("/v2/m/a/blobs/uploads/1?digest={digest}");
+        let mount = format!("/v2/m/b/blobs/uploads/?mount={digest}&from=m/a");
+        let destination = [
+            seen("POST", "/v2/m/a/blobs/uploads/"),
+            seen("PUT", &put),
+            seen("POST", &mount),
+        ];
+        // Sent once, mounted once, downloaded twice: one download was for nothing.
+        assert_eq!(Avoidable::of(&source, &destination).downloads_not_sent, 1);
+        assert_eq!(Avoidable::of(&source[..1], &destination).downloads_not_sent, 0);
+        // A pull writes no upload anywhere: its downloads are the point.
+        assert_eq!(Avoidable::of(&source, &[]).downloads_not_sent, 0);
     }
 
     fn token_request(subject: Option<&str>, scopes: &[&str]) -> TokenRequest {

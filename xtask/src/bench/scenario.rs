@@ -156,7 +156,7 @@ impl fmt::Display for Target {
             ),
             Target::NoAvoidableRequests => write!(
                 f,
-                "no avoidable request (one HEAD per blob, no repeated GET, no GET of a destination manifest)"
+                "no avoidable request (one HEAD per blob, no repeated GET, no GET of a destination manifest, no download of a blob not sent)"
             ),
             Target::CpuPerGib { versus, factor } => {
                 write!(f, "CPU (user+sys) per GiB at most {factor}x {versus}'s")

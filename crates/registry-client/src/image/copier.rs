@@ -77,7 +77,7 @@ async fn copy(
     restarting(destination, blob.digest, |attempt| async move {
         // A declined mount is not asked again on a restart.
         let mount_from = mount_from.filter(|_| attempt == 0);
-        let (sink, opened) = if mount_from.is_some() {
+        let (sink, opened) = if destination.may_mount(blob.digest, mount_from) {
             // A mount may make the source unneeded: it is opened only once the mount is declined.
             match destination.start_blob(blob.digest, mount_from).await? {
                 BlobStart::Mounted => return mounted(blob).await,

@@ -90,6 +90,14 @@ pub trait ImageDestination: Send + Sync + fmt::Display {
         false
     }
 
+    /// Whether [`start_blob`](Self::start_blob)`(digest, from)` may link the blob instead of
+    /// opening an upload. The copier opens the source beside the upload only when it may not:
+    /// a mount makes the download needless.
+    fn may_mount(&self, digest: &Digest, from: Option<&RepositoryRef>) -> bool {
+        let _ = digest;
+        from.is_some()
+    }
+
     /// Begins receiving blob `digest`: links it from `mount_from` when that
     /// is given and the destination can, else opens it for the bytes.
     fn start_blob<'a>(

@@ -100,6 +100,12 @@ impl LedgerDestination {
     }
 
     /// Another repository of this scope that holds `digest`, to mount from.
+    /// A repository this run gave `digest` to that the destination can mount it from.
+    fn known_mount(&self, digest: &Digest) -> Option<RepositoryRef> {
+        self.mount_source(digest)
+            .filter(|from| self.inner.can_mount_from(from))
+    }
+
     fn mount_source(&self, digest: &Digest) -> Option<RepositoryRef> {
         let registry = self.place.registry.as_deref()?;
         let blobs = self.ledger.lock();
@@ -218,6 +224,19 @@ impl ImageDestination for LedgerDestination {
         self.inner.can_mount_from(repository)
     }
 
+    /// Also when the run gave the blob to another repository of the registry and no mount of
+    /// it was asked yet: [`start_blob`](ImageDestination::start_blob) will ask for one.
+    fn may_mount(&self, digest: &Digest, from: Option<&RepositoryRef>) -> bool {
+        let untried = !self
+            .claims
+            .mount_tried
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(digest);
+        self.inner.may_mount(digest, from)
+            || (from.is_none() && untried && self.known_mount(digest).is_some())
+    }
+
     fn start_blob<'a>(
         &'a self,
         digest: &'a Digest,
@@ -233,9 +252,7 @@ impl ImageDestination for LedgerDestination {
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(digest.clone());
             let known = match mount_from {
-                None if first_try => self
-                    .mount_source(digest)
-                    .filter(|from| self.inner.can_mount_from(from)),
+                None if first_try => self.known_mount(digest),
                 _ => None,
             };
             let mount_from = mount_from.or(known.as_ref());

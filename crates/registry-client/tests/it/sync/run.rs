@@ -61,6 +61,52 @@ fn three_tags(registry: &Registry) -> Vec<String> {
     ]
 }
 
+/// Two repositories holding the same image: the run sends each blob once and mounts it into
+/// the other repository, and a blob it mounts is never downloaded from the source.
+#[test]
+fn a_blob_mounted_from_another_repository_is_not_downloaded() {
+    let source = Registry::anonymous();
+    let destination = Registry::anonymous();
+    let skopeo = Skopeo::new();
+    skopeo.push_random_image(&source, "team/app:1", &[3000, 200], ImageFormat::Oci);
+    skopeo
+        .copy(
+            &skiff_integration::ImageRef::registry(&source, "team/app:1"),
+            &skiff_integration::ImageRef::registry(&source, "team/tool:1"),
+            None,
+        )
+        .unwrap_or_else(|failure| source.fail(failure));
+    let (from, to) = (FaultProxy::start(&source), FaultProxy::start(&destination));
+    let yaml = format!(
+        "{}:\n  tls-verify: false\n  images:\n    team/app: []\n    team/tool: []\n",
+        from.addr()
+    );
+    let config = SyncConfig::from_yaml("sync.yml", &yaml).expect("a valid file");
+    // One image at a time, so the second finds the first's blobs in the ledger.
+    let report = run(&config, &to.reference("mirror"), &SyncOptions::new().parallel(1));
+    assert!(
+        statuses(&report)
+            .iter()
+            .all(|(_, status)| *status == ImageStatus::Copied),
+        "{:?}",
+        statuses(&report)
+    );
+    let seen = to.requests();
+    let uploads: Vec<&SeenRequest> = seen.iter().filter(|r| r.route == Route::Upload).collect();
+    let mounts = uploads
+        .iter()
+        .filter(|r| r.method == Method::POST && r.path.contains("mount="))
+        .count();
+    let blob_puts = uploads.iter().filter(|r| r.method == Method::PUT).count();
+    let blob_gets = from
+        .requests()
+        .iter()
+        .filter(|r| r.method == Method::GET && r.route == Route::Blob)
+        .count();
+    assert_eq!((blob_puts, mounts), (3, 3), "{uploads:?}");
+    assert_eq!(blob_gets, blob_puts, "a mounted blob was downloaded as well");
+}
+
 #[test]
 fn a_second_run_is_unchanged_at_one_head_on_each_side() {
     let source = Registry::anonymous();
