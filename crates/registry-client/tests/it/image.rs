@@ -29,6 +29,22 @@ fn tag(text: &str) -> LayoutTag {
     text.parse().expect("valid tag")
 }
 
+/// A copy with the default options and no progress report.
+async fn copy_plain(
+    client: &Client,
+    source: &ImageLocation,
+    destination: &ImageLocation,
+) -> Result<registry_client::image::TransferReport, Error> {
+    image::copy(
+        client,
+        source,
+        destination,
+        &TransferOptions::new(),
+        Arc::new(NoProgress),
+    )
+    .await
+}
+
 /// Builds `image` into a fresh layout under `dir` and has skopeo push it.
 async fn skopeo_push(dir: &Path, image: &TestImage, registry: &Registry, name: &str) {
     let layout = OciLayout::create(dir).await.unwrap();
@@ -332,15 +348,7 @@ async fn copy_within_a_registry_mounts_and_a_warm_copy_uploads_nothing() {
     }
 
     let before = client.request_counts();
-    let warm = image::copy(
-        &client,
-        &source,
-        &destination,
-        &TransferOptions::new(),
-        Arc::new(NoProgress),
-    )
-    .await
-    .unwrap();
+    let warm = copy_plain(&client, &source, &destination).await.unwrap();
     let spent = client.request_counts();
     assert_eq!(warm.digest(), image.digest());
     assert_eq!(
@@ -398,15 +406,7 @@ async fn copy_between_registries_moves_every_platform_then_nothing() {
     assert_eq!(skopeo_raw(&to, "dst/app:3"), image.manifest.content);
 
     let before = client.request_counts();
-    let warm = image::copy(
-        &client,
-        &source,
-        &destination,
-        &TransferOptions::new(),
-        Arc::new(NoProgress),
-    )
-    .await
-    .unwrap();
+    let warm = copy_plain(&client, &source, &destination).await.unwrap();
     let spent = client.request_counts();
     assert_eq!((warm.blobs_present(), warm.blobs_transferred()), (7, 0));
     assert_eq!((spent.post - before.post, spent.patch - before.patch), (0, 0));
@@ -439,15 +439,7 @@ async fn copy_of_one_platform_and_between_layouts() {
     let copy_dir = work.path().join("copy");
     let destination_ref = format!("{}:copied", copy_dir.display()).parse().unwrap();
     let destination = ImageLocation::create_layout(&destination_ref).await.unwrap();
-    let report = image::copy(
-        &client(),
-        &source,
-        &destination,
-        &TransferOptions::new(),
-        Arc::new(NoProgress),
-    )
-    .await
-    .unwrap();
+    let report = copy_plain(&client(), &source, &destination).await.unwrap();
     assert_eq!(report.digest(), image.digest());
     assert_layout_holds(&copy_dir, &image);
     let copied = ImageLocation::open_layout(&destination_ref).await.unwrap();
@@ -602,15 +594,9 @@ async fn schema1_images_copy_between_registries_but_never_into_a_layout() {
     let client = client();
     let source = ImageLocation::Registry(reference(&registry, "old/app:1"));
     let destination = ImageLocation::Registry(reference(&registry, "old/copy:1"));
-    let report = image::copy(
-        &client,
-        &source,
-        &destination,
-        &TransferOptions::new(),
-        Arc::new(NoProgress),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("copy failed: {e}\nregistry log:\n{}", registry.log()));
+    let report = copy_plain(&client, &source, &destination)
+        .await
+        .unwrap_or_else(|e| panic!("copy failed: {e}\nregistry log:\n{}", registry.log()));
     assert!(
         report.manifest().media_type().is_schema1(),
         "{:?}",
@@ -784,13 +770,7 @@ async fn a_missing_source_is_reported_before_a_silent_destination() {
     let started = std::time::Instant::now();
     let copied = tokio::time::timeout(
         std::time::Duration::from_secs(10),
-        image::copy(
-            &client(),
-            &source,
-            &destination,
-            &TransferOptions::new(),
-            Arc::new(NoProgress),
-        ),
+        copy_plain(&client(), &source, &destination),
     )
     .await
     .expect("the copy waited on the silent destination");
@@ -827,18 +807,9 @@ async fn a_silent_destination_is_reported_after_one_reach_timeout() {
         .build()
         .expect("client with a short reach timeout");
     let started = std::time::Instant::now();
-    let copied = tokio::time::timeout(
-        reach * 5,
-        image::copy(
-            &client,
-            &source,
-            &destination,
-            &TransferOptions::new(),
-            Arc::new(NoProgress),
-        ),
-    )
-    .await
-    .expect("the copy outlived five reach timeouts");
+    let copied = tokio::time::timeout(reach * 5, copy_plain(&client, &source, &destination))
+        .await
+        .expect("the copy outlived five reach timeouts");
     let elapsed = started.elapsed();
     let error = copied.expect_err("the destination never answers");
     assert!(
