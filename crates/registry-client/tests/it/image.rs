@@ -34,7 +34,7 @@ async fn copy_plain(
     client: &Client,
     source: &ImageLocation,
     destination: &ImageLocation,
-) -> Result<registry_client::image::TransferReport, Error> {
+) -> Result<image::TransferReport, Error> {
     image::copy(
         client,
         source,
