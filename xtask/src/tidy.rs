@@ -53,6 +53,7 @@ pub(crate) fn check_all(root: &Path) -> Result<(), Vec<String>> {
     problems.extend(check_pure_builds(root));
     problems.extend(check_package_metadata(&metadata));
     problems.extend(check_module_docs(root));
+    problems.extend(check_merge_markers(root));
     if problems.is_empty() {
         Ok(())
     } else {
@@ -285,6 +286,46 @@ fn check_module_docs(root: &Path) -> Vec<String> {
     problems
 }
 
+/// No tracked file holds what an unfinished merge left (a conflict once landed in a doc).
+fn check_merge_markers(root: &Path) -> Vec<String> {
+    let listed = std::process::Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(root)
+        .output();
+    let listed = match listed {
+        Ok(out) if out.status.success() => out.stdout,
+        Ok(out) => {
+            return vec![format!(
+                "git ls-files: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )]
+        }
+        Err(e) => return vec![format!("running git ls-files: {e}")],
+    };
+    let mut problems = Vec::new();
+    for name in listed.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let name = String::from_utf8_lossy(name);
+        // Binary and unreadable files (and ones deleted but not yet staged) hold no text markers.
+        let Ok(text) = std::fs::read_to_string(root.join(name.as_ref())) else {
+            continue;
+        };
+        for line in merge_marker_lines(&text) {
+            problems.push(format!("{name}:{line}: a merge conflict marker"));
+        }
+    }
+    problems
+}
+
+/// The 1-based numbers of the lines that open or close a merge conflict. A line of `=` alone
+/// is left out: Markdown underlines headings with it.
+fn merge_marker_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| line.starts_with("<<<<<<< ") || line.starts_with(">>>>>>> "))
+        .map(|(index, _)| index + 1)
+        .collect()
+}
+
 fn collect_rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -313,6 +354,13 @@ mod tests {
         if let Err(problems) = check_all(&crate::project_root()) {
             panic!("tidy found problems:\n{}", problems.join("\n"));
         }
+    }
+
+    #[test]
+    fn merge_markers_are_found_and_heading_underlines_are_not() {
+        let text = "Title\n=======\n<<<<<<< HEAD\nours\n=======\ntheirs\n>>>>>>> abc (msg)\n";
+        assert_eq!(merge_marker_lines(text), [3, 7]);
+        assert!(merge_marker_lines("a <<<<<<< b\n").is_empty());
     }
 
     #[test]
