@@ -288,7 +288,7 @@ fn check_module_docs(root: &Path) -> Vec<String> {
 
 /// No tracked file holds what an unfinished merge left (a conflict once landed in a doc).
 fn check_merge_markers(root: &Path) -> Vec<String> {
-    let listed = std::process::Command::new("git")
+    let listed = Command::new("git")
         .args(["ls-files", "-z"])
         .current_dir(root)
         .output();
