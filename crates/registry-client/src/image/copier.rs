@@ -87,7 +87,8 @@ async fn copy(
             // Nothing to mount: the upload is opened and the source read at once, one round
             // trip fewer per blob on a far registry.
             let (started, opened) =
-                futures_util::future::join(destination.start_blob(blob.digest, None), (blob.open)()).await;
+                futures_util::future::join(destination.start_blob(blob.digest, mount_from), (blob.open)())
+                    .await;
             match started? {
                 BlobStart::Mounted => return mounted(blob).await,
                 BlobStart::Open(sink) => (sink, opened),
