@@ -3,9 +3,9 @@
 //!
 //! `presence check -> one start (a mount, or an open blob; with nothing to
 //! mount, the source is opened beside it) -> the bytes -> commit`, with the
-//! open blob cancelled when the source cannot be read, and the whole started once more after a broken
-//! connection or a 401 (a token that expired while a streamed body was on its
-//! way, which cannot be resent in place). A digest mismatch or a short local
+//! open blob cancelled when the source cannot be read, and the whole started
+//! once more after a broken connection or a 401 (a token that expired while a
+//! streamed body was on its way, which cannot be resent in place). A digest mismatch or a short local
 //! source is final: reading the same bytes again would fail the same way.
 
 use std::sync::Arc;

@@ -99,13 +99,24 @@ impl LedgerDestination {
         }
     }
 
-    /// Another repository of this scope that holds `digest`, to mount from.
-    /// A repository this run gave `digest` to that the destination can mount it from.
-    fn known_mount(&self, digest: &Digest) -> Option<RepositoryRef> {
-        self.mount_source(digest)
-            .filter(|from| self.inner.can_mount_from(from))
+    /// The mount the ledger adds to a start that brings none of its own (`from`): a repository
+    /// this run gave `digest` to, that the destination can mount from, on the blob's first
+    /// start only (a registry that declined will decline again).
+    fn ledger_mount(
+        &self,
+        digest: &Digest,
+        from: Option<&RepositoryRef>,
+        first_try: bool,
+    ) -> Option<RepositoryRef> {
+        match from {
+            None if first_try => self
+                .mount_source(digest)
+                .filter(|holder| self.inner.can_mount_from(holder)),
+            _ => None,
+        }
     }
 
+    /// Another repository of this scope that holds `digest`, to mount from.
     fn mount_source(&self, digest: &Digest) -> Option<RepositoryRef> {
         let registry = self.place.registry.as_deref()?;
         let blobs = self.ledger.lock();
@@ -224,17 +235,16 @@ impl ImageDestination for LedgerDestination {
         self.inner.can_mount_from(repository)
     }
 
-    /// Also when the run gave the blob to another repository of the registry and no mount of
-    /// it was asked yet: [`start_blob`](ImageDestination::start_blob) will ask for one.
+    /// Also when [`start_blob`](ImageDestination::start_blob) will add a mount of its own
+    /// (see `ledger_mount`).
     fn may_mount(&self, digest: &Digest, from: Option<&RepositoryRef>) -> bool {
-        let untried = !self
+        let first_try = !self
             .claims
             .mount_tried
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .contains(digest);
-        self.inner.may_mount(digest, from)
-            || (from.is_none() && untried && self.known_mount(digest).is_some())
+        self.inner.may_mount(digest, from) || self.ledger_mount(digest, from, first_try).is_some()
     }
 
     fn start_blob<'a>(
@@ -251,10 +261,7 @@ impl ImageDestination for LedgerDestination {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(digest.clone());
-            let known = match mount_from {
-                None if first_try => self.known_mount(digest),
-                _ => None,
-            };
+            let known = self.ledger_mount(digest, mount_from, first_try);
             let mount_from = mount_from.or(known.as_ref());
             match self.inner.start_blob(digest, mount_from).await {
                 Ok(BlobStart::Mounted) => {
