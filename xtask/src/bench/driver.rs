@@ -199,9 +199,8 @@ struct Endpoints {
     /// A registry of the run's own to write to, for scenarios that want one; held so that it
     /// lives as long as the run.
     fresh: Option<Registry>,
-    /// The directory of the auth file with the fresh registry's credentials, when it has any.
-    _auth: Option<tempfile::TempDir>,
-    authfile: Option<std::path::PathBuf>,
+    /// An auth file with the fresh registry's credentials, when it has any; removed with it.
+    authfile: Option<tempfile::NamedTempFile>,
     source_proxy: Option<FaultProxy>,
     destination_proxy: Option<FaultProxy>,
     source: String,
@@ -253,20 +252,18 @@ impl Endpoints {
         };
         // The credentials are filed under the address the tools are given: the proxy's, when
         // the destination is behind one.
-        let auth = match fresh.as_ref().and_then(Registry::credentials) {
+        let authfile = match fresh.as_ref().and_then(Registry::credentials) {
             Some(user) => {
-                let dir = tempfile::tempdir().map_err(|e| format!("creating a temp dir: {e}"))?;
-                let file = dir.path().join("auth.json");
-                std::fs::write(&file, user.auth_file(&destination))
-                    .map_err(|e| format!("writing {}: {e}", file.display()))?;
-                Some(dir)
+                let file =
+                    tempfile::NamedTempFile::new().map_err(|e| format!("creating a temp file: {e}"))?;
+                std::fs::write(file.path(), user.auth_file(&destination))
+                    .map_err(|e| format!("writing {}: {e}", file.path().display()))?;
+                Some(file)
             }
             None => None,
         };
-        let authfile = auth.as_ref().map(|dir| dir.path().join("auth.json"));
         Ok(Endpoints {
             fresh,
-            _auth: auth,
             authfile,
             source_proxy,
             destination_proxy,
@@ -281,7 +278,7 @@ impl Endpoints {
             destination: &self.destination,
             scratch,
             id,
-            authfile: self.authfile.as_deref(),
+            authfile: self.authfile.as_ref().map(tempfile::NamedTempFile::path),
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use http::Method;
-use registry_client::image::VerifiedBlob;
+use registry_client::image::{self, ImageLocation, NoProgress, TransferOptions, VerifiedBlob};
 use registry_client::{Credential, RetryPolicy, StaticCredentials};
 use skiff_integration::{Fault, FaultProxy, Match, Registry, Route, Rule, TokenService, TokenUser, User};
 
@@ -288,12 +288,12 @@ async fn one_request_slot_is_enough_for_a_copy_into_a_token_registry() {
         .unwrap();
     let copied = tokio::time::timeout(
         Duration::from_secs(60),
-        registry_client::image::copy(
+        image::copy(
             &client,
-            &registry_client::image::ImageLocation::Registry(reference(source.addr(), "narrow/app:1")),
-            &registry_client::image::ImageLocation::Registry(reference(destination.addr(), "narrow/app:1")),
-            &registry_client::image::TransferOptions::new(),
-            std::sync::Arc::new(registry_client::image::NoProgress),
+            &ImageLocation::Registry(reference(source.addr(), "narrow/app:1")),
+            &ImageLocation::Registry(reference(destination.addr(), "narrow/app:1")),
+            &TransferOptions::new(),
+            std::sync::Arc::new(NoProgress),
         ),
     )
     .await
